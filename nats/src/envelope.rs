@@ -1,0 +1,209 @@
+//! The commit envelope: one message, many events.
+//!
+//! Payload (JSON): `{"recorded_at": "<RFC 3339>", "events": [{"schema": 1, "type": "SeatsHeld",
+//! "data": {..}}, ..]}`. Headers carry the commit id (`Nats-Msg-Id`), the aggregate type, the
+//! command, correlation and causation ids and the W3C `traceparent`. `docs/events.md` documents
+//! this for downstream systems.
+
+use crate::error::StoreError;
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Header names of a commit message.
+pub mod headers {
+    pub const MSG_ID: &str = "Nats-Msg-Id";
+    pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
+    pub const AGGREGATE: &str = "Tv-Aggregate";
+    pub const COMMAND: &str = "Tv-Command";
+    pub const CORRELATION_ID: &str = "Tv-Correlation-Id";
+    pub const CAUSATION_ID: &str = "Tv-Causation-Id";
+    pub const TRACEPARENT: &str = "traceparent";
+}
+
+/// One event in a commit, with its schema version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord<E> {
+    pub schema: u16,
+    #[serde(flatten)]
+    pub event: E,
+}
+
+impl<E> EventRecord<E> {
+    pub fn new(schema: u16, event: E) -> Self {
+        Self { schema, event }
+    }
+}
+
+/// What a commit says about itself beyond its events.
+#[derive(Debug, Clone, Default)]
+pub struct CommitMeta {
+    /// The commit id, sent as `Nats-Msg-Id`: the same id twice is stored once.
+    pub commit_id: String,
+    pub aggregate: String,
+    pub command: String,
+    pub correlation_id: Option<String>,
+    pub causation_id: Option<String>,
+    pub traceparent: Option<String>,
+}
+
+impl CommitMeta {
+    pub fn new(aggregate: &str, command: &str) -> Self {
+        Self {
+            commit_id: uuid::Uuid::new_v4().to_string(),
+            aggregate: aggregate.to_owned(),
+            command: command.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn headers(&self, with_msg_id: bool) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        if with_msg_id {
+            map.insert(headers::MSG_ID, self.commit_id.as_str());
+        }
+        map.insert(headers::AGGREGATE, self.aggregate.as_str());
+        map.insert(headers::COMMAND, self.command.as_str());
+        if let Some(id) = &self.correlation_id {
+            map.insert(headers::CORRELATION_ID, id.as_str());
+        }
+        if let Some(id) = &self.causation_id {
+            map.insert(headers::CAUSATION_ID, id.as_str());
+        }
+        if let Some(tp) = &self.traceparent {
+            map.insert(headers::TRACEPARENT, tp.as_str());
+        }
+        map
+    }
+}
+
+#[derive(Serialize)]
+struct PayloadOut<'a, E> {
+    #[serde(with = "time::serde::rfc3339")]
+    recorded_at: OffsetDateTime,
+    events: &'a [EventRecord<E>],
+}
+
+#[derive(Deserialize)]
+struct PayloadIn<E> {
+    #[serde(with = "time::serde::rfc3339")]
+    recorded_at: OffsetDateTime,
+    events: Vec<EventRecord<E>>,
+}
+
+pub(crate) fn encode<E: Serialize>(events: &[EventRecord<E>]) -> Result<Bytes, StoreError> {
+    let payload = PayloadOut {
+        recorded_at: OffsetDateTime::now_utc(),
+        events,
+    };
+    serde_json::to_vec(&payload)
+        .map(Bytes::from)
+        .map_err(|e| StoreError::other("encoding a commit", e))
+}
+
+/// One stored commit message, not yet decoded.
+#[derive(Debug, Clone)]
+pub struct RawCommit {
+    pub subject: String,
+    /// The stream sequence: the commit's position and the version of what it changed.
+    pub sequence: u64,
+    pub headers: Option<HeaderMap>,
+    pub payload: Bytes,
+}
+
+/// A decoded commit.
+#[derive(Debug, Clone)]
+pub struct StoredCommit<E> {
+    pub subject: String,
+    pub sequence: u64,
+    pub commit_id: String,
+    pub recorded_at: OffsetDateTime,
+    pub events: Vec<E>,
+    /// The schema version of each event, in the same order.
+    pub schemas: Vec<u16>,
+}
+
+impl RawCommit {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.as_ref()?.get(name).map(|v| v.as_str())
+    }
+
+    pub fn commit_id(&self) -> Option<&str> {
+        self.header(headers::MSG_ID)
+    }
+
+    pub fn traceparent(&self) -> Option<&str> {
+        self.header(headers::TRACEPARENT)
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.header(headers::CORRELATION_ID)
+    }
+
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<StoredCommit<E>, StoreError> {
+        let payload: PayloadIn<E> =
+            serde_json::from_slice(&self.payload).map_err(|e| StoreError::Decode {
+                subject: self.subject.clone(),
+                sequence: self.sequence,
+                reason: e.to_string(),
+            })?;
+        let (schemas, events) = payload
+            .events
+            .into_iter()
+            .map(|r| (r.schema, r.event))
+            .unzip();
+        Ok(StoredCommit {
+            subject: self.subject.clone(),
+            sequence: self.sequence,
+            commit_id: self.commit_id().unwrap_or_default().to_owned(),
+            recorded_at: payload.recorded_at,
+            events,
+            schemas,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "type", content = "data")]
+    enum Sample {
+        Opened { capacity: u32 },
+        Held { seats: Vec<String> },
+    }
+
+    #[test]
+    fn a_commit_round_trips_with_types_and_schema_versions() {
+        let events = vec![
+            EventRecord::new(1, Sample::Opened { capacity: 3 }),
+            EventRecord::new(
+                2,
+                Sample::Held {
+                    seats: vec!["A-1".into()],
+                },
+            ),
+        ];
+        let payload = encode(&events).unwrap();
+        let text = std::str::from_utf8(&payload).unwrap();
+        assert!(
+            text.contains(r#"{"schema":1,"type":"Opened","data":{"capacity":3}}"#),
+            "{text}"
+        );
+        let raw = RawCommit {
+            subject: "tv.inventory.x".into(),
+            sequence: 7,
+            headers: None,
+            payload,
+        };
+        let commit = raw.decode::<Sample>().unwrap();
+        assert_eq!(
+            commit.events,
+            vec![events[0].event.clone(), events[1].event.clone()]
+        );
+        assert_eq!(commit.schemas, vec![1, 2]);
+    }
+}

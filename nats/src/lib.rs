@@ -1,0 +1,36 @@
+//! The event store and bus adapter over NATS JetStream.
+//!
+//! It knows envelopes, not rules: an aggregate is a subject (`<prefix>.<context>.<id>`), a
+//! **commit** is one message on it carrying the events of one decision (or of one group commit of
+//! several decisions), appended with `Nats-Expected-Last-Subject-Sequence` for optimistic
+//! concurrency and `Nats-Msg-Id` for deduplication. The rare decision that spans two aggregates
+//! is one JetStream atomic batch. JetStream's wire error codes stop here: callers see
+//! [`AppendError::Conflict`] and friends.
+//!
+//! Also here: stream provisioning under a prefix (so tests run side by side), replay of one
+//! aggregate or a whole stream, durable pull consumers for projectors and reactors, snapshots in an
+//! object store, and timers on a stream with message schedules.
+
+mod append;
+mod atomic;
+mod consumer;
+mod envelope;
+mod error;
+mod load;
+mod naming;
+mod provision;
+mod schedule;
+mod snapshot;
+mod store;
+
+pub use append::AppendOptions;
+pub use atomic::AtomicAppend;
+pub use consumer::{Delivery, Durable};
+pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
+pub use error::{AppendError, StoreError};
+pub use load::{Loaded, Replay};
+pub use naming::{Naming, Position, Stream};
+pub use provision::{StreamSettings, MIN_SERVER_VERSION};
+pub use schedule::Timers;
+pub use snapshot::Snapshots;
+pub use store::EventStore;

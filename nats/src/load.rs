@@ -1,0 +1,150 @@
+//! Reading back: one aggregate's commits after a sequence, or a whole stream from a sequence.
+//!
+//! Both use an ordered consumer (ephemeral, in order, gap-free, re-created by the client if a
+//! message is lost) and stop at the last sequence that existed when the read began.
+
+use crate::envelope::{RawCommit, StoredCommit};
+use crate::error::StoreError;
+use crate::naming::Stream;
+use crate::store::EventStore;
+use async_nats::jetstream::consumer::{pull::OrderedConfig, DeliverPolicy};
+use async_nats::jetstream::stream::DirectGetErrorKind;
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+
+/// An aggregate's commits after some sequence, and the subject's last sequence.
+#[derive(Debug)]
+pub struct Loaded<E> {
+    pub commits: Vec<StoredCommit<E>>,
+    /// The subject's last sequence: the expected sequence of the next append (0 = no aggregate).
+    pub last_sequence: u64,
+}
+
+/// A stream read from a sequence to the end it had when the read began.
+pub struct Replay {
+    messages: Option<async_nats::jetstream::consumer::pull::Ordered>,
+    end_sequence: u64,
+}
+
+fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawCommit, StoreError> {
+    let sequence = message
+        .info()
+        .map_err(|e| StoreError::other("reading message info", e))?
+        .stream_sequence;
+    let message = message.message;
+    Ok(RawCommit {
+        subject: message.subject.to_string(),
+        sequence,
+        headers: message.headers,
+        payload: message.payload,
+    })
+}
+
+impl Replay {
+    /// The next commit, or `None` once the end sequence has been read.
+    pub async fn next(&mut self) -> Option<Result<RawCommit, StoreError>> {
+        let messages = self.messages.as_mut()?;
+        let next = messages.next().await;
+        let result = match next {
+            Some(Ok(message)) => raw_commit(message),
+            Some(Err(e)) => Err(StoreError::other("replaying", e)),
+            None => Err(StoreError::Other("replay ended early".into())),
+        };
+        if result
+            .as_ref()
+            .map_or(true, |c| c.sequence >= self.end_sequence)
+        {
+            self.messages = None;
+        }
+        Some(result)
+    }
+
+    /// The last sequence this replay reads up to.
+    pub fn end_sequence(&self) -> u64 {
+        self.end_sequence
+    }
+}
+
+impl EventStore {
+    /// Every commit of `stream` with a sequence above `after_seq`, up to its last sequence now.
+    pub async fn replay(&self, stream: Stream, after_seq: u64) -> Result<Replay, StoreError> {
+        let end_sequence = self.last_sequence(stream).await?;
+        self.replay_filtered(stream, None, after_seq, end_sequence)
+            .await
+    }
+
+    async fn replay_filtered(
+        &self,
+        stream: Stream,
+        subject: Option<String>,
+        after_seq: u64,
+        end_sequence: u64,
+    ) -> Result<Replay, StoreError> {
+        if end_sequence <= after_seq {
+            return Ok(Replay {
+                messages: None,
+                end_sequence,
+            });
+        }
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        let consumer = handle
+            .create_consumer(OrderedConfig {
+                filter_subject: subject.unwrap_or_default(),
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: after_seq + 1,
+                },
+                ..OrderedConfig::default()
+            })
+            .await
+            .map_err(|e| StoreError::other("creating a replay consumer", e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StoreError::other("starting a replay", e))?;
+        Ok(Replay {
+            messages: Some(messages),
+            end_sequence,
+        })
+    }
+
+    /// The last sequence of one aggregate's subject (0 when it has no commit).
+    pub async fn subject_last_sequence(&self, stream: Stream, id: &str) -> Result<u64, StoreError> {
+        let subject = self.naming().subject(stream, id);
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        match handle.direct_get_last_for_subject(subject).await {
+            Ok(message) => Ok(message.sequence),
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(0),
+            Err(e) => Err(StoreError::other("reading an aggregate's last sequence", e)),
+        }
+    }
+
+    /// The commits of aggregate `id` after `after_seq`, in order, decoded as `E`.
+    pub async fn load<E: DeserializeOwned>(
+        &self,
+        stream: Stream,
+        id: &str,
+        after_seq: u64,
+    ) -> Result<Loaded<E>, StoreError> {
+        let last_sequence = self.subject_last_sequence(stream, id).await?;
+        let mut commits = Vec::new();
+        let subject = self.naming().subject(stream, id);
+        let mut replay = self
+            .replay_filtered(stream, Some(subject), after_seq, last_sequence)
+            .await?;
+        while let Some(raw) = replay.next().await {
+            commits.push(raw?.decode()?);
+        }
+        Ok(Loaded {
+            commits,
+            last_sequence: last_sequence.max(after_seq),
+        })
+    }
+}

