@@ -1,0 +1,105 @@
+//! Startup as a function: `build(config)` connects, provisions the streams, binds the port and
+//! starts the reactors; `run_until_stopped` serves until Ctrl-C or SIGTERM, then drains.
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::inventory::{Inventories, WriterSettings};
+use anyhow::Context;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tv_nats::{EventStore, Naming};
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    reactors: Vec<JoinHandle<()>>,
+    pub state: AppState,
+}
+
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    crate::telemetry::metrics_handle();
+    let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
+        .await
+        .with_context(|| format!("connecting to NATS at {} (set NATS_URL)", config.nats_url))?;
+    store
+        .provision()
+        .await
+        .context("provisioning the JetStream streams")?;
+    let inventories = Inventories::new(
+        store.clone(),
+        WriterSettings {
+            max_batch: config.max_batch.max(1),
+            queue_depth: config.queue_depth.max(1),
+            snapshot_every: config.snapshot_every.max(1),
+        },
+    )
+    .await
+    .context("opening the snapshot bucket")?;
+    let catalog = Catalog::new(store.clone(), inventories.clone());
+    let state = AppState {
+        store: store.clone(),
+        catalog,
+        inventories: inventories.clone(),
+    };
+    let mut reactors = Vec::new();
+    if config.expiry_reactor {
+        reactors.push(tokio::spawn(crate::expiry::run(store, inventories)));
+    }
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("binding {} (set TV_COMMAND_ADDR)", config.addr))?;
+    Ok(App {
+        listener,
+        router: router(state.clone()),
+        reactors,
+        state,
+    })
+}
+
+impl App {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes (tests pass their own).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await;
+        for reactor in self.reactors {
+            reactor.abort();
+        }
+        served.context("serving HTTP")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

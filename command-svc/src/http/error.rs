@@ -1,0 +1,132 @@
+//! One mapping from every failure to an HTTP status and a JSON body with a stable code.
+//!
+//! `{"error": {"code": "<stable_snake_case>", "message": "<for people>"}}`. Internal details are
+//! logged once here and never returned.
+
+use crate::catalog::CatalogFailure;
+use crate::inventory::CommandError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::catalog::CatalogError;
+use domain::ids::InvalidId;
+use domain::inventory::InventoryError;
+use std::borrow::Cow;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: Cow<'static, str>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: Cow::Borrowed(code),
+            message: message.into(),
+        }
+    }
+
+    fn unavailable(detail: &str) -> Self {
+        tracing::warn!(%detail, "answering 503");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the event store is unavailable; retry with the same Idempotency-Key",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": { "code": self.code, "message": self.message }
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::SERVICE_UNAVAILABLE
+        {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<InvalidId> for ApiError {
+    fn from(e: InvalidId) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: Cow::Owned(format!("invalid_{}", e.what)),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(e: InventoryError) -> Self {
+        use InventoryError::*;
+        let (status, code) = match &e {
+            NotOpen | SaleNotOpen => (StatusCode::CONFLICT, "sale_not_open"),
+            SaleClosed => (StatusCode::CONFLICT, "sale_closed"),
+            AlreadyOpen => (StatusCode::CONFLICT, "invalid_state"),
+            UnknownSection => (StatusCode::NOT_FOUND, "unknown_section"),
+            UnknownSeat(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_seat"),
+            DuplicateSeat(_) => (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_seat"),
+            InvalidQuantity { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity"),
+            SeatsInGaSection => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "seats_in_general_admission",
+            ),
+            SeatUnavailable(_) => (StatusCode::CONFLICT, "seat_unavailable"),
+            SoldOut { .. } => (StatusCode::CONFLICT, "sold_out"),
+            NoAdjacentSeats { .. } => (StatusCode::CONFLICT, "no_adjacent_seats"),
+            LimitExceeded { .. } => (StatusCode::CONFLICT, "limit_exceeded"),
+            UnknownHold => (StatusCode::NOT_FOUND, "unknown_hold"),
+            NotOwner => (StatusCode::FORBIDDEN, "not_owner"),
+            InvalidHoldState { .. } => (StatusCode::CONFLICT, "invalid_state"),
+            HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
+            IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            UnknownOrder => (StatusCode::NOT_FOUND, "unknown_order"),
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rejected(rule) => rule.into(),
+            CommandError::Overloaded => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "overloaded",
+                "too many requests for this event right now; retry shortly",
+            ),
+            CommandError::Unavailable(detail) => Self::unavailable(&detail),
+        }
+    }
+}
+
+impl From<CatalogFailure> for ApiError {
+    fn from(e: CatalogFailure) -> Self {
+        match e {
+            CatalogFailure::Rejected(CatalogError::UnknownEvent) => Self::new(
+                StatusCode::NOT_FOUND,
+                "unknown_event",
+                "no event with this id exists",
+            ),
+            CatalogFailure::Rejected(CatalogError::AlreadyExists) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this idempotency key was already used to create an event with other details",
+            ),
+            CatalogFailure::Rejected(rule @ CatalogError::InvalidState { .. }) => {
+                Self::new(StatusCode::CONFLICT, "invalid_state", rule.to_string())
+            }
+            CatalogFailure::Unavailable(detail) => Self::unavailable(&detail),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `POST /events` and `POST /events/{event_id}/publish` (operator commands).
+
+use super::error::ApiError;
+use super::extract::{parse_path, JsonBody, OptionalKey, TraceParent};
+use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::catalog::{EventDetails, EventDraft, EventStatus, RowDraft, SectionDraft};
+use domain::ids::EventId;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEventBody {
+    name: String,
+    venue: String,
+    #[serde(with = "time::serde::rfc3339")]
+    starts_at: OffsetDateTime,
+    currency: String,
+    sections: Vec<SectionBody>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    sale_opens_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    sale_closes_at: Option<OffsetDateTime>,
+    hold_ttl_seconds: Option<u32>,
+    max_tickets_per_customer: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionBody {
+    section_id: String,
+    name: String,
+    price_minor: i64,
+    rows: Option<Vec<RowBody>>,
+    capacity: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowBody {
+    row: String,
+    seats: u32,
+}
+
+impl From<CreateEventBody> for EventDraft {
+    fn from(body: CreateEventBody) -> Self {
+        EventDraft {
+            name: body.name,
+            venue: body.venue,
+            starts_at: body.starts_at,
+            currency: body.currency,
+            sections: body
+                .sections
+                .into_iter()
+                .map(|s| SectionDraft {
+                    section_id: s.section_id,
+                    name: s.name,
+                    price_minor: s.price_minor,
+                    rows: s.rows.map(|rows| {
+                        rows.into_iter()
+                            .map(|r| RowDraft {
+                                row: r.row,
+                                seats: r.seats,
+                            })
+                            .collect()
+                    }),
+                    capacity: s.capacity,
+                })
+                .collect(),
+            sale_opens_at: body.sale_opens_at,
+            sale_closes_at: body.sale_closes_at,
+            hold_ttl_seconds: body.hold_ttl_seconds,
+            max_tickets_per_customer: body.max_tickets_per_customer,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventAnswer {
+    event_id: EventId,
+    status: EventStatus,
+    position: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory_position: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    State(state): State<AppState>,
+    OptionalKey(key): OptionalKey,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<CreateEventBody>,
+) -> Result<(StatusCode, Json<EventAnswer>), ApiError> {
+    let details = EventDetails::parse(body.into()).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+            e.to_string(),
+        )
+    })?;
+    let event = key
+        .as_ref()
+        .map_or_else(EventId::new_random, EventId::derive);
+    let outcome = state.catalog.create(event, details, trace).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EventAnswer {
+            event_id: outcome.event_id,
+            status: outcome.status,
+            position: outcome.position.to_string(),
+            inventory_position: None,
+        }),
+    ))
+}
+
+#[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
+pub async fn publish(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    TraceParent(trace): TraceParent,
+) -> Result<Json<EventAnswer>, ApiError> {
+    let event: EventId = parse_path(&event_id, "event_id")?;
+    let outcome = state.catalog.publish(event, trace).await?;
+    Ok(Json(EventAnswer {
+        event_id: outcome.event_id,
+        status: outcome.status,
+        position: outcome.position.to_string(),
+        inventory_position: outcome.inventory_position.map(|p| p.to_string()),
+    }))
+}

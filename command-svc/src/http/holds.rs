@@ -1,0 +1,159 @@
+//! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`.
+
+use super::error::ApiError;
+use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::ids::{CustomerId, EventId, HoldId, SeatLabel, SectionId};
+use domain::inventory::{Hold, HoldRequest, InventoryCommand, InventoryError, Selection};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceHoldBody {
+    customer_id: String,
+    section_id: String,
+    seats: Option<Vec<String>>,
+    quantity: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseBody {
+    customer_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HoldAnswer {
+    hold_id: HoldId,
+    event_id: EventId,
+    section_id: SectionId,
+    seats: Vec<SeatLabel>,
+    quantity: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: time::OffsetDateTime,
+    status: &'static str,
+    position: String,
+}
+
+fn answer(hold: &Hold, position: String) -> HoldAnswer {
+    HoldAnswer {
+        hold_id: hold.hold_id,
+        event_id: hold.hold_id.event(),
+        section_id: hold.section_id.clone(),
+        seats: hold.seats.clone(),
+        quantity: hold.quantity,
+        expires_at: hold.expires_at,
+        status: hold.status.name(),
+        position,
+    }
+}
+
+fn selection(body: &PlaceHoldBody) -> Result<Selection, ApiError> {
+    match (&body.seats, body.quantity) {
+        (Some(seats), None) => Ok(Selection::Seats(
+            seats
+                .iter()
+                .map(|s| s.parse::<SeatLabel>())
+                .collect::<Result<_, _>>()?,
+        )),
+        (None, Some(quantity)) => Ok(Selection::Quantity(quantity)),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "give either `seats` (labels like \"A-12\") or `quantity`, not both and not neither",
+        )),
+    }
+}
+
+#[tracing::instrument(skip(state, key, trace, body), fields(event_id = %event_id))]
+pub async fn place(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    RequiredKey(key): RequiredKey,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<PlaceHoldBody>,
+) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
+    let event: EventId = parse_path(&event_id, "event_id")?;
+    let customer = CustomerId::parse(&body.customer_id)?;
+    let request = HoldRequest {
+        hold_id: HoldId::derive(event, &customer, &key),
+        customer_id: customer,
+        section_id: SectionId::parse(&body.section_id)?,
+        selection: selection(&body)?,
+    };
+    let decided = state
+        .inventories
+        .decide(event, InventoryCommand::PlaceHold(request), trace)
+        .await;
+    let decided = match decided {
+        Err(crate::inventory::CommandError::Rejected(InventoryError::NotOpen)) => {
+            return Err(not_open(&state, event).await)
+        }
+        other => other?,
+    };
+    let hold = decided.hold.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the hold was not recorded",
+        )
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(answer(hold, decided.position.to_string())),
+    ))
+}
+
+/// An inventory that is not open: the event is unknown, or known but not on sale.
+async fn not_open(state: &AppState, event: EventId) -> ApiError {
+    match state.catalog.exists(event).await {
+        Ok(true) => InventoryError::NotOpen.into(),
+        Ok(false) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_event",
+            "no event with this id exists",
+        ),
+        Err(e) => crate::inventory::CommandError::Unavailable(e.to_string()).into(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReleaseAnswer {
+    hold_id: HoldId,
+    status: &'static str,
+    position: String,
+}
+
+#[tracing::instrument(skip(state, trace, body), fields(hold_id = %hold_id))]
+pub async fn release(
+    State(state): State<AppState>,
+    Path(hold_id): Path<String>,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<ReleaseBody>,
+) -> Result<Json<ReleaseAnswer>, ApiError> {
+    let hold_id: HoldId = parse_path(&hold_id, "hold_id")?;
+    let customer = CustomerId::parse(&body.customer_id)?;
+    let command = InventoryCommand::ReleaseHold {
+        hold_id,
+        customer_id: customer,
+    };
+    let decided = match state
+        .inventories
+        .decide(hold_id.event(), command, trace)
+        .await
+    {
+        // A hold of an event that does not exist is simply unknown.
+        Err(crate::inventory::CommandError::Rejected(InventoryError::NotOpen)) => {
+            return Err(InventoryError::UnknownHold.into())
+        }
+        other => other?,
+    };
+    Ok(Json(ReleaseAnswer {
+        hold_id,
+        status: decided.hold.map_or("released", |h| h.status.name()),
+        position: decided.position.to_string(),
+    }))
+}

@@ -1,0 +1,43 @@
+//! The HTTP interface: thin handlers that parse at the edge, call one service and map the result.
+
+mod error;
+mod events;
+mod extract;
+mod holds;
+mod ops;
+
+pub use error::ApiError;
+
+use crate::catalog::Catalog;
+use crate::inventory::Inventories;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tv_nats::EventStore;
+
+/// The largest command body: an event with many sections, rows and prices fits with room to spare.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub catalog: Catalog,
+    pub inventories: Inventories,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/events", post(events::create))
+        .route("/events/{event_id}/publish", post(events::publish))
+        .route("/events/{event_id}/holds", post(holds::place))
+        .route("/holds/{hold_id}/release", post(holds::release))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn(ops::record_request))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,19 @@
+//! What an operator can ask of the catalog.
+
+use super::EventDetails;
+use crate::ids::EventId;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CatalogCommand {
+    /// Create the event as a draft. Repeating it with the same details changes nothing.
+    Create {
+        event_id: EventId,
+        details: EventDetails,
+    },
+    /// Put the event on sale (its inventory opens in the same atomic append).
+    Publish,
+    /// Stop selling; tickets already sold stay valid.
+    CloseSale,
+    /// Call the event off.
+    Cancel,
+}

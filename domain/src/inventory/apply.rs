@@ -1,0 +1,224 @@
+//! Folding facts into the inventory, in place (the writer task keeps one state per hot event and
+//! applies each decision's facts to it).
+//!
+//! A fact is trusted: `decide` produced it against this very state. A fact that makes no sense here
+//! (an unknown hold, a second `InventoryOpened`) changes nothing, so replaying a log never panics.
+//! Every index change goes through `enter` / `leave`, which snapshot loading uses too: the
+//! incremental and the rebuilt indexes cannot drift apart.
+
+use super::section_seats::{HoldIndex, SectionSeats};
+use super::state::{Index, SaleConfig};
+use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
+use crate::ids::{HoldId, OrderId, SeatLabel, SectionId};
+use std::collections::HashMap;
+
+impl EventInventory {
+    /// Fold one fact into the state.
+    pub fn apply(&mut self, event: &InventoryEvent) {
+        match event {
+            InventoryEvent::InventoryOpened {
+                sections,
+                currency,
+                hold_ttl_seconds,
+                max_tickets_per_customer,
+                sale_opens_at,
+                sale_closes_at,
+            } => {
+                if self.config.is_none() {
+                    self.open(SaleConfig {
+                        sections: sections.clone(),
+                        currency: *currency,
+                        hold_ttl_seconds: *hold_ttl_seconds,
+                        max_tickets_per_customer: *max_tickets_per_customer,
+                        sale_opens_at: *sale_opens_at,
+                        sale_closes_at: *sale_closes_at,
+                    });
+                }
+            }
+            InventoryEvent::SeatsHeld {
+                hold_id,
+                customer_id,
+                section_id,
+                seats,
+                quantity,
+                expires_at,
+                request,
+            } => {
+                if self.index.hold_by_id.contains_key(hold_id)
+                    || !self.index.section_by_id.contains_key(section_id)
+                {
+                    return;
+                }
+                self.add_hold(Hold {
+                    hold_id: *hold_id,
+                    customer_id: customer_id.clone(),
+                    section_id: section_id.clone(),
+                    seats: seats.clone(),
+                    quantity: *quantity,
+                    expires_at: *expires_at,
+                    request: request.clone(),
+                    status: HoldStatus::Active,
+                });
+            }
+            InventoryEvent::HoldReleased { hold_id, .. } => {
+                self.end_active(hold_id, HoldStatus::Released)
+            }
+            InventoryEvent::HoldExpired { hold_id, .. } => {
+                self.end_active(hold_id, HoldStatus::Expired)
+            }
+            InventoryEvent::SeatsSold {
+                hold_id, order_id, ..
+            } => self.sell(hold_id, *order_id),
+            InventoryEvent::SeatsReturned {
+                order_id,
+                section_id,
+                seats,
+                ..
+            } => self.give_back(order_id, section_id, seats),
+        }
+    }
+
+    /// Set up the sale and an empty seat picture of every section.
+    pub(super) fn open(&mut self, config: SaleConfig) {
+        let mut index = Index::default();
+        for (i, section) in config.sections.iter().enumerate() {
+            index.sections.push(SectionSeats::new(section));
+            // The first section of an id wins; the catalog never lists an id twice.
+            index
+                .section_by_id
+                .entry(section.section_id.clone())
+                .or_insert(i);
+        }
+        self.config = Some(config);
+        self.index = index;
+    }
+
+    /// Append a hold in whatever status it has, and index it.
+    pub(super) fn add_hold(&mut self, hold: Hold) {
+        let at = self.holds.len() as HoldIndex;
+        self.index.hold_by_id.insert(hold.hold_id, at);
+        self.holds.push(hold);
+        self.enter(at);
+    }
+
+    fn end_active(&mut self, hold_id: &HoldId, status: HoldStatus) {
+        let Some(at) = self.index_of(hold_id) else {
+            return;
+        };
+        if self.holds[at as usize].status == HoldStatus::Active {
+            self.leave(at);
+            self.holds[at as usize].status = status;
+        }
+    }
+
+    fn sell(&mut self, hold_id: &HoldId, order_id: OrderId) {
+        let Some(at) = self.index_of(hold_id) else {
+            return;
+        };
+        match self.holds[at as usize].status {
+            // A released or expired hold is sold again only when its seats are free (decided).
+            HoldStatus::Active | HoldStatus::Released | HoldStatus::Expired => {
+                self.leave(at);
+                self.holds[at as usize].status = HoldStatus::Sold { order_id };
+                self.enter(at);
+            }
+            HoldStatus::Sold { .. } | HoldStatus::Returned { .. } => {}
+        }
+    }
+
+    /// `SeatsReturned` names the order, the section and the seats; the hold it undoes is the one of
+    /// that order, sold, in that section, with those seats.
+    fn give_back(&mut self, order_id: &OrderId, section_id: &SectionId, seats: &[SeatLabel]) {
+        let Some(candidates) = self.index.holds_by_order.get(order_id) else {
+            return;
+        };
+        let found = candidates.iter().copied().find(|&at| {
+            let hold = &self.holds[at as usize];
+            hold.status
+                == HoldStatus::Sold {
+                    order_id: *order_id,
+                }
+                && &hold.section_id == section_id
+                && hold.seats == seats
+        });
+        if let Some(at) = found {
+            self.leave(at);
+            self.holds[at as usize].status = HoldStatus::Returned {
+                order_id: *order_id,
+            };
+            self.enter(at);
+        }
+    }
+
+    fn index_of(&self, hold_id: &HoldId) -> Option<HoldIndex> {
+        self.index.hold_by_id.get(hold_id).copied()
+    }
+
+    /// Index a hold in its current status: Active and Sold holds occupy seats and count for their
+    /// customer; Sold and Returned holds are found by their order.
+    pub(super) fn enter(&mut self, at: HoldIndex) {
+        let hold = &self.holds[at as usize];
+        let Some(&section) = self.index.section_by_id.get(&hold.section_id) else {
+            return;
+        };
+        let seats = &mut self.index.sections[section];
+        match hold.status {
+            HoldStatus::Active => {
+                seats.held += hold.quantity;
+                self.index.expiry_queue.insert((hold.expires_at, at));
+            }
+            HoldStatus::Sold { order_id } => {
+                seats.sold += hold.quantity;
+                add_to_order(&mut self.index.holds_by_order, order_id, at);
+            }
+            HoldStatus::Returned { order_id } => {
+                add_to_order(&mut self.index.holds_by_order, order_id, at);
+                return;
+            }
+            HoldStatus::Released | HoldStatus::Expired => return,
+        }
+        seats.occupy(&hold.seats, at);
+        *self
+            .index
+            .tickets_by_customer
+            .entry(hold.customer_id.clone())
+            .or_insert(0) += hold.quantity;
+    }
+
+    /// Undo `enter` for a hold about to change status. The order index is kept: an order that was
+    /// sold stays known, so returning it twice is recognised as a retry.
+    fn leave(&mut self, at: HoldIndex) {
+        let hold = &self.holds[at as usize];
+        let Some(&section) = self.index.section_by_id.get(&hold.section_id) else {
+            return;
+        };
+        let seats = &mut self.index.sections[section];
+        match hold.status {
+            HoldStatus::Active => {
+                seats.held = seats.held.saturating_sub(hold.quantity);
+                self.index.expiry_queue.remove(&(hold.expires_at, at));
+            }
+            HoldStatus::Sold { .. } => seats.sold = seats.sold.saturating_sub(hold.quantity),
+            HoldStatus::Released | HoldStatus::Expired | HoldStatus::Returned { .. } => return,
+        }
+        seats.vacate(&hold.seats, at);
+        if let Some(count) = self.index.tickets_by_customer.get_mut(&hold.customer_id) {
+            *count = count.saturating_sub(hold.quantity);
+            if *count == 0 {
+                self.index.tickets_by_customer.remove(&hold.customer_id);
+            }
+        }
+    }
+}
+
+/// Record that a hold was sold to an order; the list stays in hold order, as a rebuild makes it.
+fn add_to_order(
+    holds_by_order: &mut HashMap<OrderId, Vec<HoldIndex>>,
+    order_id: OrderId,
+    at: HoldIndex,
+) {
+    let holds = holds_by_order.entry(order_id).or_default();
+    if let Err(position) = holds.binary_search(&at) {
+        holds.insert(position, at);
+    }
+}

@@ -1,0 +1,54 @@
+//! What buyers, operators and reactors can ask of an event's inventory.
+
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::inventory::InventorySection;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InventoryCommand {
+    /// Open the inventory when the event is published (sections, limit, TTL and sale window are
+    /// copied from the catalog so the inventory decides alone).
+    Open {
+        sections: Vec<InventorySection>,
+        currency: crate::money::Currency,
+        hold_ttl_seconds: u32,
+        max_tickets_per_customer: u32,
+        sale_opens_at: Option<Timestamp>,
+        sale_closes_at: Option<Timestamp>,
+    },
+    /// Hold named seats or a quantity for a customer until `now + hold_ttl`.
+    PlaceHold(HoldRequest),
+    /// The customer gives a live hold back.
+    ReleaseHold {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+    },
+    /// Record the expiry of every hold due at `now` (sent by the expiry reactor; a late or
+    /// repeated one decides nothing).
+    ExpireDue,
+    /// Payment succeeded: sell the hold's seats to the order. A hold that expired meanwhile is still
+    /// sold when every one of its seats (or its GA quantity) is free again; otherwise refused.
+    SellHold { hold_id: HoldId, order_id: OrderId },
+    /// An order was cancelled or refunded: its seats go back on sale, once.
+    ReturnSeats { order_id: OrderId },
+}
+
+/// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency
+/// key, so a retry names the same hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldRequest {
+    pub hold_id: HoldId,
+    pub customer_id: CustomerId,
+    pub section_id: SectionId,
+    pub selection: Selection,
+}
+
+/// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a
+/// seated section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    Seats(Vec<SeatLabel>),
+    Quantity(u32),
+}

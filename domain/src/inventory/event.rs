@@ -1,0 +1,89 @@
+//! Facts of an event's inventory, as stored on `inventory.<event>` and read by projections,
+//! reactors and downstream systems. Every fact that frees or takes seats names them (or the GA
+//! quantity), so a reader never needs the hold's history to apply it.
+//! Schema version 1 for every variant.
+
+use super::Selection;
+use crate::catalog::SectionLayout;
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::money::Currency;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A section as the inventory knows it: its layout and price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventorySection {
+    pub section_id: SectionId,
+    pub price_minor: i64,
+    pub layout: SectionLayout,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum InventoryEvent {
+    InventoryOpened {
+        sections: Vec<InventorySection>,
+        currency: Currency,
+        hold_ttl_seconds: u32,
+        max_tickets_per_customer: u32,
+        #[serde(with = "time::serde::rfc3339::option")]
+        sale_opens_at: Option<Timestamp>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        sale_closes_at: Option<Timestamp>,
+    },
+    /// `seats` is empty in a general-admission section; `quantity` is always the ticket count.
+    /// `request` is what the customer asked for, kept to recognise a retry of the same request.
+    SeatsHeld {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: Timestamp,
+        request: Selection,
+    },
+    HoldReleased {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+    HoldExpired {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+    SeatsSold {
+        hold_id: HoldId,
+        order_id: OrderId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+    SeatsReturned {
+        order_id: OrderId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+}
+
+impl InventoryEvent {
+    /// The name a downstream system matches on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InventoryOpened { .. } => "InventoryOpened",
+            Self::SeatsHeld { .. } => "SeatsHeld",
+            Self::HoldReleased { .. } => "HoldReleased",
+            Self::HoldExpired { .. } => "HoldExpired",
+            Self::SeatsSold { .. } => "SeatsSold",
+            Self::SeatsReturned { .. } => "SeatsReturned",
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The inventory of one event: every section (assigned seats and general-admission capacity), its
+//! live holds, and what each customer holds and owns. One aggregate per event, on subject
+//! `inventory.<event>`, decided by one writer.
+//!
+//! It guards the promises of a sale: a seat is in at most one live hold or order; held + sold never
+//! exceeds a section's capacity; a customer never holds and owns more than the event's limit; a
+//! retried command (same hold id) decides nothing new. Expiry is lazy: a decision at `now` treats
+//! a hold whose `expires_at <= now` as gone, and records its `HoldExpired` first.
+
+mod apply;
+mod best_available;
+mod command;
+mod decide;
+mod error;
+mod event;
+mod live_view;
+mod place_hold;
+mod section_seats;
+mod snapshot;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use command::{HoldRequest, InventoryCommand, Selection};
+pub use decide::{decide, evolve};
+pub use error::InventoryError;
+pub use event::{InventoryEvent, InventorySection};
+pub use state::{EventInventory, Hold, HoldStatus, SeatStatus, SectionAvailability};

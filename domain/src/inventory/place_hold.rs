@@ -1,0 +1,136 @@
+//! Deciding a `PlaceHold`: the retry check, the sale window, the seats (named or best available)
+//! and the customer's limit, in that order, against the inventory as it stands at `now`.
+
+use super::best_available::best_available;
+use super::live_view::LiveView;
+use super::state::SaleConfig;
+use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
+use crate::ids::SeatLabel;
+use std::collections::HashSet;
+use time::Duration;
+
+/// `Ok(None)` when the request repeats a hold already placed: the caller answers with that hold.
+pub(super) fn place_hold(
+    view: &LiveView<'_>,
+    config: &SaleConfig,
+    request: &HoldRequest,
+) -> Result<Option<InventoryEvent>, InventoryError> {
+    let state = view.state;
+    // A retry is recognised before anything that may have changed since the first answer (the
+    // window, the seats): it gets the first answer again, forever.
+    if let Some(existing) = state.hold(&request.hold_id) {
+        let same_request = existing.customer_id == request.customer_id
+            && existing.section_id == request.section_id
+            && existing.request == request.selection;
+        return match same_request {
+            true => Ok(None),
+            false => Err(InventoryError::IdempotencyKeyReused),
+        };
+    }
+
+    if config.sale_opens_at.is_some_and(|opens| view.now < opens) {
+        return Err(InventoryError::SaleNotOpen);
+    }
+    if config
+        .sale_closes_at
+        .is_some_and(|closes| view.now >= closes)
+    {
+        return Err(InventoryError::SaleClosed);
+    }
+    let section = *state
+        .index
+        .section_by_id
+        .get(&request.section_id)
+        .ok_or(InventoryError::UnknownSection)?;
+
+    let max = config.max_tickets_per_customer;
+    let (seats, quantity) = match &request.selection {
+        Selection::Seats(seats) => {
+            check_named_seats(view, section, seats, max)?;
+            (seats.clone(), seats.len() as u32)
+        }
+        Selection::Quantity(quantity) => (pick_seats(view, section, *quantity, max)?, *quantity),
+    };
+
+    let current = view.tickets_of(&request.customer_id);
+    if current + quantity > max {
+        return Err(InventoryError::LimitExceeded {
+            limit: max,
+            current,
+        });
+    }
+
+    Ok(Some(InventoryEvent::SeatsHeld {
+        hold_id: request.hold_id,
+        customer_id: request.customer_id.clone(),
+        section_id: request.section_id.clone(),
+        seats,
+        quantity,
+        expires_at: view
+            .now
+            .saturating_add(Duration::seconds(i64::from(config.hold_ttl_seconds))),
+        request: request.selection.clone(),
+    }))
+}
+
+/// Named seats: a sensible count, a seated section, no seat twice, every seat exists and is free.
+fn check_named_seats(
+    view: &LiveView<'_>,
+    section: usize,
+    seats: &[SeatLabel],
+    max: u32,
+) -> Result<(), InventoryError> {
+    if seats.is_empty() || seats.len() > max as usize {
+        return Err(InventoryError::InvalidQuantity { max });
+    }
+    let section = &view.state.index.sections[section];
+    if !section.is_seated() {
+        return Err(InventoryError::SeatsInGaSection);
+    }
+    let mut named = HashSet::with_capacity(seats.len());
+    if let Some(twice) = seats.iter().find(|seat| !named.insert(*seat)) {
+        return Err(InventoryError::DuplicateSeat(twice.clone()));
+    }
+    let mut taken = Vec::new();
+    for seat in seats {
+        let (row, index) = section
+            .locate(seat)
+            .ok_or_else(|| InventoryError::UnknownSeat(seat.clone()))?;
+        if view.live_hold(section.slot(row, index)).is_some() {
+            taken.push(seat.clone());
+        }
+    }
+    match taken.is_empty() {
+        true => Ok(()),
+        false => Err(InventoryError::SeatUnavailable(taken)),
+    }
+}
+
+/// A quantity: general admission takes it from the capacity (no seats named); a seated section
+/// gives the best available adjacent seats.
+fn pick_seats(
+    view: &LiveView<'_>,
+    section: usize,
+    quantity: u32,
+    max: u32,
+) -> Result<Vec<SeatLabel>, InventoryError> {
+    if quantity == 0 || quantity > max {
+        return Err(InventoryError::InvalidQuantity { max });
+    }
+    let available = view.free_in_section(section);
+    if available < quantity {
+        return Err(InventoryError::SoldOut { available });
+    }
+    let seats = &view.state.index.sections[section];
+    if !seats.is_seated() {
+        return Ok(Vec::new());
+    }
+    let no_block = InventoryError::NoAdjacentSeats {
+        requested: quantity,
+    };
+    let map = view.seat_map(section).ok_or(no_block.clone())?;
+    let block = best_available(&map, quantity as usize).ok_or(no_block)?;
+    Ok((block.first..block.first + block.len)
+        .filter_map(|seat| seats.label(block.row, seat))
+        .collect())
+}

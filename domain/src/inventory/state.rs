@@ -1,0 +1,257 @@
+//! The inventory aggregate's state and its read API.
+//!
+//! What the state *is* fits in two fields: the sale's configuration (from `InventoryOpened`) and
+//! every hold ever placed, with its status. Everything else (who sits where, counts per section and
+//! per customer, the expiry queue, holds by order) is an index derived from those two, kept up to
+//! date by `apply` (`apply.rs`) and rebuilt when a snapshot is loaded (`snapshot.rs`).
+//!
+//! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` here until its `HoldExpired` is
+//! applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
+
+use super::live_view::LiveView;
+use super::section_seats::{HoldIndex, SectionSeats};
+use super::{InventorySection, Selection};
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::money::Currency;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+/// A hold on named seats or on a general-admission quantity, in one section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub hold_id: HoldId,
+    pub customer_id: CustomerId,
+    pub section_id: SectionId,
+    /// The held seats; empty in a general-admission section.
+    pub seats: Vec<SeatLabel>,
+    /// The ticket count, in every section.
+    pub quantity: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: Timestamp,
+    /// What the customer asked for: a retry must ask for the same.
+    pub request: Selection,
+    pub status: HoldStatus,
+}
+
+/// Where a hold is in its life. Only `Active` (until `expires_at`) and `Sold` occupy seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    Active,
+    Released,
+    Expired,
+    Sold { order_id: OrderId },
+    Returned { order_id: OrderId },
+}
+
+impl HoldStatus {
+    /// The stable name used in errors and read models.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Released => "released",
+            Self::Expired => "expired",
+            Self::Sold { .. } => "sold",
+            Self::Returned { .. } => "returned",
+        }
+    }
+}
+
+/// One seat at some `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatStatus {
+    Available,
+    Held(HoldId),
+    Sold(OrderId),
+}
+
+/// The numbers of one section at some `now`: `available + held + sold == capacity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionAvailability {
+    pub section_id: SectionId,
+    pub capacity: u32,
+    pub available: u32,
+    pub held: u32,
+    pub sold: u32,
+}
+
+/// The sale as `InventoryOpened` set it up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct SaleConfig {
+    pub sections: Vec<InventorySection>,
+    pub currency: Currency,
+    pub hold_ttl_seconds: u32,
+    pub max_tickets_per_customer: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_opens_at: Option<Timestamp>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_closes_at: Option<Timestamp>,
+}
+
+/// Indexes derived from the configuration and the holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Index {
+    /// Parallel to `SaleConfig::sections`.
+    pub sections: Vec<SectionSeats>,
+    pub section_by_id: HashMap<SectionId, usize>,
+    pub hold_by_id: HashMap<HoldId, HoldIndex>,
+    /// Holds ever sold to an order, in hold order (kept after a return, to recognise a retry).
+    pub holds_by_order: HashMap<OrderId, Vec<HoldIndex>>,
+    /// Tickets in Active (due ones included) and Sold holds; customers at 0 are absent.
+    pub tickets_by_customer: HashMap<CustomerId, u32>,
+    /// Every Active hold, by expiry then placement: the due ones are a prefix.
+    pub expiry_queue: BTreeSet<(Timestamp, HoldIndex)>,
+}
+
+/// The inventory of one event. `Default` is the inventory before `InventoryOpened`.
+///
+/// Serializes as a snapshot (configuration and holds); deserializing rebuilds the indexes.
+#[derive(Clone, Default)]
+pub struct EventInventory {
+    pub(super) config: Option<SaleConfig>,
+    pub(super) holds: Vec<Hold>,
+    pub(super) index: Index,
+}
+
+impl fmt::Debug for EventInventory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The seat grid of a big venue would drown any log line: show what identifies the state.
+        f.debug_struct("EventInventory")
+            .field("open", &self.is_open())
+            .field("sections", &self.index.sections.len())
+            .field("holds", &self.holds.len())
+            .field("next_expiry", &self.next_expiry())
+            .finish()
+    }
+}
+
+/// Two inventories are equal when their configuration and holds are: the indexes follow.
+impl PartialEq for EventInventory {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config && self.holds == other.holds
+    }
+}
+
+impl EventInventory {
+    /// True once `InventoryOpened` has been applied.
+    pub fn is_open(&self) -> bool {
+        self.config.is_some()
+    }
+
+    pub fn hold(&self, hold_id: &HoldId) -> Option<&Hold> {
+        let index = *self.index.hold_by_id.get(hold_id)?;
+        self.holds.get(index as usize)
+    }
+
+    /// Every hold ever placed, in placement order, whatever its status.
+    pub fn holds(&self) -> impl ExactSizeIterator<Item = &Hold> + '_ {
+        self.holds.iter()
+    }
+
+    pub fn holds_count(&self) -> usize {
+        self.holds.len()
+    }
+
+    /// The holds sold to an order (returned ones included), in placement order.
+    pub fn holds_of_order(&self, order_id: &OrderId) -> impl Iterator<Item = &Hold> + '_ {
+        self.index
+            .holds_by_order
+            .get(order_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.holds.get(i as usize))
+    }
+
+    /// The earliest `expires_at` of the Active holds: when the expiry timer should fire.
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        self.index.expiry_queue.first().map(|(at, _)| *at)
+    }
+
+    /// Capacity, available, held and sold per section at `now` (holds due at `now` are not held).
+    pub fn availability(&self, now: Timestamp) -> Vec<SectionAvailability> {
+        let view = self.at(now);
+        self.sections()
+            .iter()
+            .enumerate()
+            .map(|(i, section)| {
+                let seats = &self.index.sections[i];
+                let held = seats.held.saturating_sub(view.freed_in_section(i));
+                SectionAvailability {
+                    section_id: section.section_id.clone(),
+                    capacity: seats.capacity,
+                    available: seats.capacity.saturating_sub(held + seats.sold),
+                    held,
+                    sold: seats.sold,
+                }
+            })
+            .collect()
+    }
+
+    /// One seat at `now`; `None` when the section or the seat does not exist. The seat of a hold
+    /// due at `now` is `Available`.
+    pub fn seat_status(
+        &self,
+        section_id: &SectionId,
+        seat: &SeatLabel,
+        now: Timestamp,
+    ) -> Option<SeatStatus> {
+        let section = *self.index.section_by_id.get(section_id)?;
+        let (row, index) = self.index.sections[section].locate(seat)?;
+        let view = self.at(now);
+        let slot = self.index.sections[section].slot(row, index);
+        Some(match view.live_hold(slot) {
+            None => SeatStatus::Available,
+            Some(hold) => match hold.status {
+                HoldStatus::Sold { order_id } => SeatStatus::Sold(order_id),
+                _ => SeatStatus::Held(hold.hold_id),
+            },
+        })
+    }
+
+    /// The tickets a customer holds (live holds at `now`) and owns, across all sections.
+    pub fn customer_tickets(&self, customer_id: &CustomerId, now: Timestamp) -> u32 {
+        self.at(now).tickets_of(customer_id)
+    }
+
+    /// The time to live of a new hold; 0 before the inventory is open.
+    pub fn hold_ttl_seconds(&self) -> u32 {
+        self.config.as_ref().map_or(0, |c| c.hold_ttl_seconds)
+    }
+
+    /// How many tickets one customer may hold and own; 0 before the inventory is open.
+    pub fn max_tickets_per_customer(&self) -> u32 {
+        self.config
+            .as_ref()
+            .map_or(0, |c| c.max_tickets_per_customer)
+    }
+
+    pub fn sale_opens_at(&self) -> Option<Timestamp> {
+        self.config.as_ref().and_then(|c| c.sale_opens_at)
+    }
+
+    pub fn sale_closes_at(&self) -> Option<Timestamp> {
+        self.config.as_ref().and_then(|c| c.sale_closes_at)
+    }
+
+    /// The price of one ticket in a section, in minor units of `currency()`.
+    pub fn price_of(&self, section_id: &SectionId) -> Option<i64> {
+        let section = *self.index.section_by_id.get(section_id)?;
+        Some(self.sections()[section].price_minor)
+    }
+
+    pub fn currency(&self) -> Option<Currency> {
+        self.config.as_ref().map(|c| c.currency)
+    }
+
+    /// The sections as opened; empty before the inventory is open.
+    pub fn sections(&self) -> &[InventorySection] {
+        self.config.as_ref().map_or(&[], |c| &c.sections)
+    }
+
+    /// The state as a decision at `now` sees it.
+    pub(super) fn at(&self, now: Timestamp) -> LiveView<'_> {
+        LiveView::new(self, now)
+    }
+}

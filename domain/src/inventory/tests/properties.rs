@@ -1,0 +1,411 @@
+//! Property tests: random sales (four customers on the fixture's general-admission, seated and box
+//! sections; time moving forward; holds, retries, releases, expiries, sales and returns) keep every
+//! promise of the inventory after every step. The expectations are recounted the slow, obvious way
+//! from the holds, not read from the indexes under test.
+
+use super::*;
+use crate::inventory::{
+    decide, EventInventory, HoldStatus, InventoryError, SeatStatus, SectionAvailability,
+};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Time moves forward by this many seconds.
+    Advance(i64),
+    PlaceQuantity {
+        customer: usize,
+        key: u8,
+        section: usize,
+        quantity: u32,
+    },
+    PlaceSeats {
+        customer: usize,
+        key: u8,
+        section: usize,
+        seats: Vec<(usize, u32)>,
+    },
+    /// Repeat a hold request that was accepted earlier.
+    Retry(Index),
+    Release {
+        hold: Index,
+        by_owner: bool,
+    },
+    Sell {
+        hold: Index,
+        order: u128,
+    },
+    Return {
+        order: u128,
+    },
+    ExpireDue,
+}
+
+const CUSTOMERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
+const SECTIONS: [&str; 3] = ["floor", "stalls", "boxes"];
+
+fn op() -> impl Strategy<Value = Op> {
+    let quantity = prop_oneof![12 => 1..=4u32, 1 => Just(0u32), 1 => Just(MAX + 1)];
+    let named = prop_oneof![
+        1 => Just(Vec::new()),
+        12 => prop::collection::vec((0..16usize, 0..1000u32), 1..4),
+    ];
+    prop_oneof![
+        6 => (0i64..400).prop_map(Op::Advance),
+        // Now and then a long pause: every hold lapses, and the sale may close.
+        1 => prop_oneof![9 => Just(2 * TTL), 1 => Just(CLOSES / 2)].prop_map(Op::Advance),
+        6 => (0..4usize, 0..10u8, 0..3usize, quantity).prop_map(|(customer, key, section, quantity)| {
+            Op::PlaceQuantity { customer, key, section, quantity }
+        }),
+        5 => (0..4usize, 0..10u8, prop_oneof![1 => Just(0usize), 6 => Just(1), 3 => Just(2)], named)
+            .prop_map(|(customer, key, section, seats)| Op::PlaceSeats { customer, key, section, seats }),
+        2 => any::<Index>().prop_map(Op::Retry),
+        2 => (any::<Index>(), prop::bool::weighted(0.8))
+            .prop_map(|(hold, by_owner)| Op::Release { hold, by_owner }),
+        3 => (any::<Index>(), 1..5u128).prop_map(|(hold, order)| Op::Sell { hold, order }),
+        1 => (1..5u128).prop_map(|order| Op::Return { order }),
+        1 => Just(Op::ExpireDue),
+    ]
+}
+
+/// A seat of a section from two random numbers: mostly real seats, now and then one that does not
+/// exist (row Z, or one number past the end of its row).
+fn seat_in(section: &str, row: usize, number: u32) -> SeatLabel {
+    let rows: &[(&str, u32)] = match section {
+        "boxes" => &[("X", 3), ("Y", 2)],
+        _ => &[("A", 10), ("B", 10), ("C", 10)],
+    };
+    let (label, seats) = match row {
+        15 => ("Z", 10),
+        _ => rows[row % rows.len()],
+    };
+    SeatLabel::new(label.parse().unwrap(), number % (seats + 1) + 1).unwrap()
+}
+
+/// A random sale as it runs: the state, every fact decided so far, and the clock.
+struct Sale {
+    state: EventInventory,
+    log: Vec<InventoryEvent>,
+    now: Timestamp,
+    accepted: Vec<InventoryCommand>,
+}
+
+impl Sale {
+    fn new() -> Self {
+        let log = vec![opened()];
+        let state = crate::inventory::evolve(EventInventory::default(), &log[0]);
+        Sale {
+            state,
+            log,
+            now: T0,
+            accepted: Vec::new(),
+        }
+    }
+
+    /// The command an op stands for at this point of the sale (`None` when it needs a hold and
+    /// there is none yet).
+    fn command(&self, op: &Op) -> Option<InventoryCommand> {
+        let pick_hold = |index: &Index| {
+            let holds: Vec<_> = self.state.holds().collect();
+            (!holds.is_empty()).then(|| holds[index.index(holds.len())].clone())
+        };
+        Some(match op {
+            Op::Advance(_) => return None,
+            Op::PlaceQuantity {
+                customer: c,
+                key,
+                section: s,
+                quantity,
+            } => place_quantity(
+                &customer(CUSTOMERS[*c]),
+                &key.to_string(),
+                SECTIONS[*s],
+                *quantity,
+            ),
+            Op::PlaceSeats {
+                customer: c,
+                key,
+                section: s,
+                seats,
+            } => {
+                let labels = seats
+                    .iter()
+                    .map(|(row, number)| seat_in(SECTIONS[*s], *row, *number))
+                    .collect();
+                place(
+                    &customer(CUSTOMERS[*c]),
+                    &key.to_string(),
+                    SECTIONS[*s],
+                    Selection::Seats(labels),
+                )
+            }
+            Op::Retry(index) if !self.accepted.is_empty() => {
+                self.accepted[index.index(self.accepted.len())].clone()
+            }
+            Op::Retry(_) => return None,
+            Op::Release { hold, by_owner } => {
+                let hold = pick_hold(hold)?;
+                let by = match by_owner {
+                    true => hold.customer_id,
+                    false => customer("mallory"),
+                };
+                InventoryCommand::ReleaseHold {
+                    hold_id: hold.hold_id,
+                    customer_id: by,
+                }
+            }
+            Op::Sell { hold, order: n } => InventoryCommand::SellHold {
+                hold_id: pick_hold(hold)?.hold_id,
+                order_id: order(*n),
+            },
+            Op::Return { order: n } => InventoryCommand::ReturnSeats {
+                order_id: order(*n),
+            },
+            Op::ExpireDue => InventoryCommand::ExpireDue,
+        })
+    }
+
+    fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
+        if let Op::Advance(seconds) = op {
+            self.now += Duration::seconds(*seconds);
+            return Ok(());
+        }
+        let Some(command) = self.command(op) else {
+            return Ok(());
+        };
+        let expiries = decide(&self.state, &InventoryCommand::ExpireDue, self.now);
+        let result = decide(&self.state, &command, self.now);
+        let Ok(events) = result else {
+            return Ok(());
+        };
+        // Rule 1: every decision starts with exactly the expiries due now.
+        let expiries = expiries.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(&events[..expiries.len()], &expiries[..], "{:?}", command);
+        if matches!(command, InventoryCommand::PlaceHold(_)) && events.len() > expiries.len() {
+            self.accepted.push(command.clone());
+        }
+        for event in &events {
+            self.state.apply(event);
+        }
+        self.log.extend(events);
+        Ok(())
+    }
+
+    /// Every promise, checked against a recount from the holds.
+    fn check(&self) -> Result<(), TestCaseError> {
+        let state = &self.state;
+        let now = self.now;
+        let live = |status: HoldStatus, expires_at: Timestamp| match status {
+            HoldStatus::Active => expires_at > now,
+            HoldStatus::Sold { .. } => true,
+            _ => false,
+        };
+
+        // A seat is in at most one live hold or order.
+        let mut seat_owner: HashMap<(SectionId, SeatLabel), SeatStatus> = HashMap::new();
+        let mut tickets: HashMap<CustomerId, u32> = HashMap::new();
+        let mut counts: HashMap<SectionId, (u32, u32)> = HashMap::new();
+        for hold in state.holds().filter(|h| live(h.status, h.expires_at)) {
+            let status = match hold.status {
+                HoldStatus::Sold { order_id } => SeatStatus::Sold(order_id),
+                _ => SeatStatus::Held(hold.hold_id),
+            };
+            for seat in &hold.seats {
+                let previous = seat_owner.insert((hold.section_id.clone(), seat.clone()), status);
+                prop_assert!(previous.is_none(), "{seat} in two live holds");
+            }
+            *tickets.entry(hold.customer_id.clone()).or_default() += hold.quantity;
+            let (held, sold) = counts.entry(hold.section_id.clone()).or_default();
+            match hold.status {
+                HoldStatus::Sold { .. } => *sold += hold.quantity,
+                _ => *held += hold.quantity,
+            }
+        }
+
+        // Availability matches the recount, and nothing is oversold.
+        let recount: Vec<SectionAvailability> = sections()
+            .iter()
+            .map(|s| {
+                let capacity = match &s.layout {
+                    crate::catalog::SectionLayout::Seated { rows } => {
+                        rows.iter().map(|r| r.seats).sum()
+                    }
+                    crate::catalog::SectionLayout::GeneralAdmission { capacity } => *capacity,
+                };
+                let (held, sold) = counts.get(&s.section_id).copied().unwrap_or_default();
+                prop_assert!(held + sold <= capacity, "{} oversold", s.section_id);
+                Ok(SectionAvailability {
+                    section_id: s.section_id.clone(),
+                    capacity,
+                    available: capacity - held - sold,
+                    held,
+                    sold,
+                })
+            })
+            .collect::<Result<_, TestCaseError>>()?;
+        prop_assert_eq!(state.availability(now), recount);
+
+        // Every seat reads as the recount says.
+        for s in sections() {
+            if let crate::catalog::SectionLayout::Seated { rows } = &s.layout {
+                for row in rows {
+                    for n in 1..=row.seats {
+                        let seat = SeatLabel::new(row.row.clone(), n).unwrap();
+                        let expected = seat_owner
+                            .get(&(s.section_id.clone(), seat.clone()))
+                            .copied()
+                            .unwrap_or(SeatStatus::Available);
+                        prop_assert_eq!(
+                            state.seat_status(&s.section_id, &seat, now),
+                            Some(expected)
+                        );
+                    }
+                }
+            }
+        }
+
+        // No customer above the limit.
+        for name in CUSTOMERS {
+            let c = customer(name);
+            let count = tickets.get(&c).copied().unwrap_or(0);
+            prop_assert!(count <= MAX, "{name} has {count}");
+            prop_assert_eq!(state.customer_tickets(&c, now), count);
+        }
+
+        // The next expiry is the earliest Active hold's.
+        let earliest = state
+            .holds()
+            .filter(|h| h.status == HoldStatus::Active)
+            .map(|h| h.expires_at)
+            .min();
+        prop_assert_eq!(state.next_expiry(), earliest);
+
+        // Folding the log from nothing, and loading a snapshot, give the same state and indexes.
+        let folded = self.log.iter().fold(EventInventory::default(), |s, e| {
+            crate::inventory::evolve(s, e)
+        });
+        prop_assert!(folded == *state);
+        prop_assert!(folded.index == state.index, "folded indexes differ");
+        let json = serde_json::to_string(state).unwrap();
+        let loaded: EventInventory =
+            serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(loaded.index == state.index, "snapshot indexes differ");
+
+        // Repeating any accepted hold request decides nothing beyond the expiries due now.
+        let expiries = decide(state, &InventoryCommand::ExpireDue, now);
+        for retry in &self.accepted {
+            prop_assert_eq!(
+                &decide(state, retry, now),
+                &expiries,
+                "retry of {:?}",
+                retry
+            );
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_step_of_a_random_sale_keeps_every_promise(ops in prop::collection::vec(op(), 1..60)) {
+        let mut sale = Sale::new();
+        for op in &ops {
+            sale.step(op)?;
+            sale.check()?;
+        }
+    }
+
+    #[test]
+    fn quantity_holds_get_adjacent_seats_and_refusals_tell_the_truth(
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        let mut sale = Sale::new();
+        for op in &ops {
+            if let Op::PlaceQuantity { section: s, quantity, .. } = op {
+                let command = sale.command(op).unwrap();
+                let result = decide(&sale.state, &command, sale.now);
+                let expiries = decide(&sale.state, &InventoryCommand::ExpireDue, sale.now).unwrap();
+                check_quantity_decision(&sale, SECTIONS[*s], *quantity, result, expiries.len())?;
+            }
+            sale.step(op)?;
+        }
+    }
+}
+
+/// The free runs of each row of a seated section at `now`, read seat by seat.
+fn longest_free_run(state: &EventInventory, section_id: &str, now: Timestamp) -> u32 {
+    let mut longest = 0;
+    for s in sections()
+        .iter()
+        .filter(|s| s.section_id.as_str() == section_id)
+    {
+        if let crate::catalog::SectionLayout::Seated { rows } = &s.layout {
+            for row in rows {
+                let mut run = 0;
+                for n in 1..=row.seats {
+                    let seat = SeatLabel::new(row.row.clone(), n).unwrap();
+                    match state.seat_status(&s.section_id, &seat, now) {
+                        Some(SeatStatus::Available) => run += 1,
+                        _ => run = 0,
+                    }
+                    longest = longest.max(run);
+                }
+            }
+        }
+    }
+    longest
+}
+
+fn check_quantity_decision(
+    sale: &Sale,
+    section_id: &str,
+    quantity: u32,
+    result: Result<Vec<InventoryEvent>, InventoryError>,
+    expiries: usize,
+) -> Result<(), TestCaseError> {
+    let available = sale
+        .state
+        .availability(sale.now)
+        .into_iter()
+        .find(|a| a.section_id.as_str() == section_id)
+        .map(|a| a.available)
+        .unwrap_or(0);
+    let seated = section_id != "floor";
+    match result {
+        Ok(events) => {
+            if let Some(InventoryEvent::SeatsHeld {
+                seats,
+                quantity: q,
+                request,
+                ..
+            }) = events.get(expiries)
+            {
+                prop_assert_eq!(*q, quantity);
+                prop_assert_eq!(request, &Selection::Quantity(quantity));
+                if seated {
+                    prop_assert_eq!(seats.len(), quantity as usize);
+                    for pair in seats.windows(2) {
+                        prop_assert_eq!(pair[0].row(), pair[1].row(), "one row");
+                        prop_assert_eq!(pair[0].number() + 1, pair[1].number(), "adjacent");
+                    }
+                } else {
+                    prop_assert!(seats.is_empty());
+                }
+            }
+        }
+        Err(InventoryError::SoldOut { available: said }) => {
+            prop_assert_eq!(said, available);
+            prop_assert!(available < quantity);
+        }
+        Err(InventoryError::NoAdjacentSeats { requested }) => {
+            prop_assert!(seated && requested == quantity && available >= quantity);
+            prop_assert!(longest_free_run(&sale.state, section_id, sale.now) < quantity);
+        }
+        Err(_) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Snapshots: what is saved is configuration and holds; loading rebuilds every index, and the
+//! loaded state decides exactly as the live one.
+
+use super::*;
+use crate::inventory::{decide, EventInventory};
+
+/// A sale with holds in every status, one due at `at(TTL + 100)`.
+fn busy() -> EventInventory {
+    let a = held_seats(&alice(), "a", &["A-1", "A-2"], 0);
+    let b = held_floor(&bob(), "b", 3, 10);
+    let c = held(
+        &carol(),
+        "c",
+        "boxes",
+        &["Y-1", "Y-2"],
+        Selection::Quantity(2),
+        20,
+    );
+    let d = held_seats(&bob(), "d", &["B-5"], 30);
+    let e = held_floor(&alice(), "e", 2, 200);
+    let f = held_seats(&carol(), "f", &["C-1"], TTL + 50);
+    let events = vec![
+        opened(),
+        a.clone(),
+        b.clone(),
+        c.clone(),
+        d.clone(),
+        sold(&a, order(1)),
+        released(&b),
+        sold(&c, order(2)),
+        returned(&c, order(2)),
+        expired(&d),
+        e,
+        f,
+    ];
+    events.iter().fold(EventInventory::default(), |s, e| {
+        crate::inventory::evolve(s, e)
+    })
+}
+
+fn probes() -> Vec<InventoryCommand> {
+    vec![
+        InventoryCommand::ExpireDue,
+        place_seats(&alice(), "a", &["A-1", "A-2"]),
+        place_seats(&bob(), "x", &["A-1", "A-3"]),
+        place_quantity(&alice(), "x", "stalls", 3),
+        place_quantity(&bob(), "x", "boxes", 2),
+        place_quantity(&carol(), "x", "floor", 6),
+        release(&held_floor(&alice(), "e", 2, 200), &alice()),
+        sell(&held_seats(&bob(), "d", &["B-5"], 30), order(3)),
+        InventoryCommand::ReturnSeats { order_id: order(1) },
+        InventoryCommand::ReturnSeats { order_id: order(2) },
+    ]
+}
+
+#[test]
+fn a_snapshot_decides_like_the_state_it_was_taken_from() {
+    let live = busy();
+    let json = serde_json::to_string(&live).unwrap();
+    let loaded: EventInventory = serde_json::from_str(&json).unwrap();
+    assert_eq!(loaded, live);
+    assert_eq!(loaded.index, live.index, "indexes rebuilt exactly");
+    for now in [at(100), at(TTL + 100), at(TTL + 200), at(10 * TTL)] {
+        assert_eq!(loaded.availability(now), live.availability(now));
+        for command in probes() {
+            assert_eq!(
+                decide(&loaded, &command, now),
+                decide(&live, &command, now),
+                "{command:?}"
+            );
+        }
+    }
+    assert_eq!(loaded.next_expiry(), live.next_expiry());
+    assert_eq!(serde_json::to_string(&loaded).unwrap(), json);
+}
+
+#[test]
+fn an_unopened_inventory_round_trips() {
+    let json = serde_json::to_string(&EventInventory::default()).unwrap();
+    let loaded: EventInventory = serde_json::from_str(&json).unwrap();
+    assert!(!loaded.is_open());
+}
+
+#[test]
+fn a_snapshot_that_breaks_a_promise_is_refused() {
+    let mut snapshot = serde_json::to_value(busy()).unwrap();
+    // Give bob's released floor hold (index 1) alice's sold seats in the stalls, and revive it.
+    let holds = snapshot["holds"].as_array_mut().unwrap();
+    let sold_hold = holds[0].clone();
+    holds[1] = sold_hold;
+    holds[1]["hold_id"] = serde_json::to_value(hold_id(&bob(), "forged")).unwrap();
+    holds[1]["status"] = "active".into();
+    let error = serde_json::from_value::<EventInventory>(snapshot).unwrap_err();
+    assert!(error.to_string().contains("two live holds"), "{error}");
+
+    let mut snapshot = serde_json::to_value(busy()).unwrap();
+    snapshot["version"] = 2.into();
+    assert!(serde_json::from_value::<EventInventory>(snapshot).is_err());
+}
