@@ -1,0 +1,118 @@
+//! The benchmark's report: printed for people, written as JSON for machines.
+
+use crate::audit::Audit;
+use crate::cli::{Cli, Scenario};
+use crate::stats::ClientStats;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl From<&Histogram<u64>> for Latency {
+    fn from(h: &Histogram<u64>) -> Self {
+        let ms = |v: u64| v as f64 / 1000.0;
+        Self {
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub scenario: Scenario,
+    pub clients: usize,
+    pub seconds: f64,
+    pub requests: u64,
+    pub successful_holds: u64,
+    pub holds_per_second: f64,
+    pub requests_per_second: f64,
+    pub hold_latency: Latency,
+    pub outcomes: BTreeMap<String, u64>,
+    pub audit: Audit,
+}
+
+impl Report {
+    pub fn new(
+        cli: &Cli,
+        elapsed: Duration,
+        stats: &ClientStats,
+        hold_latency: Latency,
+        mut audit: Audit,
+    ) -> Self {
+        let requests: u64 = stats.outcomes.values().sum();
+        let successful_holds = stats.acked.len() as u64;
+        audit
+            .violations
+            .extend(stats.retry_mismatches.iter().cloned());
+        Self {
+            scenario: cli.scenario,
+            clients: cli.clients,
+            seconds: elapsed.as_secs_f64(),
+            requests,
+            successful_holds,
+            holds_per_second: successful_holds as f64 / elapsed.as_secs_f64(),
+            requests_per_second: requests as f64 / elapsed.as_secs_f64(),
+            hold_latency,
+            outcomes: stats.outcomes.clone(),
+            audit,
+        }
+    }
+
+    pub fn print(&self) {
+        println!();
+        println!(
+            "  scenario            {:?}, {} clients, {:.1} s",
+            self.scenario, self.clients, self.seconds
+        );
+        println!(
+            "  requests            {} ({:.0}/s)",
+            self.requests, self.requests_per_second
+        );
+        println!(
+            "  successful holds    {} ({:.0}/s)",
+            self.successful_holds, self.holds_per_second
+        );
+        println!(
+            "  hold latency        p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            self.hold_latency.p50_ms,
+            self.hold_latency.p95_ms,
+            self.hold_latency.p99_ms,
+            self.hold_latency.max_ms
+        );
+        println!("  answers             {:?}", self.outcomes);
+        let a = &self.audit;
+        if a.checked {
+            println!(
+                "  commits             {} commits, {} events, {:.1} holds per commit",
+                a.commits, a.events, a.holds_per_commit
+            );
+            println!(
+                "  audit               {} holds in the stream, {} acknowledged, {} sold; {}",
+                a.holds_in_stream,
+                a.acknowledged,
+                a.sold,
+                if a.violations.is_empty() {
+                    "no violations".to_owned()
+                } else {
+                    format!("{} VIOLATIONS", a.violations.len())
+                }
+            );
+            for v in a.violations.iter().take(10) {
+                println!("    ! {v}");
+            }
+        } else {
+            println!("  audit               skipped");
+        }
+    }
+}

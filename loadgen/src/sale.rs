@@ -1,0 +1,212 @@
+//! Runs the sale: N clients hold tickets until the time is up, with a progress bar.
+
+use crate::audit;
+use crate::cli::{Cli, Scenario};
+use crate::report::{Latency, Report};
+use crate::setup::{self, SaleEvent};
+use crate::stats::ClientStats;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Consecutive `sold_out` answers after which a client stops (the sale is over).
+const SOLD_OUT_STREAK: u32 = 20;
+
+pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
+    let cli = cli.effective();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(cli.clients)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let event = Arc::new(setup::create(&client, &cli).await?);
+    println!(
+        "flash sale: {:?}, {} clients, {:.0} s, event {}",
+        cli.scenario, cli.clients, cli.seconds, event.event_id
+    );
+    let successes = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(cli.seconds);
+    let clients: Vec<_> = (0..cli.clients)
+        .map(|n| {
+            tokio::spawn(client_loop(
+                n,
+                client.clone(),
+                cli.clone(),
+                event.clone(),
+                deadline,
+                successes.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    let bar = indicatif::ProgressBar::new((cli.seconds * 10.0) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {elapsed}/{duration} {msg}")
+            .expect("a valid template"),
+    );
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let done = successes.load(Ordering::Relaxed);
+        let rate = done as f64 / started.elapsed().as_secs_f64();
+        bar.set_position((started.elapsed().as_secs_f64() * 10.0) as u64);
+        bar.set_message(format!("{done} holds, {rate:.0}/s"));
+    }
+    bar.finish_and_clear();
+    let mut total = ClientStats::new();
+    for task in clients {
+        total.merge(task.await?);
+    }
+    let elapsed = started.elapsed();
+    let audit = if cli.no_audit {
+        audit::Audit::skipped()
+    } else {
+        audit::run(&cli, &event.event_id, &total.acked).await?
+    };
+    Ok(Report::new(
+        &cli,
+        elapsed,
+        &total,
+        Latency::from(&total.latency_us),
+        audit,
+    ))
+}
+
+/// The `i`-th hold of client `n`: general admission takes 1-2 tickets; in a seated venue each
+/// client walks its own slice of adjacent seat pairs, as buyers picking free seats off a seat map
+/// would (pairs of different clients never overlap, so every hold should succeed until sold out).
+fn hold_body(
+    cli: &Cli,
+    event: &SaleEvent,
+    rng: &mut impl Rng,
+    customer: &str,
+    n: usize,
+    i: u64,
+) -> Value {
+    match cli.scenario {
+        Scenario::HotGa => json!({
+            "customer_id": customer,
+            "section_id": event.sections[0].0,
+            "quantity": rng.random_range(1..=2),
+        }),
+        Scenario::SpreadSeats => {
+            let (_, rows, seats) = &event.sections[0];
+            let pairs_per_row = u64::from(*seats / 2);
+            let pairs_per_section = pairs_per_row * u64::from(*rows);
+            let total_pairs = pairs_per_section * event.sections.len() as u64;
+            // Spread each client's pairs over the whole venue, wrapping when it is full.
+            let pair = (n as u64 + (i - 1) * cli.clients as u64) % total_pairs;
+            let (section, _, _) = &event.sections[(pair / pairs_per_section) as usize];
+            let row = (pair % pairs_per_section) / pairs_per_row;
+            let first = (pair % pairs_per_row) * 2 + 1;
+            json!({
+                "customer_id": customer,
+                "section_id": section,
+                "seats": [format!("R{row}-{first}"), format!("R{row}-{}", first + 1)],
+            })
+        }
+    }
+}
+
+async fn client_loop(
+    n: usize,
+    client: reqwest::Client,
+    cli: Cli,
+    event: Arc<SaleEvent>,
+    deadline: Instant,
+    successes: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> ClientStats {
+    let mut stats = ClientStats::new();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(n as u64);
+    let url = format!("{}/events/{}/holds", cli.command_url, event.event_id);
+    let mut sold_out_streak = 0;
+    let mut i: u64 = 0;
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        i += 1;
+        // Four holds of at most two tickets per customer: within the limit of 8.
+        let customer = format!("c{n}-{}", i / 4);
+        let key = format!("k{n}-{i}");
+        let body = hold_body(&cli, &event, &mut rng, &customer, n, i);
+        let first = send(&client, &url, &key, &body, &mut stats).await;
+        if let Some((status, answer)) = &first {
+            if *status == 201 {
+                successes.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .acked
+                    .push(answer["hold_id"].as_str().unwrap_or_default().to_owned());
+            }
+            sold_out_streak = if answer["error"]["code"] == "sold_out" {
+                sold_out_streak + 1
+            } else {
+                0
+            };
+            if sold_out_streak >= SOLD_OUT_STREAK {
+                stop.store(true, Ordering::Relaxed);
+            }
+            // A client retry with the same key must get the same answer back.
+            if cli.retry_every > 0 && i.is_multiple_of(cli.retry_every) && *status == 201 {
+                if let Some((again_status, again)) =
+                    send(&client, &url, &key, &body, &mut stats).await
+                {
+                    if again_status != 201
+                        || again["hold_id"] != answer["hold_id"]
+                        || again["seats"] != answer["seats"]
+                    {
+                        stats
+                            .retry_mismatches
+                            .push(format!("key {key}: {answer} then {again}"));
+                    }
+                }
+            }
+        }
+    }
+    stats
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    body: &Value,
+    stats: &mut ClientStats,
+) -> Option<(u16, Value)> {
+    let started = Instant::now();
+    let response = client
+        .post(url)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await;
+    let outcome = match response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            stats
+                .latency_us
+                .saturating_record(started.elapsed().as_micros() as u64);
+            let code = answer["error"]["code"].as_str().unwrap_or("").to_owned();
+            stats.count(if code.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status} {code}")
+            });
+            Some((status, answer))
+        }
+        Err(e) => {
+            stats.count(format!(
+                "error: {}",
+                if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "connection"
+                }
+            ));
+            None
+        }
+    };
+    outcome
+}
