@@ -211,5 +211,7 @@ fn apply(
                 }
             }
         }
+        // Facts that move no seat.
+        _ => {}
     }
 }

@@ -62,6 +62,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::ExpireDue => "ExpireDue",
         InventoryCommand::SellHold { .. } => "SellHold",
         InventoryCommand::ReturnSeats { .. } => "ReturnSeats",
+        _ => "InventoryCommand",
     }
 }
 

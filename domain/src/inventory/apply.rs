@@ -58,14 +58,19 @@ impl EventInventory {
                     expires_at: *expires_at,
                     request: request.clone(),
                     status: HoldStatus::Active,
+                    order_id: None,
                 });
             }
             InventoryEvent::HoldReleased { hold_id, .. } => {
-                self.end_active(hold_id, HoldStatus::Released)
+                // Only the customer releases, and only an Active hold (an Ordered one is paid for).
+                self.end_pending(hold_id, HoldStatus::Released, |s| s == HoldStatus::Active)
             }
             InventoryEvent::HoldExpired { hold_id, .. } => {
-                self.end_active(hold_id, HoldStatus::Expired)
+                self.end_pending(hold_id, HoldStatus::Expired, |s| s.is_pending())
             }
+            InventoryEvent::HoldCheckedOut {
+                hold_id, order_id, ..
+            } => self.check_out(hold_id, *order_id),
             InventoryEvent::SeatsSold {
                 hold_id, order_id, ..
             } => self.sell(hold_id, *order_id),
@@ -101,13 +106,33 @@ impl EventInventory {
         self.enter(at);
     }
 
-    fn end_active(&mut self, hold_id: &HoldId, status: HoldStatus) {
+    /// A hold that still occupies its seats until `expires_at` (in a status `from` accepts) ends.
+    fn end_pending(
+        &mut self,
+        hold_id: &HoldId,
+        status: HoldStatus,
+        from: impl Fn(HoldStatus) -> bool,
+    ) {
+        let Some(at) = self.index_of(hold_id) else {
+            return;
+        };
+        if from(self.holds[at as usize].status) {
+            self.leave(at);
+            self.holds[at as usize].status = status;
+        }
+    }
+
+    /// An Active hold becomes Ordered: same seats, same expiry, now tied to its order for good.
+    fn check_out(&mut self, hold_id: &HoldId, order_id: OrderId) {
         let Some(at) = self.index_of(hold_id) else {
             return;
         };
         if self.holds[at as usize].status == HoldStatus::Active {
             self.leave(at);
-            self.holds[at as usize].status = status;
+            let hold = &mut self.holds[at as usize];
+            hold.status = HoldStatus::Ordered { order_id };
+            hold.order_id = Some(order_id);
+            self.enter(at);
         }
     }
 
@@ -116,10 +141,16 @@ impl EventInventory {
             return;
         };
         match self.holds[at as usize].status {
-            // A released or expired hold is sold again only when its seats are free (decided).
-            HoldStatus::Active | HoldStatus::Released | HoldStatus::Expired => {
+            // A lapsed hold is sold again only when its seats are free (decided). An Active one
+            // is sold directly only in logs written before checkout existed.
+            HoldStatus::Active
+            | HoldStatus::Ordered { .. }
+            | HoldStatus::Released
+            | HoldStatus::Expired => {
                 self.leave(at);
-                self.holds[at as usize].status = HoldStatus::Sold { order_id };
+                let hold = &mut self.holds[at as usize];
+                hold.status = HoldStatus::Sold { order_id };
+                hold.order_id = Some(order_id);
                 self.enter(at);
             }
             HoldStatus::Sold { .. } | HoldStatus::Returned { .. } => {}
@@ -154,8 +185,9 @@ impl EventInventory {
         self.index.hold_by_id.get(hold_id).copied()
     }
 
-    /// Index a hold in its current status: Active and Sold holds occupy seats and count for their
-    /// customer; Sold and Returned holds are found by their order.
+    /// Index a hold in its current status: Active, Ordered and Sold holds occupy seats and count
+    /// for their customer (Active and Ordered ones until they expire); Sold and Returned holds are
+    /// found by their order.
     pub(super) fn enter(&mut self, at: HoldIndex) {
         let hold = &self.holds[at as usize];
         let Some(&section) = self.index.section_by_id.get(&hold.section_id) else {
@@ -163,7 +195,7 @@ impl EventInventory {
         };
         let seats = &mut self.index.sections[section];
         match hold.status {
-            HoldStatus::Active => {
+            HoldStatus::Active | HoldStatus::Ordered { .. } => {
                 seats.held += hold.quantity;
                 self.index.expiry_queue.insert((hold.expires_at, at));
             }
@@ -194,7 +226,7 @@ impl EventInventory {
         };
         let seats = &mut self.index.sections[section];
         match hold.status {
-            HoldStatus::Active => {
+            HoldStatus::Active | HoldStatus::Ordered { .. } => {
                 seats.held = seats.held.saturating_sub(hold.quantity);
                 self.index.expiry_queue.remove(&(hold.expires_at, at));
             }

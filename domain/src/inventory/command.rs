@@ -6,6 +6,8 @@ use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq)]
+/// New variants are added as the product grows: match with a wildcard arm outside this crate.
+#[non_exhaustive]
 pub enum InventoryCommand {
     /// Open the inventory when the event is published (sections, limit, TTL and sale window are
     /// copied from the catalog so the inventory decides alone).
@@ -27,8 +29,17 @@ pub enum InventoryCommand {
     /// Record the expiry of every hold due at `now` (sent by the expiry reactor; a late or
     /// repeated one decides nothing).
     ExpireDue,
-    /// Payment succeeded: sell the hold's seats to the order. A hold that expired meanwhile is still
-    /// sold when every one of its seats (or its GA quantity) is free again; otherwise refused.
+    /// The customer checks a live hold out into an order: the hold becomes `Ordered` by it, keeps
+    /// its seats and its `expires_at` (the order's deadline: payment must finish before it), and
+    /// can no longer be released by the customer. Repeating it for the same order decides nothing.
+    CheckoutHold {
+        hold_id: HoldId,
+        order_id: OrderId,
+        customer_id: CustomerId,
+    },
+    /// Payment succeeded: sell the hold's seats to the order that checked it out. A hold that
+    /// expired meanwhile is still sold when every one of its seats (or its GA quantity) is free
+    /// again and its customer stays within the limit; otherwise refused.
     SellHold { hold_id: HoldId, order_id: OrderId },
     /// An order was cancelled or refunded: its seats go back on sale, once.
     ReturnSeats { order_id: OrderId },

@@ -3,12 +3,14 @@
 //! Every decision at `now` starts with the `HoldExpired` facts of the holds due at `now` (in expiry
 //! order), then decides the command against the state as if they were applied (`LiveView`). So a
 //! late expiry timer never blocks a sale, and `ExpireDue` is just that first step.
-//! A retried command (a hold placed, released, sold or returned already) adds nothing after them.
+//! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
+//! after them.
 
+use super::checkout::{checkout_hold, sell_hold};
 use super::live_view::LiveView;
 use super::place_hold::place_hold;
 use super::state::SaleConfig;
-use super::{EventInventory, Hold, HoldStatus, InventoryCommand, InventoryError, InventoryEvent};
+use super::{EventInventory, HoldStatus, InventoryCommand, InventoryError, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId};
 use crate::Timestamp;
 
@@ -41,6 +43,11 @@ pub fn decide(
             hold_id,
             customer_id,
         } => events.extend(release_hold(&view, hold_id, customer_id)?),
+        InventoryCommand::CheckoutHold {
+            hold_id,
+            order_id,
+            customer_id,
+        } => events.extend(checkout_hold(&view, hold_id, *order_id, customer_id)?),
         InventoryCommand::SellHold { hold_id, order_id } => {
             events.extend(sell_hold(&view, config, hold_id, *order_id)?)
         }
@@ -104,8 +111,9 @@ fn release_hold(
         status,
         action: "released",
     };
+    // An Ordered hold is being paid for: the order, not the customer, decides what becomes of it.
     match hold.status {
-        HoldStatus::Active if view.is_due(hold) => Err(refuse("expired")),
+        _ if view.is_due(hold) => Err(refuse("expired")),
         HoldStatus::Active => Ok(Some(InventoryEvent::HoldReleased {
             hold_id: hold.hold_id,
             customer_id: hold.customer_id.clone(),
@@ -116,64 +124,6 @@ fn release_hold(
         HoldStatus::Released => Ok(None),
         status => Err(refuse(status.name())),
     }
-}
-
-/// Payment succeeded. The sale window does not apply: the hold was placed in time. A hold that
-/// lapsed (released, expired, or due now) is sold only if it could be placed again right now.
-fn sell_hold(
-    view: &LiveView<'_>,
-    config: &SaleConfig,
-    hold_id: &HoldId,
-    order_id: OrderId,
-) -> Result<Option<InventoryEvent>, InventoryError> {
-    let hold = view
-        .state
-        .hold(hold_id)
-        .ok_or(InventoryError::UnknownHold)?;
-    let sold = || {
-        Some(InventoryEvent::SeatsSold {
-            hold_id: hold.hold_id,
-            order_id,
-            customer_id: hold.customer_id.clone(),
-            section_id: hold.section_id.clone(),
-            seats: hold.seats.clone(),
-            quantity: hold.quantity,
-        })
-    };
-    match hold.status {
-        HoldStatus::Sold { order_id: to } if to == order_id => Ok(None),
-        HoldStatus::Sold { .. } | HoldStatus::Returned { .. } => {
-            Err(InventoryError::InvalidHoldState {
-                status: hold.status.name(),
-                action: "sold",
-            })
-        }
-        HoldStatus::Active if !view.is_due(hold) => Ok(sold()),
-        HoldStatus::Active | HoldStatus::Released | HoldStatus::Expired => {
-            match can_take_again(view, config, hold) {
-                true => Ok(sold()),
-                false => Err(InventoryError::HoldExpired),
-            }
-        }
-    }
-}
-
-/// Every seat of a lapsed hold (or its GA quantity) is free at `now`, and its customer stays
-/// within the limit with it.
-fn can_take_again(view: &LiveView<'_>, config: &SaleConfig, hold: &Hold) -> bool {
-    let Some(&section) = view.state.index.section_by_id.get(&hold.section_id) else {
-        return false;
-    };
-    let seats = &view.state.index.sections[section];
-    let free = match seats.is_seated() {
-        true => hold.seats.iter().all(|seat| {
-            seats
-                .locate(seat)
-                .is_some_and(|(row, index)| view.live_hold(seats.slot(row, index)).is_none())
-        }),
-        false => view.free_in_section(section) >= hold.quantity,
-    };
-    free && view.tickets_of(&hold.customer_id) + hold.quantity <= config.max_tickets_per_customer
 }
 
 /// An order was cancelled or refunded: every hold of it still sold goes back on sale.

@@ -3,6 +3,8 @@
 use crate::ids::SeatLabel;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// New variants are added as the product grows: match with a wildcard arm outside this crate.
+#[non_exhaustive]
 pub enum InventoryError {
     #[error("the event's inventory is not open: the event is not on sale")]
     NotOpen,
@@ -43,6 +45,8 @@ pub enum InventoryError {
     },
     #[error("the hold expired")]
     HoldExpired,
+    #[error("the hold was not checked out by this order; check it out first")]
+    NotCheckedOut,
     #[error("this idempotency key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("no seats of this order are sold")]

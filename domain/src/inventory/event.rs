@@ -20,6 +20,8 @@ pub struct InventorySection {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
+/// New variants are added as the product grows: match with a wildcard arm outside this crate.
+#[non_exhaustive]
 pub enum InventoryEvent {
     InventoryOpened {
         sections: Vec<InventorySection>,
@@ -57,6 +59,16 @@ pub enum InventoryEvent {
         seats: Vec<SeatLabel>,
         quantity: u32,
     },
+    /// The hold was checked out into an order: its seats stay taken (still held, not sold) until
+    /// the order is paid or the hold's `expires_at`, whichever comes first.
+    HoldCheckedOut {
+        hold_id: HoldId,
+        order_id: OrderId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
     SeatsSold {
         hold_id: HoldId,
         order_id: OrderId,
@@ -82,6 +94,7 @@ impl InventoryEvent {
             Self::SeatsHeld { .. } => "SeatsHeld",
             Self::HoldReleased { .. } => "HoldReleased",
             Self::HoldExpired { .. } => "HoldExpired",
+            Self::HoldCheckedOut { .. } => "HoldCheckedOut",
             Self::SeatsSold { .. } => "SeatsSold",
             Self::SeatsReturned { .. } => "SeatsReturned",
         }

@@ -1,5 +1,5 @@
-//! The inventory as a decision at `now` sees it: every Active hold with `expires_at <= now` is
-//! treated as gone, without touching (or cloning) the state.
+//! The inventory as a decision at `now` sees it: every Active or Ordered hold with
+//! `expires_at <= now` is treated as gone, without touching (or cloning) the state.
 //!
 //! The due holds are a prefix of the expiry queue, collected once per decision; the writer expires
 //! them at the start of every batch, so the set is normally empty or tiny and each correction below
@@ -14,7 +14,7 @@ use crate::Timestamp;
 pub(super) struct LiveView<'a> {
     pub state: &'a EventInventory,
     pub now: Timestamp,
-    /// Active holds with `expires_at <= now`, in expiry order.
+    /// Active and Ordered holds with `expires_at <= now`, in expiry order.
     pub due: Vec<HoldIndex>,
 }
 
@@ -35,18 +35,18 @@ impl<'a> LiveView<'a> {
             .filter_map(|&i| self.state.holds.get(i as usize))
     }
 
-    /// Active and not yet expired at `now`, or sold: the hold occupies its seats.
+    /// Active or Ordered and not yet expired at `now`, or sold: the hold occupies its seats.
     pub(super) fn is_live(&self, hold: &Hold) -> bool {
         match hold.status {
-            HoldStatus::Active => hold.expires_at > self.now,
+            HoldStatus::Active | HoldStatus::Ordered { .. } => hold.expires_at > self.now,
             HoldStatus::Sold { .. } => true,
             HoldStatus::Released | HoldStatus::Expired | HoldStatus::Returned { .. } => false,
         }
     }
 
-    /// Active in the state but expired at `now`.
+    /// Active or Ordered in the state but expired at `now`.
     pub(super) fn is_due(&self, hold: &Hold) -> bool {
-        hold.status == HoldStatus::Active && hold.expires_at <= self.now
+        hold.status.is_pending() && hold.expires_at <= self.now
     }
 
     /// The hold that occupies a seat at `now`, if any.

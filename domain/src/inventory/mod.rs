@@ -4,11 +4,14 @@
 //!
 //! It guards the promises of a sale: a seat is in at most one live hold or order; held + sold never
 //! exceeds a section's capacity; a customer never holds and owns more than the event's limit; a
-//! retried command (same hold id) decides nothing new. Expiry is lazy: a decision at `now` treats
-//! a hold whose `expires_at <= now` as gone, and records its `HoldExpired` first.
+//! hold is checked out by one order and sold to that order at most once; a retried command (same
+//! hold id, same order) decides nothing new. Expiry is lazy: a decision at `now` treats a hold
+//! (Active, or Ordered and unpaid) whose `expires_at <= now` as gone, and records its
+//! `HoldExpired` first.
 
 mod apply;
 mod best_available;
+mod checkout;
 mod command;
 mod decide;
 mod error;

@@ -7,11 +7,16 @@
 use super::section_seats::Slot;
 use super::state::SaleConfig;
 use super::{EventInventory, Hold, HoldStatus};
+use crate::ids::OrderId;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashSet;
 
 /// Bumped when the snapshot's shape changes; an unknown version is refused (replay the log).
-const SNAPSHOT_VERSION: u32 = 1;
+/// Version 2 added the `ordered` hold status and `Hold::order_id`: a binary that knows only
+/// version 1 refuses such a snapshot and replays, instead of dropping what it does not know.
+const SNAPSHOT_VERSION: u32 = 2;
+/// Versions still read: a version 1 snapshot is a version 2 one without checkouts.
+const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]
 struct SnapshotRef<'a> {
@@ -47,9 +52,9 @@ impl<'de> Deserialize<'de> for EventInventory {
 
 impl EventInventory {
     fn restore(snapshot: Snapshot) -> Result<Self, String> {
-        if snapshot.version != SNAPSHOT_VERSION {
+        if !READABLE_VERSIONS.contains(&snapshot.version) {
             return Err(format!(
-                "inventory snapshot version {} is not {SNAPSHOT_VERSION}",
+                "inventory snapshot version {} is not one of {READABLE_VERSIONS:?}",
                 snapshot.version
             ));
         }
@@ -62,10 +67,11 @@ impl EventInventory {
         };
         state.open(config);
         let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
-        for hold in snapshot.holds {
+        for mut hold in snapshot.holds {
             if !hold_ids.insert(hold.hold_id) {
                 return Err(format!("hold {} appears twice", hold.hold_id));
             }
+            hold.order_id = order_of(&hold)?;
             state.check_restorable(&hold)?;
             state.add_hold(hold);
         }
@@ -85,7 +91,10 @@ impl EventInventory {
             .get(&hold.section_id)
             .and_then(|&i| self.index.sections.get(i))
             .ok_or_else(|| format!("hold {} is in unknown section", hold.hold_id))?;
-        let occupies = matches!(hold.status, HoldStatus::Active | HoldStatus::Sold { .. });
+        let occupies = matches!(
+            hold.status,
+            HoldStatus::Active | HoldStatus::Ordered { .. } | HoldStatus::Sold { .. }
+        );
         let fits = match section.is_seated() {
             true => !hold.seats.is_empty() && hold.seats.len() == hold.quantity as usize,
             false => hold.seats.is_empty(),
@@ -106,5 +115,30 @@ impl EventInventory {
             }
         }
         Ok(())
+    }
+}
+
+/// The hold's order as replaying its facts would have set it: the one its status names, or the one
+/// that checked it out before it expired. A version 1 snapshot names it only in the status.
+fn order_of(hold: &Hold) -> Result<Option<OrderId>, String> {
+    let named = match hold.status {
+        HoldStatus::Ordered { order_id }
+        | HoldStatus::Sold { order_id }
+        | HoldStatus::Returned { order_id } => Some(order_id),
+        HoldStatus::Active | HoldStatus::Released => None,
+        HoldStatus::Expired => return Ok(hold.order_id),
+    };
+    match (named, hold.order_id) {
+        (None, Some(_)) => Err(format!(
+            "hold {} is {} but names an order",
+            hold.hold_id,
+            hold.status.name()
+        )),
+        (Some(named), Some(kept)) if named != kept => Err(format!(
+            "hold {} is {} for order {named} but names order {kept}",
+            hold.hold_id,
+            hold.status.name()
+        )),
+        _ => Ok(named),
     }
 }

@@ -5,8 +5,8 @@
 //! per customer, the expiry queue, holds by order) is an index derived from those two, kept up to
 //! date by `apply` (`apply.rs`) and rebuilt when a snapshot is loaded (`snapshot.rs`).
 //!
-//! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` here until its `HoldExpired` is
-//! applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
+//! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` (or `Ordered`) here until its
+//! `HoldExpired` is applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
 
 use super::live_view::LiveView;
 use super::section_seats::{HoldIndex, SectionSeats};
@@ -33,17 +33,32 @@ pub struct Hold {
     /// What the customer asked for: a retry must ask for the same.
     pub request: Selection,
     pub status: HoldStatus,
+    /// The order that checked the hold out (or bought it), if any. Kept when the hold expires: only
+    /// that order may still buy a lapsed hold, and its checkout is recognised as a retry forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
 }
 
-/// Where a hold is in its life. Only `Active` (until `expires_at`) and `Sold` occupy seats.
+/// Where a hold is in its life: `Active` → `Ordered` → `Sold` → `Returned`, or `Released` (from
+/// `Active`) or `Expired` (from `Active` or `Ordered`). `Active` and `Ordered` (until
+/// `expires_at`) and `Sold` occupy seats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HoldStatus {
     Active,
     Released,
     Expired,
-    Sold { order_id: OrderId },
-    Returned { order_id: OrderId },
+    Sold {
+        order_id: OrderId,
+    },
+    Returned {
+        order_id: OrderId,
+    },
+    /// Checked out into an order being paid: still held, and still expires at `expires_at`.
+    Ordered {
+        order_id: OrderId,
+    },
 }
 
 impl HoldStatus {
@@ -55,7 +70,13 @@ impl HoldStatus {
             Self::Expired => "expired",
             Self::Sold { .. } => "sold",
             Self::Returned { .. } => "returned",
+            Self::Ordered { .. } => "ordered",
         }
+    }
+
+    /// Active or Ordered: the hold occupies its seats until its `expires_at`.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Active | Self::Ordered { .. })
     }
 }
 
@@ -99,9 +120,9 @@ pub(super) struct Index {
     pub hold_by_id: HashMap<HoldId, HoldIndex>,
     /// Holds ever sold to an order, in hold order (kept after a return, to recognise a retry).
     pub holds_by_order: HashMap<OrderId, Vec<HoldIndex>>,
-    /// Tickets in Active (due ones included) and Sold holds; customers at 0 are absent.
+    /// Tickets in Active and Ordered (due ones included) and Sold holds; customers at 0 are absent.
     pub tickets_by_customer: HashMap<CustomerId, u32>,
-    /// Every Active hold, by expiry then placement: the due ones are a prefix.
+    /// Every Active or Ordered hold, by expiry then placement: the due ones are a prefix.
     pub expiry_queue: BTreeSet<(Timestamp, HoldIndex)>,
 }
 
@@ -164,7 +185,7 @@ impl EventInventory {
             .filter_map(|&i| self.holds.get(i as usize))
     }
 
-    /// The earliest `expires_at` of the Active holds: when the expiry timer should fire.
+    /// The earliest `expires_at` of the Active and Ordered holds: when the expiry timer should fire.
     pub fn next_expiry(&self) -> Option<Timestamp> {
         self.index.expiry_queue.first().map(|(at, _)| *at)
     }
