@@ -19,7 +19,7 @@ pub struct App {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    crate::telemetry::metrics_handle();
+    telemetry::metrics_handle();
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
         .with_context(|| format!("connecting to NATS at {} (set NATS_URL)", config.nats_url))?;

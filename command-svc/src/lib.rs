@@ -15,7 +15,6 @@ pub mod config;
 pub mod expiry;
 pub mod http;
 pub mod inventory;
-pub mod telemetry;
 
 pub use app::{build, App};
 pub use config::Config;

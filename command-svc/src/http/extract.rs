@@ -103,21 +103,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequiredKey {
     }
 }
 
-/// The caller's W3C trace context, carried into the commit's headers.
+/// The W3C trace context of the request's span (a child of the caller's `traceparent`), carried
+/// into the headers of the commit the command produces.
 pub struct TraceParent(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for TraceParent {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .headers
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| v.len() <= 128)
-                .map(str::to_owned),
-        ))
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(telemetry::propagation::current_traceparent()))
     }
 }
 

@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .fallback(ops::not_found)
-        .layer(axum::middleware::from_fn(ops::record_request))
+        .layer(axum::middleware::from_fn(telemetry::propagation::http_span))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

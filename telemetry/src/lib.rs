@@ -1,0 +1,16 @@
+//! Logs, metrics and distributed traces for every TicketView binary.
+//!
+//! - Logs: `tracing`, readable text locally or JSON (`--log-format json`), level from `RUST_LOG`.
+//! - Traces: spans get W3C trace context from an OpenTelemetry tracer, exported by OTLP over HTTP
+//!   when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (and only kept in-process otherwise, so trace ids
+//!   still flow into logs and message headers). [`propagation`] carries the context from an HTTP
+//!   request into NATS headers and from a consumed message into the consumer's span.
+//! - Metrics: the `metrics` facade into one Prometheus recorder per process, rendered by
+//!   [`render_metrics`] for `/metrics`.
+
+mod metrics_recorder;
+pub mod propagation;
+mod tracing_setup;
+
+pub use metrics_recorder::{metrics_handle, render_metrics};
+pub use tracing_setup::{init, TelemetryGuard};
