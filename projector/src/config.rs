@@ -1,0 +1,97 @@
+//! Configuration from flags and environment variables, with local defaults that match
+//! `scripts/lib/infra.sh` (NATS on 14222, PostgreSQL on 15432).
+
+use crate::projection::ProjectionName;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// NATS server with JetStream.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    pub nats_url: String,
+    /// PostgreSQL holding the read models.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:15432/postgres"
+    )]
+    pub database_url: String,
+    /// Prefix of stream and subject names (tests use their own).
+    #[arg(long, env = "TV_PREFIX", default_value = "tv")]
+    pub prefix: String,
+    /// Most commits fetched and applied in one PostgreSQL transaction.
+    #[arg(long, env = "TV_PROJECTOR_BATCH", default_value_t = 500)]
+    pub batch_size: usize,
+    /// How long a fetch waits for the first commit of a batch, in milliseconds.
+    #[arg(long, env = "TV_PROJECTOR_FETCH_WAIT_MS", default_value_t = 100)]
+    pub fetch_wait_ms: u64,
+    /// Projections this instance runs (all by default).
+    #[arg(long = "projection", value_enum)]
+    pub projections: Vec<ProjectionName>,
+    /// Test hook: the live loop of every projection stops right after committing this many
+    /// batches, before publishing notices and acking, as a crash would.
+    #[arg(skip)]
+    pub crash_after_batches: Option<u64>,
+}
+
+impl Config {
+    /// A configuration for these servers with every other setting at its default.
+    pub fn new(nats_url: &str, database_url: &str, prefix: &str) -> Self {
+        Self {
+            nats_url: nats_url.to_owned(),
+            database_url: database_url.to_owned(),
+            prefix: prefix.to_owned(),
+            batch_size: 500,
+            fetch_wait_ms: 100,
+            projections: Vec::new(),
+            crash_after_batches: None,
+        }
+    }
+
+    pub(crate) fn fetch_wait(&self) -> Duration {
+        Duration::from_millis(self.fetch_wait_ms.max(1))
+    }
+
+    /// The projections selected, or all of them.
+    pub fn selected_projections(&self) -> Vec<ProjectionName> {
+        if self.projections.is_empty() {
+            ProjectionName::ALL.to_vec()
+        } else {
+            let mut selected = self.projections.clone();
+            selected.dedup();
+            selected
+        }
+    }
+}
+
+/// `projector [run]`, `projector rebuild [--projection NAME]`, `projector status`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "projector",
+    version,
+    about = "TicketView projector: folds JetStream events into PostgreSQL read models"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Run the live projections until stopped (the default).
+    Run,
+    /// Replay a stream from its start into fresh tables and swap them in, while the live service
+    /// keeps answering from the old ones.
+    Rebuild {
+        /// The projection to rebuild (all when omitted).
+        #[arg(long = "projection", value_enum)]
+        projection: Option<ProjectionName>,
+        /// No progress bar (for logs and scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Print each projection's checkpoint, its stream's last sequence and the lag.
+    Status,
+}

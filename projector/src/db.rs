@@ -1,0 +1,147 @@
+//! PostgreSQL: the connection pool and the versioned schema migrations.
+//!
+//! Migrations are the numbered files of `projector/migrations`, compiled in, applied in order at
+//! start in one transaction under an advisory lock (so two projectors starting together apply them
+//! once), and recorded in `schema_migrations`. query-svc never migrates: it only reads.
+
+use crate::error::ProjectError;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr;
+
+/// One schema change, as a file `NNNN_name.sql`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. A new file must be added here too (a unit test checks it).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "read_models",
+    sql: include_str!("../migrations/0001_read_models.sql"),
+}];
+
+/// Serialises concurrent migrators of one database ("tvmig" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0074_766d_6967;
+
+/// A pool of connections to the read-model database.
+pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, ProjectError> {
+    let config = tokio_postgres::Config::from_str(database_url)?;
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(|e| ProjectError::Schema(format!("building the pool: {e}")))
+}
+
+/// Applies the migrations not yet recorded; returns the versions applied now.
+pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, ProjectError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS public.schema_migrations (
+             version    integer PRIMARY KEY,
+             name       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await?;
+    let applied: Vec<i32> = tx
+        .query("SELECT version FROM public.schema_migrations", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut now_applied = Vec::new();
+    for migration in MIGRATIONS {
+        if applied.contains(&migration.version) {
+            continue;
+        }
+        tx.batch_execute("SET LOCAL search_path TO public").await?;
+        tx.batch_execute(migration.sql).await?;
+        tx.execute(
+            "INSERT INTO public.schema_migrations (version, name) VALUES ($1, $2)",
+            &[&migration.version, &migration.name],
+        )
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
+        now_applied.push(migration.version);
+    }
+    tx.commit().await?;
+    Ok(now_applied)
+}
+
+/// Creates every table of the schema, empty, inside `schema` (for `projector rebuild`): the same
+/// files as the live schema, with `schema` first on the search path.
+pub(crate) async fn create_schema_copy(
+    client: &mut deadpool_postgres::Object,
+    schema: &str,
+) -> Result<(), ProjectError> {
+    let tx = client.transaction().await?;
+    tx.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema}"
+    ))
+    .await?;
+    for migration in MIGRATIONS {
+        tx.batch_execute(migration.sql).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The checkpoint of `projection` in `schema`, without locking it.
+pub(crate) async fn read_checkpoint(
+    client: &impl GenericClient,
+    schema: &str,
+    projection: &str,
+) -> Result<u64, ProjectError> {
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT last_sequence FROM {schema}.projection_checkpoints WHERE projection = $1"
+            ),
+            &[&projection],
+        )
+        .await?
+        .ok_or_else(|| {
+            ProjectError::Schema(format!("no checkpoint row for projection {projection}"))
+        })?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_registered_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (file, migration) in files.iter().zip(MIGRATIONS) {
+            assert_eq!(
+                *file,
+                format!("{:04}_{}.sql", migration.version, migration.name)
+            );
+        }
+    }
+}

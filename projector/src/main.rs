@@ -1,0 +1,57 @@
+//! `projector [run] | rebuild [--projection NAME] | status`: parses the configuration, sets up
+//! logging and calls the library.
+
+use anyhow::Context;
+use clap::Parser;
+use projector::{Cli, Command, Projector, RebuildOptions, StatusTable};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn"));
+    if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let projector = Projector::build(cli.config)
+                .await
+                .context("starting the projector")?;
+            projector.run_until_stopped().await
+        }
+        Command::Rebuild { projection, quiet } => {
+            let projections: Vec<_> = projection.into_iter().collect();
+            let reports = projector::rebuild(
+                &cli.config,
+                &projections,
+                RebuildOptions {
+                    show_progress: !quiet,
+                },
+            )
+            .await?;
+            for r in reports {
+                println!(
+                    "{}: {} commits, {} events replayed in {:.1?}; swapped in at sequence {} (live was at {})",
+                    r.projection, r.commits, r.events, r.elapsed, r.checkpoint, r.live_checkpoint
+                );
+            }
+            Ok(())
+        }
+        Command::Status => {
+            let statuses = projector::status(&cli.config).await?;
+            print!("{}", StatusTable(&statuses));
+            Ok(())
+        }
+    }
+}

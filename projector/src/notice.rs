@@ -1,0 +1,80 @@
+//! Change notices: what the projector tells query-svc after each committed batch, on core NATS
+//! subject `<prefix>.notices.<projection>` (in no stream: a lost notice is detected by its range
+//! and repaired by reloading from PostgreSQL).
+//!
+//! One notice per batch. `from`/`to` are the checkpoint before and after the batch, so a reader
+//! sees a gap when `from` is past what it has seen. The hot rows (availability per section) travel
+//! whole, with their version (the stream sequence of their last change), so a reader updates its
+//! cache in place and never replaces a newer row with an older one; colder things (holds, seat
+//! maps, events) are named so that a reader drops its cached copy. `reset` tells a reader to drop
+//! everything of this projection (after a rebuild swap, or when a batch changed too much to list).
+//!
+//! query-svc has its own copy of these types (it depends on nothing of the projector's); the JSON
+//! here is the contract, documented in `projector/README.md`.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A notice larger than this is replaced by a `reset` notice (core NATS payloads are bounded).
+pub const MAX_NOTICE_BYTES: usize = 512 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub projection: String,
+    /// The prefixed stream name (`TV_INVENTORY`): the `<STREAM>` of a position.
+    pub stream: String,
+    pub from: u64,
+    pub to: u64,
+    #[serde(default)]
+    pub reset: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub availability: Vec<AvailabilityRow>,
+    /// Holds whose row changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<String>,
+    /// Events whose listing or detail changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Uuid>,
+}
+
+/// One section's availability as stored: `held` counts every hold not yet released, expired or
+/// sold; a reader subtracts holds past their `expires_at` itself (see `next_expiry`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AvailabilityRow {
+    pub event_id: Uuid,
+    pub section_id: String,
+    pub ordinal: i32,
+    pub seated: bool,
+    pub capacity: i64,
+    pub held: i64,
+    pub sold: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_expiry: Option<OffsetDateTime>,
+    pub version: u64,
+}
+
+impl Notice {
+    pub(crate) fn with_range(mut self, from: u64, to: u64) -> Self {
+        self.from = from;
+        self.to = to;
+        self
+    }
+
+    /// The JSON to publish: this notice, or a `reset` for the same range if it is too large.
+    pub fn encode(&self) -> Vec<u8> {
+        let bytes = serde_json::to_vec(self).expect("notices serialize");
+        if bytes.len() <= MAX_NOTICE_BYTES {
+            return bytes;
+        }
+        let reset = Notice {
+            projection: self.projection.clone(),
+            stream: self.stream.clone(),
+            from: self.from,
+            to: self.to,
+            reset: true,
+            ..Notice::default()
+        };
+        serde_json::to_vec(&reset).expect("notices serialize")
+    }
+}

@@ -1,0 +1,262 @@
+//! `projector rebuild`: replay a stream from its start into fresh tables, then swap them in.
+//!
+//! The fresh tables are built by the same migration files, run with a scratch schema
+//! (`tv_rebuild_<projection>`) first on the search path, so they are identical to the live ones,
+//! indexes and constraints included. The live projector and query-svc keep using the live tables
+//! meanwhile. The replay is applied with the very function the live loop uses, in batches.
+//!
+//! The swap is one transaction: it locks the live checkpoint row (which every live batch locks
+//! first, so live batches wait), replays whatever the live projection applied beyond the rebuild
+//! into the fresh tables, moves the live tables out and the fresh ones in with `ALTER TABLE ..
+//! SET SCHEMA` (a rename: no data is copied), sets the checkpoint, and drops the old tables. Readers
+//! see the old tables until the commit and the new ones after it. A `reset` notice then tells
+//! query-svc to drop its caches of the projection (the rebuild may have gone past the live
+//! checkpoint, and the live loop skips what a notice would have said).
+
+use crate::config::Config;
+use crate::db;
+use crate::error::ProjectError;
+use crate::live::connect;
+use crate::notice::Notice;
+use crate::projection::{apply_batch, apply_in_transaction, lock_checkpoint, ProjectionName};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::{Duration, Instant};
+use tv_nats::{EventStore, RawCommit};
+
+/// Commits per transaction while replaying.
+const REPLAY_BATCH: usize = 1_000;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RebuildOptions {
+    /// Draw a progress bar on stderr (the CLI); tests and scripts leave it off.
+    pub show_progress: bool,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    pub projection: ProjectionName,
+    /// Commits replayed into the fresh tables.
+    pub commits: u64,
+    /// Events in them.
+    pub events: u64,
+    /// The live checkpoint when the swap happened.
+    pub live_checkpoint: u64,
+    /// The checkpoint of the swapped-in tables.
+    pub checkpoint: u64,
+    pub elapsed: Duration,
+}
+
+/// Rebuilds `projections` (all when empty), one after the other.
+pub async fn rebuild(
+    config: &Config,
+    projections: &[ProjectionName],
+    options: RebuildOptions,
+) -> anyhow::Result<Vec<RebuildReport>> {
+    let (store, pool) = connect(config, 3).await?;
+    let projections = if projections.is_empty() {
+        ProjectionName::ALL.to_vec()
+    } else {
+        projections.to_vec()
+    };
+    let mut reports = Vec::new();
+    for projection in projections {
+        reports.push(rebuild_one(&store, &pool, projection, options).await?);
+    }
+    Ok(reports)
+}
+
+async fn rebuild_one(
+    store: &EventStore,
+    pool: &deadpool_postgres::Pool,
+    projection: ProjectionName,
+    options: RebuildOptions,
+) -> Result<RebuildReport, ProjectError> {
+    // One rebuild per projection at a time: a session advisory lock, held on its own connection.
+    let lock_client = pool.get().await?;
+    let lock_key = 0x7476_7262_0000_i64 + projection as i64;
+    let locked: bool = lock_client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&lock_key])
+        .await?
+        .get(0);
+    if !locked {
+        return Err(ProjectError::RebuildRunning(projection.as_str()));
+    }
+    let result = rebuild_locked(store, pool, projection, options).await;
+    let _ = lock_client
+        .execute("SELECT pg_advisory_unlock($1)", &[&lock_key])
+        .await;
+    result
+}
+
+async fn rebuild_locked(
+    store: &EventStore,
+    pool: &deadpool_postgres::Pool,
+    projection: ProjectionName,
+    options: RebuildOptions,
+) -> Result<RebuildReport, ProjectError> {
+    let started = Instant::now();
+    let schema = format!("tv_rebuild_{}", projection.as_str());
+    let retired = format!("tv_retired_{}", projection.as_str());
+    let mut client = pool.get().await?;
+    db::create_schema_copy(&mut client, &schema).await?;
+
+    let mut replay = store.replay(projection.stream(), 0).await?;
+    let bar = progress_bar(projection, replay.end_sequence(), options.show_progress);
+    let mut counts = Counts::default();
+    let mut batch: Vec<RawCommit> = Vec::with_capacity(REPLAY_BATCH);
+    while let Some(raw) = replay.next().await {
+        batch.push(raw?);
+        if batch.len() >= REPLAY_BATCH {
+            counts
+                .flush(&mut client, &schema, projection, &mut batch)
+                .await?;
+            bar.set_position(counts.position);
+            bar.set_message(counts.rate(started));
+        }
+    }
+    counts
+        .flush(&mut client, &schema, projection, &mut batch)
+        .await?;
+    bar.set_position(counts.position);
+    bar.set_message(counts.rate(started));
+
+    // Catch up with the live projection outside the lock, so the locked part stays short.
+    for _ in 0..3 {
+        let live = db::read_checkpoint(&client, "public", projection.as_str()).await?;
+        if live <= counts.position {
+            break;
+        }
+        let mut replay = store.replay(projection.stream(), counts.position).await?;
+        bar.set_length(replay.end_sequence());
+        while let Some(raw) = replay.next().await {
+            batch.push(raw?);
+            if batch.len() >= REPLAY_BATCH {
+                counts
+                    .flush(&mut client, &schema, projection, &mut batch)
+                    .await?;
+            }
+        }
+        counts
+            .flush(&mut client, &schema, projection, &mut batch)
+            .await?;
+        bar.set_position(counts.position);
+    }
+
+    // The swap.
+    let tx = client.transaction().await?;
+    let live = lock_checkpoint(&tx, "public", projection).await?;
+    if live > counts.position {
+        let mut replay = store.replay(projection.stream(), counts.position).await?;
+        while let Some(raw) = replay.next().await {
+            let raw = raw?;
+            if raw.sequence > live {
+                break;
+            }
+            batch.push(raw);
+        }
+        let outcome = apply_in_transaction(&tx, &schema, projection, &mut batch, None).await?;
+        counts.commits += outcome.commits as u64;
+        counts.events += outcome.events as u64;
+        counts.position = counts.position.max(outcome.to);
+        batch.clear();
+    }
+    let checkpoint = live.max(counts.position);
+    let mut swap = format!("DROP SCHEMA IF EXISTS {retired} CASCADE; CREATE SCHEMA {retired};");
+    for table in projection.tables() {
+        swap.push_str(&format!(
+            "ALTER TABLE public.{table} SET SCHEMA {retired}; ALTER TABLE {schema}.{table} SET SCHEMA public;"
+        ));
+    }
+    swap.push_str(&format!("DROP SCHEMA {retired} CASCADE;"));
+    tx.batch_execute(&swap).await?;
+    tx.execute(
+        "UPDATE public.projection_checkpoints SET last_sequence = $2, updated_at = now() WHERE projection = $1",
+        &[&projection.as_str(), &(checkpoint as i64)],
+    )
+    .await?;
+    tx.commit().await?;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await?;
+
+    let reset = Notice {
+        projection: projection.as_str().into(),
+        stream: store.naming().stream(projection.stream()),
+        from: live,
+        to: checkpoint,
+        reset: true,
+        ..Notice::default()
+    };
+    if let Err(e) = store
+        .client()
+        .publish(
+            store.naming().notice_subject(projection.as_str()),
+            reset.encode().into(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "publishing the reset notice failed; readers reload on the next notice's gap");
+    }
+    let _ = store.client().flush().await;
+    bar.finish_with_message(format!(
+        "{} · swapped in at {}",
+        counts.rate(started),
+        checkpoint
+    ));
+    Ok(RebuildReport {
+        projection,
+        commits: counts.commits,
+        events: counts.events,
+        live_checkpoint: live,
+        checkpoint,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[derive(Default)]
+struct Counts {
+    commits: u64,
+    events: u64,
+    position: u64,
+}
+
+impl Counts {
+    async fn flush(
+        &mut self,
+        client: &mut deadpool_postgres::Object,
+        schema: &str,
+        projection: ProjectionName,
+        batch: &mut Vec<RawCommit>,
+    ) -> Result<(), ProjectError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let outcome = apply_batch(client, schema, projection, std::mem::take(batch), None).await?;
+        self.commits += outcome.commits as u64;
+        self.events += outcome.events as u64;
+        self.position = self.position.max(outcome.to);
+        Ok(())
+    }
+
+    fn rate(&self, started: Instant) -> String {
+        let seconds = started.elapsed().as_secs_f64().max(1e-3);
+        format!("{:.0} events/s", self.events as f64 / seconds)
+    }
+}
+
+fn progress_bar(projection: ProjectionName, end: u64, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(end), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{elapsed_precise}] {wide_bar} {pos}/{len} seq · {msg} · ETA {eta}",
+        )
+        .expect("valid progress template"),
+    );
+    bar.set_prefix(projection.as_str());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

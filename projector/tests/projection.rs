@@ -1,0 +1,332 @@
+//! The projector against real NATS and PostgreSQL: its fold equals an independent one, and stays
+//! equal across crashes, re-deliveries and rebuilds.
+
+mod support;
+
+use domain::inventory::InventoryEvent;
+use projector::{ProjectionName, Projector, RebuildOptions};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::*;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+use tv_nats::Stream;
+
+/// Runs a projector in the background; `stop()` ends it gracefully.
+struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn start(config: projector::Config) -> Running {
+        let projector = Projector::build(config).await.expect("projector builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(projector.run_until(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The earliest expiry of each section's active holds, from the facts.
+fn expected_next_expiries(commits: &[Appended]) -> BTreeMap<(String, String), Option<i64>> {
+    let mut active: BTreeMap<String, ((String, String), OffsetDateTime)> = BTreeMap::new();
+    let mut sections = BTreeMap::new();
+    for commit in commits {
+        let event = commit.event_id.to_string();
+        for fact in &commit.events {
+            match fact {
+                InventoryEvent::InventoryOpened {
+                    sections: opened, ..
+                } => {
+                    for s in opened {
+                        sections.insert((event.clone(), s.section_id.to_string()), None);
+                    }
+                }
+                InventoryEvent::SeatsHeld {
+                    hold_id,
+                    section_id,
+                    expires_at,
+                    ..
+                } => {
+                    active.insert(
+                        hold_id.to_string(),
+                        ((event.clone(), section_id.to_string()), *expires_at),
+                    );
+                }
+                InventoryEvent::HoldReleased { hold_id, .. }
+                | InventoryEvent::HoldExpired { hold_id, .. }
+                | InventoryEvent::SeatsSold { hold_id, .. } => {
+                    active.remove(&hold_id.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    for (key, at) in active.into_values() {
+        let micros = (at.unix_timestamp_nanos() / 1_000) as i64;
+        let slot = sections.get_mut(&key).unwrap();
+        *slot = Some(slot.map_or(micros, |m: i64| m.min(micros)));
+    }
+    sections
+}
+
+async fn assert_projected(env: &TestEnv, commits: &[Appended]) {
+    let expected = independent_fold(commits);
+    let actual = env.dump_inventory().await;
+    assert_eq!(
+        actual.availability, expected.availability,
+        "availability differs"
+    );
+    assert_eq!(actual.holds, expected.holds, "holds differ");
+    assert_eq!(actual.seats, expected.seats, "seats differ");
+    let next: BTreeMap<_, _> = env
+        .next_expiries()
+        .await
+        .into_iter()
+        .map(|(k, v)| (k, v.map(|t| (t.unix_timestamp_nanos() / 1_000) as i64)))
+        .collect();
+    assert_eq!(next, expected_next_expiries(commits), "next_expiry differs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projection_equals_an_independent_fold_of_the_stream() {
+    let env = TestEnv::new().await;
+    let mut a = open_event(&env.store, 1).await;
+    let mut b = open_event(&env.store, 2).await;
+    // Small batches: many transactions, facts of one hold spread over several.
+    let mut config = env.projector_config();
+    config.batch_size = 7;
+    let running = Running::start(config).await;
+    for _ in 0..4 {
+        a.run(&env.store, 40).await;
+        b.run(&env.store, 30).await;
+    }
+    let last = env.store.last_sequence(Stream::Inventory).await.unwrap();
+    env.wait_for_checkpoint("inventory", last).await;
+    env.wait_for_checkpoint(
+        "catalog",
+        env.store.last_sequence(Stream::Catalog).await.unwrap(),
+    )
+    .await;
+    running.stop().await;
+    assert_projected(&env, &all_commits(&[&a, &b])).await;
+
+    let client = env.client().await;
+    let rows = client
+        .query("SELECT status, sections FROM events ORDER BY name", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get::<_, String>(0), "on_sale");
+    let sections: serde_json::Value = rows[0].get(1);
+    assert_eq!(sections[0]["section_id"], "stalls");
+    assert_eq!(sections[0]["capacity"], 14);
+    assert_eq!(sections[1]["kind"], "general_admission");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_delivered_commits_are_applied_exactly_once() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 3).await;
+    sim.run(&env.store, 120).await;
+    // Migrations, without running the live loop.
+    drop(Projector::build(env.projector_config()).await.unwrap());
+
+    let mut replay = env.store.replay(Stream::Inventory, 0).await.unwrap();
+    let mut raws = Vec::new();
+    while let Some(raw) = replay.next().await {
+        raws.push(raw.unwrap());
+    }
+    let pool = projector::db::pool(&env.database_url, 1).unwrap();
+    let mut client = pool.get().await.unwrap();
+    // Overlapping, shuffled batches: every commit arrives two or three times.
+    let mut start = 0;
+    while start < raws.len() {
+        let end = (start + 25).min(raws.len());
+        let mut batch: Vec<_> = raws[start.saturating_sub(10)..end].to_vec();
+        batch.extend(raws[start..end].iter().rev().cloned());
+        let outcome = projector::apply_batch(
+            &mut client,
+            "public",
+            ProjectionName::Inventory,
+            batch,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.to, raws[end - 1].sequence);
+        start = end;
+    }
+    // The whole stream once more: nothing changes.
+    let again = projector::apply_batch(
+        &mut client,
+        "public",
+        ProjectionName::Inventory,
+        raws.clone(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (again.commits, again.from, again.to),
+        (
+            0,
+            raws.last().unwrap().sequence,
+            raws.last().unwrap().sequence
+        )
+    );
+    assert!(again.notice.is_none());
+    assert_projected(&env, &sim.appended).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_commit_and_ack_then_a_restart_equals_a_clean_rebuild() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 4).await;
+    sim.run(&env.store, 60).await;
+
+    // Commits two batches, then stops without notice or ack, as a kill there would.
+    let mut config = env.projector_config();
+    config.batch_size = 10;
+    config.crash_after_batches = Some(2);
+    let crashed = Projector::build(config).await.unwrap();
+    crashed.run_until(std::future::pending()).await.unwrap();
+    let checkpoint = env.checkpoint("inventory").await;
+    assert!(
+        checkpoint > 0 && checkpoint < sim.last_sequence,
+        "stopped mid-stream at {checkpoint}"
+    );
+
+    let mut config = env.projector_config();
+    config.batch_size = 10;
+    let running = Running::start(config).await;
+    let last = sim.run(&env.store, 40).await;
+    env.wait_for_checkpoint("inventory", last).await;
+    running.stop().await;
+    assert_projected(&env, &sim.appended).await;
+    let live = env.dump_inventory().await;
+
+    let reports = projector::rebuild(
+        &env.projector_config(),
+        &[ProjectionName::Inventory],
+        RebuildOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reports[0].checkpoint, last);
+    assert_eq!(
+        env.dump_inventory().await,
+        live,
+        "a clean rebuild equals the restarted projection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_projector_at_random_points_converges_to_the_same_tables() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 5).await;
+    let mut config = env.projector_config();
+    config.batch_size = 5;
+    for round in 0..6u64 {
+        let projector = Projector::build(config.clone()).await.unwrap();
+        let task = tokio::spawn(projector.run_until(std::future::pending()));
+        sim.run(&env.store, 25).await;
+        tokio::time::sleep(Duration::from_millis(3 + round * 7)).await;
+        // Dropped at whatever await it is at: fetch, transaction, notice or ack.
+        task.abort();
+        let _ = task.await;
+    }
+    let running = Running::start(config).await;
+    env.wait_for_checkpoint("inventory", sim.last_sequence)
+        .await;
+    running.stop().await;
+    assert_projected(&env, &sim.appended).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_during_live_traffic_equals_the_live_projection() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 6).await;
+    sim.run(&env.store, 150).await;
+    let mut config = env.projector_config();
+    config.batch_size = 20;
+    let running = Running::start(config).await;
+
+    let rebuild_config = env.projector_config();
+    let rebuild = tokio::spawn(async move {
+        projector::rebuild(&rebuild_config, &[], RebuildOptions::default()).await
+    });
+    // Traffic while it replays and swaps.
+    let store = env.store.clone();
+    let mut appended = 0;
+    while !rebuild.is_finished() && appended < 400 {
+        sim.run(&store, 5).await;
+        appended += 5;
+    }
+    let reports = rebuild.await.unwrap().unwrap();
+    assert_eq!(reports.len(), 2);
+    sim.run(&env.store, 20).await;
+    env.wait_for_checkpoint("inventory", sim.last_sequence)
+        .await;
+    running.stop().await;
+    assert_projected(&env, &sim.appended).await;
+
+    let client = env.client().await;
+    let leftovers: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tv_rebuild_%' OR nspname LIKE 'tv_retired_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0, "scratch schemas are dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_checkpoints_and_lag() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 7).await;
+    sim.run(&env.store, 10).await;
+    drop(Projector::build(env.projector_config()).await.unwrap());
+    let statuses = projector::status(&env.projector_config()).await.unwrap();
+    let inventory = statuses
+        .iter()
+        .find(|s| s.projection == ProjectionName::Inventory)
+        .unwrap();
+    assert_eq!(inventory.stream, env.stream_name(Stream::Inventory));
+    assert_eq!(
+        (inventory.checkpoint, inventory.lag),
+        (0, sim.last_sequence)
+    );
+
+    let running = Running::start(env.projector_config()).await;
+    env.wait_for_checkpoint("inventory", sim.last_sequence)
+        .await;
+    running.stop().await;
+    let statuses = projector::status(&env.projector_config()).await.unwrap();
+    assert!(statuses.iter().all(|s| s.lag == 0), "{statuses:?}");
+    let table = projector::StatusTable(&statuses).to_string();
+    assert!(
+        table.contains("inventory") && table.contains("LAG"),
+        "{table}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_apply_once() {
+    let env = TestEnv::new().await;
+    let pool = projector::db::pool(&env.database_url, 2).unwrap();
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1]);
+    assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
+}

@@ -1,0 +1,58 @@
+//! Configuration from flags and environment variables, with local defaults that match
+//! `scripts/lib/infra.sh` (NATS on 14222, PostgreSQL on 15432).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "query-svc",
+    version,
+    about = "TicketView query service: HTTP reads from cached read models"
+)]
+pub struct Config {
+    /// NATS server (change notices arrive on core NATS).
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    pub nats_url: String,
+    /// PostgreSQL holding the read models (written by the projector).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:15432/postgres"
+    )]
+    pub database_url: String,
+    /// Prefix of stream and subject names (tests use their own).
+    #[arg(long, env = "TV_PREFIX", default_value = "tv")]
+    pub prefix: String,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "TV_QUERY_BIND", default_value = "127.0.0.1:8081")]
+    pub bind: SocketAddr,
+    /// Longest wait of a query with `?after=` for the read model to catch up, in milliseconds.
+    #[arg(long, env = "TV_QUERY_AFTER_WAIT_MS", default_value_t = 2_000)]
+    pub after_wait_ms: u64,
+    /// Most entries of each cache.
+    #[arg(long, env = "TV_QUERY_CACHE_ENTRIES", default_value_t = 100_000)]
+    pub cache_entries: u64,
+    /// PostgreSQL connections.
+    #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
+    pub pg_pool_size: usize,
+}
+
+impl Config {
+    /// A configuration for these servers with every other setting at its default.
+    pub fn new(nats_url: &str, database_url: &str, prefix: &str) -> Self {
+        Self {
+            nats_url: nats_url.to_owned(),
+            database_url: database_url.to_owned(),
+            prefix: prefix.to_owned(),
+            bind: "127.0.0.1:8081".parse().expect("valid address"),
+            after_wait_ms: 2_000,
+            cache_entries: 100_000,
+            pg_pool_size: 16,
+        }
+    }
+
+    pub(crate) fn after_wait(&self) -> Duration {
+        Duration::from_millis(self.after_wait_ms)
+    }
+}

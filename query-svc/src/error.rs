@@ -1,0 +1,81 @@
+//! Errors of a query, and the one mapping to HTTP: `{"error": {"code", "message"}}` with a stable
+//! snake_case code. Internal details are logged once here, never returned.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input: a path id or a query parameter that does not parse.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// Nothing with this id.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// `?after=` named a position the read model did not reach within the bounded wait.
+    #[error("the read model has not reached {position} yet; retry shortly")]
+    NotCaughtUp { position: String },
+    /// PostgreSQL is unreachable or the read model is missing.
+    #[error("read model unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::read::ReadError> for ApiError {
+    fn from(error: crate::read::ReadError) -> Self {
+        ApiError::Unavailable(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match &self {
+            ApiError::BadRequest { code, message } => {
+                (StatusCode::BAD_REQUEST, *code, message.clone())
+            }
+            ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, *code, message.clone()),
+            ApiError::NotCaughtUp { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_caught_up",
+                self.to_string(),
+            ),
+            ApiError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "query failed: read model unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "read_model_unavailable",
+                    "the read model is unavailable; retry shortly".to_owned(),
+                )
+            }
+        };
+        let mut response = (
+            status,
+            Json(json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,352 @@
+//! The HTTP surface: routes, thin handlers, request metrics, and the notice follower.
+
+use crate::error::ApiError;
+use crate::notice::Notice;
+use crate::read::{Projection, SeatMap};
+use crate::AppState;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+type Shared = Arc<AppState>;
+
+pub(crate) fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/events", get(list_events))
+        .route("/events/{event_id}", get(event_detail))
+        .route("/events/{event_id}/availability", get(availability))
+        .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
+        .route("/holds/{hold_id}", get(hold))
+        .route("/orders/{order_id}", get(order))
+        .route("/customers/{customer_id}/orders", get(customer_orders))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_request))
+        .with_state(state)
+}
+
+/// Applies change notices in arrival order, for as long as the subscription lives.
+pub(crate) async fn follow_notices(state: Shared, mut subscription: async_nats::Subscriber) {
+    while let Some(message) = subscription.next().await {
+        match serde_json::from_slice::<Notice>(&message.payload) {
+            Ok(notice) => state.read.apply_notice(notice).await,
+            Err(e) => {
+                tracing::warn!(subject = %message.subject, error = %e, "unreadable change notice")
+            }
+        }
+    }
+    tracing::warn!("change notice subscription ended");
+}
+
+/// Request count and latency per route, method and status.
+async fn record_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::histogram!("tv_query_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("tv_query_http_requests_total", &labels).increment(1);
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct After {
+    after: Option<String>,
+}
+
+fn parse_uuid(text: &str, what: &'static str, code: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(text).map_err(|_| ApiError::bad_request(code, format!("{what} must be a UUID")))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[tracing::instrument(skip(state))]
+async fn list_events(
+    State(state): State<Shared>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let min_as_of = state
+        .wait_for(q.after.as_deref(), Projection::Catalog)
+        .await?;
+    let events = state.read.events(min_as_of).await?;
+    Ok(Json(&*events).into_response())
+}
+
+#[tracing::instrument(skip(state))]
+async fn event_detail(
+    State(state): State<Shared>,
+    Path(event_id): Path<String>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
+    let min_as_of = state
+        .wait_for(q.after.as_deref(), Projection::Catalog)
+        .await?;
+    let event = state
+        .read
+        .event(event_id, min_as_of)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unknown_event", "no event with this id"))?;
+    Ok(Json(&*event).into_response())
+}
+
+#[derive(Serialize)]
+struct AvailabilityBody {
+    event_id: Uuid,
+    sections: Vec<crate::read::SectionAvailability>,
+}
+
+#[tracing::instrument(skip(state))]
+async fn availability(
+    State(state): State<Shared>,
+    Path(event_id): Path<String>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
+    let min_as_of = state
+        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .await?;
+    let sections = match state.read.sections(event_id, min_as_of).await? {
+        Some(sections) => {
+            state
+                .read
+                .availability_at(event_id, &sections, OffsetDateTime::now_utc())
+                .await?
+        }
+        // Not opened yet (a draft, or the publish not projected yet): nothing held or sold.
+        None => {
+            let event = state
+                .read
+                .event(event_id, 0)
+                .await?
+                .ok_or_else(|| ApiError::not_found("unknown_event", "no event with this id"))?;
+            catalog_sections(&event.sections)
+        }
+    };
+    Ok(Json(AvailabilityBody { event_id, sections }).into_response())
+}
+
+/// The sections of an event whose inventory is not open: the catalog's capacities, all available.
+fn catalog_sections(sections: &serde_json::Value) -> Vec<crate::read::SectionAvailability> {
+    sections
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|s| {
+                    let capacity = s["capacity"].as_i64().unwrap_or(0);
+                    crate::read::SectionAvailability {
+                        section_id: s["section_id"].as_str().unwrap_or_default().to_owned(),
+                        capacity,
+                        available: capacity,
+                        held: 0,
+                        sold: 0,
+                        version: 0,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct SeatBody<'a> {
+    seat: &'a str,
+    status: &'a str,
+}
+
+#[tracing::instrument(skip(state))]
+async fn seats(
+    State(state): State<Shared>,
+    Path((event_id, section_id)): Path<(String, String)>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
+    let min_as_of = state
+        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .await?;
+    let Some(map) = state
+        .read
+        .seat_map(event_id, &section_id, min_as_of)
+        .await?
+    else {
+        // Tell an unknown event from an unknown section.
+        let known = state.read.sections(event_id, 0).await?.is_some()
+            || state.read.event(event_id, 0).await?.is_some();
+        return Err(if known {
+            ApiError::not_found("unknown_section", "the event has no section with this id")
+        } else {
+            ApiError::not_found("unknown_event", "no event with this id")
+        });
+    };
+    Ok(Json(seat_statuses(&map, OffsetDateTime::now_utc())).into_response())
+}
+
+/// Seat statuses at `now`: a seat whose hold has passed its `expires_at` is available again.
+fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
+    map.seats
+        .iter()
+        .map(|s| {
+            let lapsed = s.status == "held" && s.hold_expires_at.is_some_and(|t| t <= now);
+            SeatBody {
+                seat: &s.seat,
+                status: if lapsed { "available" } else { &s.status },
+            }
+        })
+        .collect()
+}
+
+#[tracing::instrument(skip(state))]
+async fn hold(
+    State(state): State<Shared>,
+    Path(hold_id): Path<String>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let valid = hold_id
+        .split_once('.')
+        .is_some_and(|(e, h)| Uuid::try_parse(e).is_ok() && Uuid::try_parse(h).is_ok());
+    if !valid {
+        return Err(ApiError::bad_request(
+            "invalid_hold_id",
+            "hold_id must be <event uuid>.<hold uuid>",
+        ));
+    }
+    let min_as_of = state
+        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .await?;
+    let hold = state
+        .read
+        .hold(&hold_id, min_as_of)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
+    let now = OffsetDateTime::now_utc();
+    // Lazy expiry: past expires_at an active hold is expired, whether or not HoldExpired is in.
+    let status = if hold.status == "active" && hold.expires_at <= now {
+        "expired"
+    } else {
+        hold.status.as_str()
+    };
+    Ok(Json(json!({
+        "hold_id": hold.hold_id,
+        "event_id": hold.event_id,
+        "section_id": hold.section_id,
+        "customer_id": hold.customer_id,
+        "status": status,
+        "seats": hold.seats,
+        "quantity": hold.quantity,
+        "expires_at": rfc3339(hold.expires_at),
+        "order_id": hold.order_id,
+        "version": hold.version,
+    }))
+    .into_response())
+}
+
+#[tracing::instrument(skip(state))]
+async fn order(
+    State(state): State<Shared>,
+    Path(order_id): Path<String>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
+    // Orders are read straight from PostgreSQL: only the position wait applies.
+    state
+        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .await?;
+    let order = state
+        .read
+        .order(order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unknown_order", "no order with this id"))?;
+    Ok(Json(order).into_response())
+}
+
+#[tracing::instrument(skip(state))]
+async fn customer_orders(
+    State(state): State<Shared>,
+    Path(customer_id): Path<String>,
+    Query(q): Query<After>,
+) -> Result<Response, ApiError> {
+    let valid = !customer_id.is_empty()
+        && customer_id.len() <= 64
+        && customer_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
+    if !valid {
+        return Err(ApiError::bad_request(
+            "invalid_customer_id",
+            "customer_id is 1 to 64 letters, digits and - _ . : @",
+        ));
+    }
+    state
+        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .await?;
+    let orders = state.read.customer_orders(&customer_id).await?;
+    Ok(Json(orders).into_response())
+}
+
+async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// Ready when PostgreSQL answers (and has the read models) and NATS is connected.
+async fn readyz(State(state): State<Shared>) -> Response {
+    let nats = state.store.is_connected();
+    let postgres = tokio::time::timeout(
+        Duration::from_secs(2),
+        state.read.checkpoint(Projection::Inventory),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    if nats && postgres {
+        Json(json!({"status": "ready", "nats": "connected", "postgres": "reachable"}))
+            .into_response()
+    } else {
+        let message = match (nats, postgres) {
+            (false, false) => "NATS is not connected and PostgreSQL is unreachable",
+            (false, true) => "NATS is not connected",
+            _ => "PostgreSQL is unreachable or has no read models yet",
+        };
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": {"code": "not_ready", "message": message}})),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics_text(State(state): State<Shared>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.prometheus.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}

@@ -1,0 +1,139 @@
+//! query-svc: TicketView's HTTP queries, answered from in-process moka caches.
+//!
+//! Each read model (events, availability per section, seat maps, holds, orders) is loaded from the
+//! projector's PostgreSQL tables on a cache miss and kept coherent by the projector's change
+//! notices on core NATS (see [`read`] for the rules). A query may pass `?after=<STREAM>:<seq>` (a
+//! command's position) and is then answered only once the projection of that stream has reached
+//! it, within a bounded wait ([`position`]).
+//!
+//! Boundaries: it reads, never writes; it never migrates (the projector owns the schema); it calls
+//! no other service. Startup is [`build`], which binds the configured address (port 0 in tests),
+//! then [`App::run_until_stopped`].
+
+// The hand-written OpenAPI document is one large `json!`.
+#![recursion_limit = "256"]
+
+mod config;
+mod error;
+mod http;
+mod metrics_setup;
+mod notice;
+mod openapi;
+mod position;
+pub mod read;
+
+pub use config::Config;
+pub use error::ApiError;
+
+use anyhow::Context;
+use read::ReadModels;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tv_nats::{EventStore, Naming};
+
+/// What handlers share.
+pub(crate) struct AppState {
+    pub read: ReadModels,
+    pub store: EventStore,
+    pub naming: Naming,
+    pub config: Config,
+    pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+/// A started query service: listening, subscribed to notices, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    local_addr: SocketAddr,
+    notices: tokio::task::JoinHandle<()>,
+}
+
+/// Connects to NATS and PostgreSQL, subscribes to change notices and binds `config.bind`.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let naming = Naming::new(&config.prefix);
+    let store = EventStore::connect(&config.nats_url, naming.clone())
+        .await
+        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+    let pool = read::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
+    let state = Arc::new(AppState {
+        read: ReadModels::new(pool, config.cache_entries),
+        store: store.clone(),
+        naming: naming.clone(),
+        prometheus: metrics_setup::prometheus(),
+        config: config.clone(),
+    });
+    // Subscribe before reading the checkpoints, so that no notice falls between the two.
+    let subscription = store
+        .client()
+        .subscribe(naming.notice_subject("*"))
+        .await
+        .context("subscribing to change notices")?;
+    store
+        .client()
+        .flush()
+        .await
+        .context("flushing the notice subscription")?;
+    state.read.start_coherence().await;
+    let notices = tokio::spawn(http::follow_notices(state.clone(), subscription));
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let local_addr = listener.local_addr()?;
+    Ok(App {
+        listener,
+        router: http::router(state),
+        local_addr,
+        notices,
+    })
+}
+
+impl App {
+    /// The address it listens on (the real port when the configured one was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr, "query-svc listening");
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("serving HTTP");
+        self.notices.abort();
+        result
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

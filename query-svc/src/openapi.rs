@@ -1,0 +1,83 @@
+//! The OpenAPI 3.1 document of query-svc, written by hand (it is small and changes rarely).
+
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn query(path_params: &[&str], summary: &str, success: Value, not_found: bool) -> Value {
+    let mut parameters: Vec<Value> = path_params
+        .iter()
+        .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.push(json!({"$ref": "#/components/parameters/After"}));
+    let mut responses = json!({
+        "200": success,
+        "400": error_response("malformed id or position (invalid_*)"),
+        "503": error_response("not_caught_up (the ?after= position was not reached in time) or read_model_unavailable"),
+    });
+    if not_found {
+        responses["404"] =
+            error_response("unknown_event, unknown_section, unknown_hold or unknown_order");
+    }
+    json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
+}
+
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "TicketView query-svc",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+        },
+        "paths": {
+            "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false),
+            "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true),
+            "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true),
+            "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true),
+            "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true),
+            "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true),
+            "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false),
+            "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "alive"}}}},
+            "/readyz": {"get": {"summary": "PostgreSQL reachable with read models, NATS connected", "responses": {"200": {"description": "ready"}, "503": error_response("not_ready")}}},
+            "/metrics": {"get": {"summary": "Prometheus text", "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+        },
+        "components": {
+            "parameters": {
+                "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up).", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "EventSummary": {"type": "object", "properties": {"event_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "venue": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"}, "status": {"enum": ["draft", "on_sale", "closed", "cancelled"]}}},
+                "EventDetail": {"type": "object", "properties": {
+                    "event_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "venue": {"type": "string"},
+                    "starts_at": {"type": "string", "format": "date-time"}, "status": {"enum": ["draft", "on_sale", "closed", "cancelled"]},
+                    "currency": {"type": "string"}, "sale_opens_at": {"type": ["string", "null"], "format": "date-time"}, "sale_closes_at": {"type": ["string", "null"], "format": "date-time"},
+                    "hold_ttl_seconds": {"type": "integer"}, "max_tickets_per_customer": {"type": "integer"},
+                    "sections": {"type": "array", "items": {"type": "object", "properties": {
+                        "section_id": {"type": "string"}, "name": {"type": "string"}, "price_minor": {"type": "integer"},
+                        "kind": {"enum": ["seated", "general_admission"]}, "capacity": {"type": "integer"},
+                        "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}}}}}}},
+                "Availability": {"type": "object", "properties": {"event_id": {"type": "string", "format": "uuid"}, "sections": {"type": "array", "items": {"type": "object", "properties": {
+                    "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "version": {"type": "integer"}}}}}},
+                "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold"]}}},
+                "Hold": {"type": "object", "properties": {
+                    "hold_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"}, "section_id": {"type": "string"}, "customer_id": {"type": "string"},
+                    "status": {"enum": ["active", "released", "expired", "ordered"]}, "seats": {"type": "array", "items": {"type": "string"}},
+                    "quantity": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"}, "order_id": {"type": ["string", "null"]}, "version": {"type": "integer"}}},
+                "Order": {"type": "object", "properties": {
+                    "order_id": {"type": "string", "format": "uuid"}, "customer_id": {"type": "string"}, "event_id": {"type": ["string", "null"]}, "hold_id": {"type": ["string", "null"]},
+                    "status": {"enum": ["pending_payment", "confirmed", "payment_failed", "expired", "cancelled", "refunded"]},
+                    "tickets": {"type": "array", "items": {"type": "object"}}, "total_minor": {"type": "integer"}, "currency": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
+            }
+        }
+    })
+}
