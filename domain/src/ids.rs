@@ -97,6 +97,7 @@ const HOLD_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f9
 const ORDER_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0002);
 const PAYMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0003);
 const EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0004);
+const TICKET_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0005);
 
 fn derive(namespace: &Uuid, parts: &[&str]) -> Uuid {
     // A separator that cannot appear in a customer id keeps ("a", "bc") apart from ("ab", "c").
@@ -122,6 +123,12 @@ impl PaymentId {
     pub fn for_order(order: OrderId) -> Self {
         Self(derive(&PAYMENT_NAMESPACE, &[&order.to_string()]))
     }
+}
+
+/// The UUID behind the `index`-th ticket of an order (see `ordering::tickets_for`): the same order
+/// and index always give the same ticket.
+pub(crate) fn ticket_uuid(order: OrderId, index: u32) -> Uuid {
+    derive(&TICKET_NAMESPACE, &[&order.to_string(), &index.to_string()])
 }
 
 /// A hold on seats or on a quantity of one event.

@@ -12,6 +12,8 @@ pub mod catalog;
 pub mod ids;
 pub mod inventory;
 pub mod money;
+pub mod ordering;
+pub mod payments;
 #[cfg(test)]
 mod test_support;
 

@@ -62,6 +62,46 @@ impl Decider for Inventory {
     }
 }
 
+pub(crate) struct Ordering;
+
+impl Decider for Ordering {
+    type State = crate::ordering::OrderState;
+    type Command = crate::ordering::OrderCommand;
+    type Event = crate::ordering::OrderEvent;
+    type Error = crate::ordering::OrderError;
+
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+        now: Timestamp,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        crate::ordering::decide(state, command, now)
+    }
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        crate::ordering::evolve(state, event)
+    }
+}
+
+pub(crate) struct Payments;
+
+impl Decider for Payments {
+    type State = crate::payments::PaymentState;
+    type Command = crate::payments::PaymentCommand;
+    type Event = crate::payments::PaymentEvent;
+    type Error = crate::payments::PaymentError;
+
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+        now: Timestamp,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        crate::payments::decide(state, command, now)
+    }
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        crate::payments::evolve(state, event)
+    }
+}
+
 /// The facts a story starts from, folded into a state.
 pub(crate) struct Given<D: Decider> {
     state: D::State,

@@ -20,6 +20,12 @@ pub struct Cli {
     /// command-svc base URL.
     #[arg(long, env = "TV_COMMAND_URL", default_value = "http://127.0.0.1:8080")]
     pub command_url: String,
+    /// query-svc base URL (for the projection-lag probe; `--no-lag` skips it).
+    #[arg(long, env = "TV_QUERY_URL", default_value = "http://127.0.0.1:8081")]
+    pub query_url: String,
+    /// Skip the projection-lag probe (no query-svc running).
+    #[arg(long)]
+    pub no_lag: bool,
     /// NATS (for the audit from the streams).
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
     pub nats_url: String,

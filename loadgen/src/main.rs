@@ -8,6 +8,7 @@
 
 mod audit;
 mod cli;
+mod lag;
 mod report;
 mod sale;
 mod setup;

@@ -2,6 +2,7 @@
 
 use crate::audit::Audit;
 use crate::cli::{Cli, Scenario};
+use crate::lag::LagSamples;
 use crate::stats::ClientStats;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -29,6 +30,14 @@ impl From<&Histogram<u64>> for Latency {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ProjectionLag {
+    pub samples: u64,
+    pub latency: Latency,
+    pub not_caught_up: u64,
+    pub failures: u64,
+}
+
+#[derive(Debug, Serialize)]
 pub struct Report {
     pub scenario: Scenario,
     pub clients: usize,
@@ -38,6 +47,8 @@ pub struct Report {
     pub holds_per_second: f64,
     pub requests_per_second: f64,
     pub hold_latency: Latency,
+    /// From a hold's acknowledgement until query-svc shows it (`?after=`).
+    pub projection_lag: Option<ProjectionLag>,
     pub outcomes: BTreeMap<String, u64>,
     pub audit: Audit,
 }
@@ -48,6 +59,7 @@ impl Report {
         elapsed: Duration,
         stats: &ClientStats,
         hold_latency: Latency,
+        lag: Option<&LagSamples>,
         mut audit: Audit,
     ) -> Self {
         let requests: u64 = stats.outcomes.values().sum();
@@ -64,6 +76,12 @@ impl Report {
             holds_per_second: successful_holds as f64 / elapsed.as_secs_f64(),
             requests_per_second: requests as f64 / elapsed.as_secs_f64(),
             hold_latency,
+            projection_lag: lag.map(|l| ProjectionLag {
+                samples: l.micros.len(),
+                latency: Latency::from(&l.micros),
+                not_caught_up: l.not_caught_up,
+                failures: l.failures,
+            }),
             outcomes: stats.outcomes.clone(),
             audit,
         }
@@ -90,6 +108,12 @@ impl Report {
             self.hold_latency.p99_ms,
             self.hold_latency.max_ms
         );
+        if let Some(lag) = &self.projection_lag {
+            println!(
+                "  projection lag      p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms ({} samples, {} not caught up)",
+                lag.latency.p50_ms, lag.latency.p99_ms, lag.latency.max_ms, lag.samples, lag.not_caught_up
+            );
+        }
         println!("  answers             {:?}", self.outcomes);
         let a = &self.audit;
         if a.checked {

@@ -2,6 +2,7 @@
 
 use crate::audit;
 use crate::cli::{Cli, Scenario};
+use crate::lag::{self, Latest};
 use crate::report::{Latency, Report};
 use crate::setup::{self, SaleEvent};
 use crate::stats::ClientStats;
@@ -28,20 +29,33 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
     );
     let successes = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let latest = Arc::new(Latest::default());
+    let stream = format!(
+        "{}_INVENTORY",
+        cli.prefix.to_ascii_uppercase().replace('-', "_")
+    );
+    let prober = (!cli.no_lag).then(|| {
+        tokio::spawn(lag::probe(
+            client.clone(),
+            cli.query_url.clone(),
+            event.event_id.clone(),
+            stream,
+            latest.clone(),
+            stop.clone(),
+        ))
+    });
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(cli.seconds);
+    let shared = Arc::new(SaleShared {
+        cli: cli.clone(),
+        event: event.clone(),
+        deadline,
+        successes: successes.clone(),
+        stop: stop.clone(),
+        latest: latest.clone(),
+    });
     let clients: Vec<_> = (0..cli.clients)
-        .map(|n| {
-            tokio::spawn(client_loop(
-                n,
-                client.clone(),
-                cli.clone(),
-                event.clone(),
-                deadline,
-                successes.clone(),
-                stop.clone(),
-            ))
-        })
+        .map(|n| tokio::spawn(client_loop(n, client.clone(), shared.clone())))
         .collect();
     let bar = indicatif::ProgressBar::new((cli.seconds * 10.0) as u64);
     bar.set_style(
@@ -61,6 +75,11 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         total.merge(task.await?);
     }
     let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let lag = match prober {
+        Some(prober) => Some(prober.await?),
+        None => None,
+    };
     let audit = if cli.no_audit {
         audit::Audit::skipped()
     } else {
@@ -71,6 +90,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         elapsed,
         &total,
         Latency::from(&total.latency_us),
+        lag.as_ref(),
         audit,
     ))
 }
@@ -111,15 +131,26 @@ fn hold_body(
     }
 }
 
-async fn client_loop(
-    n: usize,
-    client: reqwest::Client,
+/// What every client of one sale shares.
+struct SaleShared {
     cli: Cli,
     event: Arc<SaleEvent>,
     deadline: Instant,
     successes: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
-) -> ClientStats {
+    latest: Arc<Latest>,
+}
+
+async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>) -> ClientStats {
+    let SaleShared {
+        cli,
+        event,
+        deadline,
+        successes,
+        stop,
+        latest,
+    } = &*shared;
+    let deadline = *deadline;
     let mut stats = ClientStats::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(n as u64);
     let url = format!("{}/events/{}/holds", cli.command_url, event.event_id);
@@ -130,7 +161,7 @@ async fn client_loop(
         // Four holds of at most two tickets per customer: within the limit of 8.
         let customer = format!("c{n}-{}", i / 4);
         let key = format!("k{n}-{i}");
-        let body = hold_body(&cli, &event, &mut rng, &customer, n, i);
+        let body = hold_body(cli, event, &mut rng, &customer, n, i);
         let first = send(&client, &url, &key, &body, &mut stats).await;
         if let Some((status, answer)) = &first {
             if *status == 201 {
@@ -138,6 +169,13 @@ async fn client_loop(
                 stats
                     .acked
                     .push(answer["hold_id"].as_str().unwrap_or_default().to_owned());
+                if let Some(sequence) = answer["position"]
+                    .as_str()
+                    .and_then(|p| p.rsplit(':').next())
+                    .and_then(|s| s.parse().ok())
+                {
+                    latest.record(sequence, Instant::now());
+                }
             }
             sold_out_streak = if answer["error"]["code"] == "sold_out" {
                 sold_out_streak + 1

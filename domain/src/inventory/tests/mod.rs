@@ -6,6 +6,7 @@
 //! - `stalls`: rows A, B and C of 10 seats;
 //! - `boxes`: row X of 3 seats and row Y of 2 (small enough to show best-available choices).
 
+mod checkout;
 mod expiry;
 mod limit;
 mod named_seats;
@@ -260,6 +261,18 @@ pub(super) fn expired(held: &InventoryEvent) -> InventoryEvent {
     }
 }
 
+pub(super) fn checked_out(held: &InventoryEvent, order_id: OrderId) -> InventoryEvent {
+    let (hold_id, customer_id, section_id, seats, quantity) = parts(held);
+    InventoryEvent::HoldCheckedOut {
+        hold_id,
+        order_id,
+        customer_id,
+        section_id,
+        seats,
+        quantity,
+    }
+}
+
 pub(super) fn sold(held: &InventoryEvent, order_id: OrderId) -> InventoryEvent {
     let (hold_id, customer_id, section_id, seats, quantity) = parts(held);
     InventoryEvent::SeatsSold {
@@ -290,6 +303,23 @@ pub(super) fn hold_of(held: &InventoryEvent) -> HoldId {
 pub(super) fn release(held: &InventoryEvent, by: &CustomerId) -> InventoryCommand {
     InventoryCommand::ReleaseHold {
         hold_id: hold_of(held),
+        customer_id: by.clone(),
+    }
+}
+
+/// The holder checks the hold out into an order.
+pub(super) fn checkout(held: &InventoryEvent, order_id: OrderId) -> InventoryCommand {
+    checkout_by(held, order_id, &parts(held).1)
+}
+
+pub(super) fn checkout_by(
+    held: &InventoryEvent,
+    order_id: OrderId,
+    by: &CustomerId,
+) -> InventoryCommand {
+    InventoryCommand::CheckoutHold {
+        hold_id: hold_of(held),
+        order_id,
         customer_id: by.clone(),
     }
 }

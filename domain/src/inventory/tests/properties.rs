@@ -1,9 +1,10 @@
 //! Property tests: random sales (four customers on the fixture's general-admission, seated and box
-//! sections; time moving forward; holds, retries, releases, expiries, sales and returns) keep every
-//! promise of the inventory after every step. The expectations are recounted the slow, obvious way
+//! sections; time moving forward; holds, retries, releases, checkouts, expiries, sales and returns)
+//! keep every promise of the inventory after every step. The expectations are recounted the slow, obvious way
 //! from the holds, not read from the indexes under test.
 
 use super::*;
+use crate::ids::{HoldId, OrderId};
 use crate::inventory::{
     decide, EventInventory, HoldStatus, InventoryError, SeatStatus, SectionAvailability,
 };
@@ -33,9 +34,16 @@ enum Op {
         hold: Index,
         by_owner: bool,
     },
+    Checkout {
+        hold: Index,
+        order: u128,
+        by_owner: bool,
+    },
+    /// Sell a hold, mostly to the order that checked it out.
     Sell {
         hold: Index,
         order: u128,
+        to_its_order: bool,
     },
     Return {
         order: u128,
@@ -64,7 +72,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<Index>().prop_map(Op::Retry),
         2 => (any::<Index>(), prop::bool::weighted(0.8))
             .prop_map(|(hold, by_owner)| Op::Release { hold, by_owner }),
-        3 => (any::<Index>(), 1..5u128).prop_map(|(hold, order)| Op::Sell { hold, order }),
+        3 => (any::<Index>(), 1..5u128, prop::bool::weighted(0.9))
+            .prop_map(|(hold, order, by_owner)| Op::Checkout { hold, order, by_owner }),
+        3 => (any::<Index>(), 1..5u128, prop::bool::weighted(0.8))
+            .prop_map(|(hold, order, to_its_order)| Op::Sell { hold, order, to_its_order }),
         1 => (1..5u128).prop_map(|order| Op::Return { order }),
         1 => Just(Op::ExpireDue),
     ]
@@ -156,10 +167,35 @@ impl Sale {
                     customer_id: by,
                 }
             }
-            Op::Sell { hold, order: n } => InventoryCommand::SellHold {
-                hold_id: pick_hold(hold)?.hold_id,
-                order_id: order(*n),
-            },
+            Op::Checkout {
+                hold,
+                order: n,
+                by_owner,
+            } => {
+                let hold = pick_hold(hold)?;
+                InventoryCommand::CheckoutHold {
+                    hold_id: hold.hold_id,
+                    order_id: order(*n),
+                    customer_id: match by_owner {
+                        true => hold.customer_id,
+                        false => customer("mallory"),
+                    },
+                }
+            }
+            Op::Sell {
+                hold,
+                order: n,
+                to_its_order,
+            } => {
+                let hold = pick_hold(hold)?;
+                InventoryCommand::SellHold {
+                    hold_id: hold.hold_id,
+                    order_id: match (to_its_order, hold.order_id) {
+                        (true, Some(its)) => its,
+                        _ => order(*n),
+                    },
+                }
+            }
             Op::Return { order: n } => InventoryCommand::ReturnSeats {
                 order_id: order(*n),
             },
@@ -183,7 +219,11 @@ impl Sale {
         // Rule 1: every decision starts with exactly the expiries due now.
         let expiries = expiries.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         prop_assert_eq!(&events[..expiries.len()], &expiries[..], "{:?}", command);
-        if matches!(command, InventoryCommand::PlaceHold(_)) && events.len() > expiries.len() {
+        let retryable = matches!(
+            command,
+            InventoryCommand::PlaceHold(_) | InventoryCommand::CheckoutHold { .. }
+        );
+        if retryable && events.len() > expiries.len() {
             self.accepted.push(command.clone());
         }
         for event in &events {
@@ -198,7 +238,7 @@ impl Sale {
         let state = &self.state;
         let now = self.now;
         let live = |status: HoldStatus, expires_at: Timestamp| match status {
-            HoldStatus::Active => expires_at > now,
+            HoldStatus::Active | HoldStatus::Ordered { .. } => expires_at > now,
             HoldStatus::Sold { .. } => true,
             _ => false,
         };
@@ -274,10 +314,10 @@ impl Sale {
             prop_assert_eq!(state.customer_tickets(&c, now), count);
         }
 
-        // The next expiry is the earliest Active hold's.
+        // The next expiry is the earliest Active or Ordered hold's.
         let earliest = state
             .holds()
-            .filter(|h| h.status == HoldStatus::Active)
+            .filter(|h| h.status.is_pending())
             .map(|h| h.expires_at)
             .min();
         prop_assert_eq!(state.next_expiry(), earliest);
@@ -293,7 +333,10 @@ impl Sale {
             serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(loaded.index == state.index, "snapshot indexes differ");
 
-        // Repeating any accepted hold request decides nothing beyond the expiries due now.
+        self.check_orders()?;
+
+        // Repeating any accepted hold request or checkout decides nothing beyond the expiries due
+        // now.
         let expiries = decide(state, &InventoryCommand::ExpireDue, now);
         for retry in &self.accepted {
             prop_assert_eq!(
@@ -302,6 +345,64 @@ impl Sale {
                 "retry of {:?}",
                 retry
             );
+        }
+        Ok(())
+    }
+}
+
+impl Sale {
+    /// The promises about orders, read from the log: a hold is checked out by one order and sold
+    /// at most once, only to that order; a seat is sold to one order at a time; every hold names
+    /// the order its status names.
+    fn check_orders(&self) -> Result<(), TestCaseError> {
+        let mut checked_out: HashMap<HoldId, OrderId> = HashMap::new();
+        let mut sold: HashMap<HoldId, OrderId> = HashMap::new();
+        let mut seat_sold_to: HashMap<(SectionId, SeatLabel), OrderId> = HashMap::new();
+        for event in &self.log {
+            match event {
+                InventoryEvent::HoldCheckedOut {
+                    hold_id, order_id, ..
+                } => {
+                    let first = checked_out.insert(*hold_id, *order_id);
+                    prop_assert!(first.is_none(), "{hold_id} checked out twice");
+                }
+                InventoryEvent::SeatsSold {
+                    hold_id,
+                    order_id,
+                    section_id,
+                    seats,
+                    ..
+                } => {
+                    prop_assert_eq!(checked_out.get(hold_id), Some(order_id), "sold unordered");
+                    let first = sold.insert(*hold_id, *order_id);
+                    prop_assert!(first.is_none(), "{hold_id} sold twice");
+                    for seat in seats {
+                        let key = (section_id.clone(), seat.clone());
+                        let before = seat_sold_to.insert(key, *order_id);
+                        prop_assert!(before.is_none(), "{seat} sold to two orders");
+                    }
+                }
+                InventoryEvent::SeatsReturned {
+                    section_id, seats, ..
+                } => {
+                    for seat in seats {
+                        seat_sold_to.remove(&(section_id.clone(), seat.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for hold in self.state.holds() {
+            let named = match hold.status {
+                HoldStatus::Ordered { order_id }
+                | HoldStatus::Sold { order_id }
+                | HoldStatus::Returned { order_id } => Some(order_id),
+                _ => None,
+            };
+            if named.is_some() {
+                prop_assert_eq!(hold.order_id, named);
+            }
+            prop_assert_eq!(hold.order_id, checked_out.get(&hold.hold_id).copied());
         }
         Ok(())
     }

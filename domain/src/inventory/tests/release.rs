@@ -1,4 +1,4 @@
-//! Rule 5: a customer gives a live hold back, once.
+//! Rule 5: a customer gives a live hold back, once; not one checked out into an order.
 
 use super::*;
 use crate::inventory::{HoldStatus, InventoryError, SeatStatus};
@@ -73,6 +73,24 @@ fn a_sold_or_returned_hold_cannot_be_released() {
         .when(release(&h, &alice()), at(5))
         .then_error(InventoryError::InvalidHoldState {
             status: "returned",
+            action: "released",
+        });
+}
+
+#[test]
+fn an_ordered_hold_cannot_be_released_by_the_customer() {
+    let h = held_seats(&alice(), "k", &["A-1"], 0);
+    on_sale([h.clone(), checked_out(&h, order(1))])
+        .when(release(&h, &alice()), at(5))
+        .then_error(InventoryError::InvalidHoldState {
+            status: "ordered",
+            action: "released",
+        });
+    // Past its deadline it is expired, as any hold.
+    on_sale([h.clone(), checked_out(&h, order(1))])
+        .when(release(&h, &alice()), at(TTL))
+        .then_error(InventoryError::InvalidHoldState {
+            status: "expired",
             action: "released",
         });
 }

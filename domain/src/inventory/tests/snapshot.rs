@@ -4,7 +4,8 @@
 use super::*;
 use crate::inventory::{decide, EventInventory};
 
-/// A sale with holds in every status, one due at `at(TTL + 100)`.
+/// A sale with holds in every status, one due at `at(TTL + 100)`, one ordered and due at
+/// `at(TTL + 150)`, one that expired after its checkout.
 fn busy() -> EventInventory {
     let a = held_seats(&alice(), "a", &["A-1", "A-2"], 0);
     let b = held_floor(&bob(), "b", 3, 10);
@@ -19,19 +20,27 @@ fn busy() -> EventInventory {
     let d = held_seats(&bob(), "d", &["B-5"], 30);
     let e = held_floor(&alice(), "e", 2, 200);
     let f = held_seats(&carol(), "f", &["C-1"], TTL + 50);
+    let g = held_seats(&alice(), "g", &["C-5", "C-6"], 150);
+    let h = held_floor(&carol(), "h", 1, 40);
     let events = vec![
         opened(),
         a.clone(),
         b.clone(),
         c.clone(),
         d.clone(),
+        h.clone(),
+        checked_out(&a, order(1)),
         sold(&a, order(1)),
+        checked_out(&h, order(5)),
+        expired(&h),
         released(&b),
         sold(&c, order(2)),
         returned(&c, order(2)),
         expired(&d),
         e,
         f,
+        g.clone(),
+        checked_out(&g, order(4)),
     ];
     events.iter().fold(EventInventory::default(), |s, e| {
         crate::inventory::evolve(s, e)
@@ -48,6 +57,13 @@ fn probes() -> Vec<InventoryCommand> {
         place_quantity(&carol(), "x", "floor", 6),
         release(&held_floor(&alice(), "e", 2, 200), &alice()),
         sell(&held_seats(&bob(), "d", &["B-5"], 30), order(3)),
+        sell(&held_seats(&alice(), "g", &["C-5", "C-6"], 150), order(4)),
+        sell(&held_floor(&carol(), "h", 1, 40), order(5)),
+        sell(&held_floor(&carol(), "h", 1, 40), order(6)),
+        checkout(&held_floor(&alice(), "e", 2, 200), order(6)),
+        checkout(&held_seats(&alice(), "g", &["C-5", "C-6"], 150), order(4)),
+        checkout(&held_seats(&alice(), "g", &["C-5", "C-6"], 150), order(6)),
+        release(&held_seats(&alice(), "g", &["C-5", "C-6"], 150), &alice()),
         InventoryCommand::ReturnSeats { order_id: order(1) },
         InventoryCommand::ReturnSeats { order_id: order(2) },
     ]
@@ -60,7 +76,13 @@ fn a_snapshot_decides_like_the_state_it_was_taken_from() {
     let loaded: EventInventory = serde_json::from_str(&json).unwrap();
     assert_eq!(loaded, live);
     assert_eq!(loaded.index, live.index, "indexes rebuilt exactly");
-    for now in [at(100), at(TTL + 100), at(TTL + 200), at(10 * TTL)] {
+    for now in [
+        at(100),
+        at(TTL + 100),
+        at(TTL + 150),
+        at(TTL + 200),
+        at(10 * TTL),
+    ] {
         assert_eq!(loaded.availability(now), live.availability(now));
         for command in probes() {
             assert_eq!(
@@ -90,10 +112,52 @@ fn a_snapshot_that_breaks_a_promise_is_refused() {
     holds[1] = sold_hold;
     holds[1]["hold_id"] = serde_json::to_value(hold_id(&bob(), "forged")).unwrap();
     holds[1]["status"] = "active".into();
+    holds[1].as_object_mut().unwrap().remove("order_id");
     let error = serde_json::from_value::<EventInventory>(snapshot).unwrap_err();
     assert!(error.to_string().contains("two live holds"), "{error}");
 
     let mut snapshot = serde_json::to_value(busy()).unwrap();
-    snapshot["version"] = 2.into();
+    snapshot["version"] = 3.into();
     assert!(serde_json::from_value::<EventInventory>(snapshot).is_err());
+
+    // A hold ordered by one order that names another.
+    let mut snapshot = serde_json::to_value(busy()).unwrap();
+    let ordered = snapshot["holds"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|h| h["status"].get("ordered").is_some())
+        .unwrap();
+    ordered["order_id"] = serde_json::to_value(order(9)).unwrap();
+    let error = serde_json::from_value::<EventInventory>(snapshot).unwrap_err();
+    assert!(error.to_string().contains("names order"), "{error}");
+}
+
+#[test]
+fn a_version_1_snapshot_is_read_and_its_orders_filled_in() {
+    // Version 1 knew no checkout: a sold hold named its order only in its status.
+    let h = held_seats(&alice(), "a", &["A-1"], 0);
+    let live = [opened(), h.clone(), sold(&h, order(1))]
+        .iter()
+        .fold(EventInventory::default(), crate::inventory::evolve);
+    let mut snapshot = serde_json::to_value(&live).unwrap();
+    assert_eq!(snapshot["version"], 2);
+    snapshot["version"] = 1.into();
+    snapshot["holds"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("order_id");
+    let loaded: EventInventory = serde_json::from_value(snapshot).unwrap();
+    assert_eq!(loaded, live);
+    assert_eq!(loaded.index, live.index);
+}
+
+#[test]
+fn a_hold_without_an_order_keeps_the_version_1_shape() {
+    let h = held_floor(&alice(), "a", 2, 0);
+    let state = [opened(), h]
+        .iter()
+        .fold(EventInventory::default(), crate::inventory::evolve);
+    let snapshot = serde_json::to_value(&state).unwrap();
+    assert!(snapshot["holds"][0].get("order_id").is_none());
 }

@@ -1,0 +1,29 @@
+//! Orders: a checked-out hold on its way to tickets. One aggregate per order, on subject
+//! `orders.<order>`.
+//!
+//! An order is placed with the facts of the hold the customer checked out (seats, price, the
+//! hold's `expires_at` as its deadline), then paid, then confirmed with its tickets once the
+//! inventory sold its seats; or it fails (payment declined), expires (unpaid at the deadline, or
+//! its seats lost), or is cancelled by its customer, and is refunded when money was taken.
+//!
+//! It guards the promises of a purchase: an order is paid at most once, by exactly its total; it
+//! gets its tickets only once paid; it never records more refunded than captured; a retried
+//! command decides nothing new. The order does not move seats or money itself: reactors carry
+//! its facts to the inventory (`SellHold`, `ReturnSeats`) and to its payment ([`crate::payments`]),
+//! and bring their outcome back as commands.
+
+mod command;
+mod decide;
+mod error;
+mod event;
+mod state;
+#[cfg(test)]
+mod tests;
+mod ticket;
+
+pub use command::OrderCommand;
+pub use decide::{decide, evolve};
+pub use error::OrderError;
+pub use event::OrderEvent;
+pub use state::{CapturedPayment, Order, OrderState, OrderStatus};
+pub use ticket::{ticket_code, tickets_for, Ticket};

@@ -1,0 +1,188 @@
+//! A small HTTP client of command-svc's API, as a buyer or an operator would use it.
+//!
+//! Answers come back as `(StatusCode, serde_json::Value)`: tests assert on the wire format, not on
+//! the service's own types. Transport failures panic (on loopback they are a test failure).
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// One client for a whole test: its pool keeps a connection per concurrent request, so that a
+/// race of hundreds of clients is not serialised by connection setup. A client is not shared
+/// across tests: each test has its own runtime, and pooled connections belong to one.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
+}
+
+/// command-svc at one base URL.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+/// The `error.code` of an error answer.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body.pointer("/error/code").and_then(Value::as_str)
+}
+
+/// Bodies of `POST /events/{id}/holds`.
+pub struct HoldBody;
+
+impl HoldBody {
+    /// Named seats (`"A-1"`, …) in a seated section.
+    pub fn seats(customer: &str, section: &str, seats: &[impl AsRef<str>]) -> Value {
+        let seats: Vec<&str> = seats.iter().map(AsRef::as_ref).collect();
+        json!({ "customer_id": customer, "section_id": section, "seats": seats })
+    }
+
+    /// A quantity: best available in a seated section, capacity in a general-admission one.
+    pub fn quantity(customer: &str, section: &str, quantity: u32) -> Value {
+        json!({ "customer_id": customer, "section_id": section, "quantity": quantity })
+    }
+}
+
+impl Api {
+    pub fn new(http: reqwest::Client, base_url: &str) -> Self {
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The same service through another client (another base URL, same pool).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn answer(request: reqwest::RequestBuilder, what: &str) -> (StatusCode, Value) {
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: body not read: {e}"));
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!(
+                    "{what}: answered {status} with a body that is not JSON ({e}): {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        (status, body)
+    }
+
+    /// `POST <path>` with a JSON body and an optional `Idempotency-Key`.
+    pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        Self::answer(request, &format!("POST {path}")).await
+    }
+
+    /// `POST <path>` with a raw body sent as JSON (for malformed input).
+    pub async fn post_raw(&self, path: &str, key: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        Self::answer(request, &format!("POST {path}")).await
+    }
+
+    /// `POST /events`; the answer as it came.
+    pub async fn try_create_event(&self, key: Option<&str>, event: &Value) -> (StatusCode, Value) {
+        self.post("/events", key, event).await
+    }
+
+    /// `POST /events`, which must succeed: the new event's id.
+    pub async fn create_event(&self, key: &str, event: &Value) -> String {
+        let (status, body) = self.try_create_event(Some(key), event).await;
+        assert_eq!(status, StatusCode::CREATED, "creating an event: {body}");
+        body["event_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no event_id in {body}"))
+            .to_owned()
+    }
+
+    /// `POST /events/{id}/publish`; the answer as it came.
+    pub async fn try_publish(&self, event_id: &str) -> (StatusCode, Value) {
+        self.post(&format!("/events/{event_id}/publish"), None, &Value::Null)
+            .await
+    }
+
+    /// `POST /events/{id}/publish`, which must succeed.
+    pub async fn publish(&self, event_id: &str) -> Value {
+        let (status, body) = self.try_publish(event_id).await;
+        assert_eq!(status, StatusCode::OK, "publishing {event_id}: {body}");
+        assert_eq!(body["status"], "on_sale", "publishing {event_id}: {body}");
+        body
+    }
+
+    /// Creates and publishes an event: its id.
+    pub async fn create_on_sale(&self, key: &str, event: &Value) -> String {
+        let event_id = self.create_event(key, event).await;
+        self.publish(&event_id).await;
+        event_id
+    }
+
+    /// `POST /events/{id}/holds` with `Idempotency-Key: key`.
+    pub async fn hold(&self, event_id: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        self.post(&format!("/events/{event_id}/holds"), Some(key), body)
+            .await
+    }
+
+    /// `hold`, retried with the same key after a 429 or 503 (as the API asks a client to do), at
+    /// most `retries` times. Returns the last answer and how many retries it took.
+    pub async fn hold_retrying(
+        &self,
+        event_id: &str,
+        key: &str,
+        body: &Value,
+        retries: u32,
+    ) -> (StatusCode, Value, u32) {
+        let mut attempt = 0;
+        loop {
+            let (status, answer) = self.hold(event_id, key, body).await;
+            let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE;
+            if !retryable || attempt >= retries {
+                return (status, answer, attempt);
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+        }
+    }
+
+    /// `POST /holds/{hold_id}/release`.
+    pub async fn release(&self, hold_id: &str, customer: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/holds/{hold_id}/release"),
+            None,
+            &json!({ "customer_id": customer }),
+        )
+        .await
+    }
+}
