@@ -15,6 +15,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// Room left for a commit's headers under the server's `max_payload`.
+const HEADER_ALLOWANCE: usize = 4096;
+
 /// How long an append waits for the server, and how hard it tries to settle an unknown outcome.
 #[derive(Debug, Clone)]
 pub struct AppendOptions {
@@ -74,6 +77,13 @@ impl EventStore {
     ) -> Result<Position, AppendError> {
         let subject = self.naming().subject(stream, id);
         let payload = encode(events)?;
+        let limit = self.client().server_info().max_payload;
+        if limit > 0 && payload.len() + HEADER_ALLOWANCE > limit {
+            return Err(AppendError::Store(StoreError::Other(format!(
+                "a commit of {} bytes exceeds the server's max_payload of {limit}: split it",
+                payload.len()
+            ))));
+        }
         let mut headers = meta.headers(true);
         headers.insert(
             headers::EXPECTED_LAST_SUBJECT_SEQUENCE,

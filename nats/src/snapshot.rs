@@ -9,6 +9,9 @@ use crate::store::EventStore;
 use async_nats::jetstream::object_store::{self, ObjectStore};
 use tokio::io::AsyncReadExt;
 
+/// The longest a snapshot read may take before the caller replays the log instead.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The snapshot bucket of one store.
 #[derive(Clone)]
 pub struct Snapshots {
@@ -47,7 +50,17 @@ impl Snapshots {
     }
 
     /// The latest snapshot of `key`: the sequence it includes and the state's bytes.
+    ///
+    /// Bounded in time: a save that replaces the snapshot meanwhile deletes the chunks being read,
+    /// and the read would wait for them forever. A caller treats the error as "no snapshot" and
+    /// replays the log instead.
     pub async fn load(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        tokio::time::timeout(READ_TIMEOUT, self.load_unbounded(key))
+            .await
+            .map_err(|_| StoreError::Other(format!("reading snapshot {key} timed out")))?
+    }
+
+    async fn load_unbounded(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let mut object = match self.bucket.get(key).await {
             Ok(object) => object,
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),

@@ -15,7 +15,6 @@ fn customer(n: usize) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "BUG: an event whose due expiries exceed one message is stuck (see the test)"]
 async fn more_due_expiries_than_fit_in_one_message_do_not_block_the_event() {
     scenario(|env: TestEnv| async move {
         let config = Config {

@@ -15,7 +15,6 @@ const SNAPSHOT_BYTES: usize = 600 * 1024;
 const READ_LIMIT: Duration = Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "BUG: a snapshot read racing a snapshot save can hang forever (see the test)"]
 async fn a_snapshot_read_during_a_rewrite_finishes() {
     scenario(|env: TestEnv| async move {
         let snapshots = Snapshots::open(&env.store)

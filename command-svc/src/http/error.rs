@@ -91,6 +91,7 @@ impl From<InventoryError> for ApiError {
             HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             UnknownOrder => (StatusCode::NOT_FOUND, "unknown_order"),
+            NotCheckedOut => (StatusCode::CONFLICT, "invalid_state"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

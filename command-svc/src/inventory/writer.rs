@@ -24,6 +24,10 @@ use tv_nats::{AppendError, CommitMeta, EventRecord, Position, Stream};
 /// How many times a batch is decided again after losing a race to another instance.
 const MAX_CONFLICT_RETRIES: u32 = 5;
 
+/// The most `HoldExpired` facts in one commit: a mass expiry (thousands of abandoned holds falling
+/// due in one second) is recorded in several commits that each fit in a NATS message.
+const MAX_EXPIRIES_PER_COMMIT: usize = 1_000;
+
 /// A command waiting for its writer, with the caller's trace context.
 pub(super) struct Job {
     pub command: InventoryCommand,
@@ -37,6 +41,9 @@ pub(super) struct Writer {
     aggregate: Restored,
     timer: watch::Sender<Option<Timestamp>>,
     commits_since_snapshot: u64,
+    /// Set when an append failed and the in-memory aggregate may hold facts the stream does not:
+    /// nothing is decided until a reload succeeds.
+    stale: bool,
 }
 
 /// What one command of a batch came to, before the batch is appended.
@@ -49,7 +56,8 @@ fn hold_of(command: &InventoryCommand) -> Option<HoldId> {
     match command {
         InventoryCommand::PlaceHold(request) => Some(request.hold_id),
         InventoryCommand::ReleaseHold { hold_id, .. }
-        | InventoryCommand::SellHold { hold_id, .. } => Some(*hold_id),
+        | InventoryCommand::SellHold { hold_id, .. }
+        | InventoryCommand::CheckoutHold { hold_id, .. } => Some(*hold_id),
         _ => None,
     }
 }
@@ -62,6 +70,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::ExpireDue => "ExpireDue",
         InventoryCommand::SellHold { .. } => "SellHold",
         InventoryCommand::ReturnSeats { .. } => "ReturnSeats",
+        InventoryCommand::CheckoutHold { .. } => "CheckoutHold",
         _ => "InventoryCommand",
     }
 }
@@ -95,6 +104,7 @@ impl Writer {
             aggregate,
             timer,
             commits_since_snapshot: 0,
+            stale: false,
         };
         writer.wish_timer();
         let max_batch = writer.shared.settings.max_batch;
@@ -131,6 +141,16 @@ impl Writer {
     async fn process(&mut self, jobs: Vec<Job>) {
         let started = Instant::now();
         metrics::histogram!("tv_group_commit_commands").record(jobs.len() as f64);
+        if self.stale {
+            if let Err(e) = self.reload().await {
+                self.fail(jobs, e.to_string());
+                return;
+            }
+        }
+        if let Err(reason) = self.sweep_expiries().await {
+            self.fail(jobs, reason);
+            return;
+        }
         let mut attempt = 0;
         loop {
             let now = time::OffsetDateTime::now_utc();
@@ -173,13 +193,7 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    metrics::counter!("tv_append_failures_total", "stream" => "inventory")
-                        .increment(1);
-                    tracing::error!(event = %self.event, error = %e, "append failed");
-                    let reason = e.to_string();
-                    if let Err(e) = self.reload().await {
-                        tracing::error!(event = %self.event, error = %e, "reload failed");
-                    }
+                    let reason = self.append_failed(e).await;
                     self.fail(jobs, reason);
                     return;
                 }
@@ -187,8 +201,61 @@ impl Writer {
         }
     }
 
+    /// After an append failed: the in-memory aggregate may be ahead of the stream, so reload it; if
+    /// that fails too, stay stale (decide nothing) until a reload succeeds. Returns the reason.
+    async fn append_failed(&mut self, error: AppendError) -> String {
+        metrics::counter!("tv_append_failures_total", "stream" => "inventory").increment(1);
+        tracing::error!(event = %self.event, %error, "append failed");
+        self.stale = true;
+        if let Err(e) = self.reload().await {
+            tracing::error!(event = %self.event, error = %e, "reload failed; the writer waits");
+        }
+        error.to_string()
+    }
+
+    /// Records every due expiry before the batch is decided, in commits of at most
+    /// `MAX_EXPIRIES_PER_COMMIT` facts, so that no decision has to carry a mass expiry.
+    async fn sweep_expiries(&mut self) -> Result<(), String> {
+        let mut attempt = 0;
+        loop {
+            let now = time::OffsetDateTime::now_utc();
+            // Refused only before the inventory opens, when nothing can be due.
+            let mut due = decide(&self.aggregate.state, &InventoryCommand::ExpireDue, now)
+                .unwrap_or_default();
+            if due.len() <= MAX_EXPIRIES_PER_COMMIT {
+                // Few enough to ride along with the batch's own commit.
+                return Ok(());
+            }
+            due.truncate(MAX_EXPIRIES_PER_COMMIT);
+            for fact in &due {
+                self.aggregate.state.apply(fact);
+            }
+            let records: Vec<_> = due.iter().map(|f| EventRecord::new(1, f)).collect();
+            let appended = self
+                .shared
+                .store
+                .append(
+                    Stream::Inventory,
+                    &self.event.to_string(),
+                    self.aggregate.last_sequence,
+                    &CommitMeta::new("EventInventory", "ExpireDue"),
+                    &records,
+                )
+                .await;
+            match appended {
+                Ok(position) => self.committed(&due, &position),
+                Err(AppendError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
+                    attempt += 1;
+                    self.reload().await.map_err(|e| e.to_string())?;
+                }
+                Err(e) => return Err(self.append_failed(e).await),
+            }
+        }
+    }
+
     /// Decides the batch in order, applying each accepted command's facts to the aggregate so that
-    /// the next command sees them. Due expiries come first.
+    /// the next command sees them. Due expiries come first (at most `MAX_EXPIRIES_PER_COMMIT`:
+    /// more were recorded by `sweep_expiries` just before).
     fn decide_batch(
         &mut self,
         jobs: &[Job],
@@ -285,6 +352,7 @@ impl Writer {
     /// Replaces the in-memory aggregate by what the stream holds.
     async fn reload(&mut self) -> Result<(), tv_nats::StoreError> {
         self.aggregate = restore(&self.shared.store, &self.shared.snapshots, self.event).await?;
+        self.stale = false;
         self.wish_timer();
         Ok(())
     }
