@@ -10,7 +10,7 @@ use async_nats::jetstream::object_store::{self, ObjectStore};
 use tokio::io::AsyncReadExt;
 
 /// The longest a snapshot read may take before the caller replays the log instead.
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The snapshot bucket of one store.
 #[derive(Clone)]

@@ -1,5 +1,6 @@
-//! The expiries a decision records come first in its commit, all of them: when more holds are due
-//! at once than one NATS message can carry, that commit can never be stored.
+//! A decision records due expiries before anything else. When more holds fall due at once than one
+//! NATS message can carry, the writer records them in several commits first, and the event keeps
+//! selling instead of failing every command with an oversized commit.
 
 use command_svc::Config;
 use domain::ids::{CustomerId, HoldId, IdempotencyKey, SectionId};
