@@ -24,6 +24,8 @@ pub struct Delivery {
     pub raw: RawCommit,
     /// How many times the server has delivered this message (1 the first time).
     pub delivered: i64,
+    /// When the server stored the message: the start of its projection lag.
+    pub published: time::OffsetDateTime,
     message: async_nats::jetstream::Message,
 }
 
@@ -132,7 +134,7 @@ fn delivery(message: async_nats::jetstream::Message) -> Result<Delivery, StoreEr
     let info = message
         .info()
         .map_err(|e| StoreError::other("reading message info", e))?;
-    let (sequence, delivered) = (info.stream_sequence, info.delivered);
+    let (sequence, delivered, published) = (info.stream_sequence, info.delivered, info.published);
     let raw = RawCommit {
         subject: message.message.subject.to_string(),
         sequence,
@@ -142,6 +144,7 @@ fn delivery(message: async_nats::jetstream::Message) -> Result<Delivery, StoreEr
     Ok(Delivery {
         raw,
         delivered,
+        published,
         message,
     })
 }

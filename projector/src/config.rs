@@ -25,6 +25,9 @@ pub struct Config {
     /// How long a fetch waits for the first commit of a batch, in milliseconds.
     #[arg(long, env = "TV_PROJECTOR_FETCH_WAIT_MS", default_value_t = 100)]
     pub fetch_wait_ms: u64,
+    /// Address of the operations endpoints (`/healthz`, `/readyz`, `/metrics`) while running.
+    #[arg(long, env = "TV_PROJECTOR_ADDR", default_value = "127.0.0.1:8082")]
+    pub ops_addr: Option<std::net::SocketAddr>,
     /// Projections this instance runs (all by default).
     #[arg(long = "projection", value_enum)]
     pub projections: Vec<ProjectionName>,
@@ -43,6 +46,7 @@ impl Config {
             prefix: prefix.to_owned(),
             batch_size: 500,
             fetch_wait_ms: 100,
+            ops_addr: None,
             projections: Vec::new(),
             crash_after_batches: None,
         }

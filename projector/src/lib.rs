@@ -18,6 +18,7 @@ pub mod db;
 mod error;
 mod live;
 pub mod notice;
+mod ops;
 mod projection;
 mod rebuild;
 mod status;

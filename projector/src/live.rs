@@ -10,6 +10,7 @@ use deadpool_postgres::Pool;
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
+use tracing::Instrument;
 use tv_nats::{Delivery, Durable, EventStore, Naming};
 
 /// A projector ready to run: connected, streams provisioned, migrations applied, consumers bound.
@@ -18,6 +19,7 @@ pub struct Projector {
     store: EventStore,
     pool: Pool,
     consumers: Vec<(ProjectionName, Durable)>,
+    ops: Option<tokio::net::TcpListener>,
 }
 
 /// Connects to NATS and PostgreSQL, provisions the streams, applies migrations.
@@ -55,11 +57,20 @@ impl Projector {
             .with_context(|| format!("durable consumer of projection {projection}"))?;
             consumers.push((projection, durable));
         }
+        let ops = match config.ops_addr {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (set TV_PROJECTOR_ADDR)"))?,
+            ),
+            None => None,
+        };
         Ok(Projector {
             config,
             store,
             pool,
             consumers,
+            ops,
         })
     }
 
@@ -71,6 +82,11 @@ impl Projector {
         &self.pool
     }
 
+    /// Where the operations endpoints listen, if they do.
+    pub fn ops_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ops.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
@@ -80,6 +96,18 @@ impl Projector {
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
+        telemetry::metrics_handle();
+        let ops_server = self.ops.map(|listener| {
+            let router = crate::ops::router(crate::ops::Ops {
+                store: self.store.clone(),
+                pool: self.pool.clone(),
+            });
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::warn!(error = %e, "operations endpoints stopped");
+                }
+            })
+        });
         for (projection, durable) in self.consumers {
             let worker = Worker {
                 projection,
@@ -106,6 +134,9 @@ impl Projector {
             if let Err(e) = joined.context("projection task panicked").and_then(|r| r) {
                 tracing::error!(error = %e, "projection task failed");
             }
+        }
+        if let Some(server) = ops_server {
+            server.abort();
         }
         tracing::info!("projector stopped");
         result
@@ -146,8 +177,15 @@ impl Worker {
                     continue;
                 }
             };
+            // One span per batch, a child of the first commit's trace (the request that caused it).
+            let span = tracing::info_span!(
+                "projection.batch",
+                projection = name,
+                commits = deliveries.len()
+            );
+            telemetry::propagation::follow(&span, deliveries[0].raw.traceparent());
             let outcome = loop {
-                match self.apply(&deliveries).await {
+                match self.apply(&deliveries).instrument(span.clone()).await {
                     Ok(outcome) => break outcome,
                     Err(e) => {
                         tracing::error!(projection = name, error = %e, "applying a batch failed; retrying");
@@ -160,6 +198,7 @@ impl Worker {
             };
             backoff.reset();
             committed_batches += 1;
+            record_batch(name, &deliveries, outcome.to);
             if self.crash_after_batches == Some(committed_batches) {
                 tracing::warn!(
                     projection = name,
@@ -208,6 +247,18 @@ impl Worker {
         )
         .await
     }
+}
+
+/// Batch size, lag (from the newest commit's storage to its projection) and checkpoint.
+fn record_batch(projection: &'static str, deliveries: &[Delivery], checkpoint: u64) {
+    metrics::histogram!("tv_projection_batch_size", "projection" => projection)
+        .record(deliveries.len() as f64);
+    if let Some(last) = deliveries.last() {
+        let lag = time::OffsetDateTime::now_utc() - last.published;
+        metrics::histogram!("tv_projection_lag_seconds", "projection" => projection)
+            .record(lag.as_seconds_f64().max(0.0));
+    }
+    metrics::gauge!("tv_projection_checkpoint", "projection" => projection).set(checkpoint as f64);
 }
 
 /// Exponential backoff from 50 ms to 5 s, cut short by a stop.

@@ -4,24 +4,16 @@
 use anyhow::Context;
 use clap::Parser;
 use projector::{Cli, Command, Projector, RebuildOptions, StatusTable};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn"));
-    if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
+    let format = if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
+        "json"
     } else {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
-    }
+        "text"
+    };
+    let _telemetry = telemetry::init("projector", format);
 
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {

@@ -1,12 +1,13 @@
-//! The HTTP surface: routes, thin handlers, request metrics, and the notice follower.
+//! The HTTP surface: routes, thin handlers, and the notice follower (request spans and metrics come
+//! from the shared telemetry middleware).
 
 use crate::error::ApiError;
 use crate::notice::Notice;
 use crate::read::{Projection, SeatMap};
 use crate::AppState;
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,7 +15,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -34,7 +35,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
-        .layer(middleware::from_fn(record_request))
+        .layer(middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)
 }
 
@@ -49,23 +50,6 @@ pub(crate) async fn follow_notices(state: Shared, mut subscription: async_nats::
         }
     }
     tracing::warn!("change notice subscription ended");
-}
-
-/// Request count and latency per route, method and status.
-async fn record_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
-    metrics::histogram!("tv_query_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!("tv_query_http_requests_total", &labels).increment(1);
-    response
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,6 @@
 mod config;
 mod error;
 mod http;
-mod metrics_setup;
 mod notice;
 mod openapi;
 mod position;
@@ -61,7 +60,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         read: ReadModels::new(pool, config.cache_entries),
         store: store.clone(),
         naming: naming.clone(),
-        prometheus: metrics_setup::prometheus(),
+        prometheus: telemetry::metrics_handle(),
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.

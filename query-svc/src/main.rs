@@ -3,21 +3,16 @@
 use anyhow::Context;
 use clap::Parser;
 use query_svc::Config;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn"));
-    if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
+    let format = if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
+        "json"
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+        "text"
+    };
+    let _telemetry = telemetry::init("query-svc", format);
     let app = query_svc::build(config)
         .await
         .context("starting query-svc")?;

@@ -145,7 +145,7 @@ async fn every_query_answers_as_the_api_says() {
     for name in [
         "tv_query_cache_hits_total",
         "tv_query_cache_misses_total",
-        "tv_query_http_request_duration_seconds_bucket",
+        "tv_http_request_seconds_bucket",
     ] {
         assert!(
             metrics.contains(name),

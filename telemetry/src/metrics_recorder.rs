@@ -29,6 +29,14 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Several services in one test process share the first recorder.
             let _ = metrics::set_global_recorder(recorder);
+            // Histograms accumulate between renders: drain them even if nobody scrapes.
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                });
             handle
         })
         .clone()
