@@ -3,7 +3,7 @@
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -29,20 +29,33 @@ pub fn init(service: &str, log_format: &str) -> TelemetryGuard {
         .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
-    if endpoint.is_some() {
-        match opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .build()
-        {
-            Ok(exporter) => builder = builder.with_batch_exporter(exporter),
-            Err(e) => eprintln!("OTLP exporter disabled: {e}"),
-        }
-    }
+    let exporter =
+        endpoint.as_ref().and_then(|_| {
+            match opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .build()
+            {
+                Ok(exporter) => Some(exporter),
+                Err(e) => {
+                    eprintln!("OTLP exporter disabled: {e}");
+                    None
+                }
+            }
+        });
+    builder = match exporter {
+        // Follow the caller's sampling decision; sample every root trace.
+        Some(exporter) => builder
+            .with_batch_exporter(exporter)
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+        // Nobody would read recorded spans: keep ids and propagation, record nothing.
+        None => builder.with_sampler(Sampler::AlwaysOff),
+    };
     let provider = builder.build();
     opentelemetry::global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer(service.to_owned());
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn,async_nats=warn"));
     let fmt = if log_format == "json" {
         tracing_subscriber::fmt::layer()
             .json()
