@@ -3,7 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::http::{router, AppState};
+use crate::http::{router, AppState, Services};
 use crate::inventory::{Inventories, WriterSettings};
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -38,11 +38,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     .await
     .context("opening the snapshot bucket")?;
     let catalog = Catalog::new(store.clone(), inventories.clone());
-    let state = AppState {
+    let state = AppState::new(Services {
         store: store.clone(),
         catalog,
         inventories: inventories.clone(),
-    };
+    });
     let mut reactors = Vec::new();
     if config.expiry_reactor {
         reactors.push(tokio::spawn(crate::expiry::run(store, inventories)));

@@ -18,12 +18,28 @@ use tv_nats::EventStore;
 /// The largest command body: an event with many sections, rows and prices fits with room to spare.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What handlers share.
+/// What handlers share: one allocation, cloned per request as a pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Services>);
+
+/// The services behind the handlers.
+pub struct Services {
     pub store: EventStore,
     pub catalog: Catalog,
     pub inventories: Inventories,
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(std::sync::Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
 }
 
 pub fn router(state: AppState) -> Router {

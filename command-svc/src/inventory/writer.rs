@@ -41,6 +41,9 @@ pub(super) struct Writer {
     aggregate: Restored,
     timer: watch::Sender<Option<Timestamp>>,
     commits_since_snapshot: u64,
+    /// Facts appended since the last snapshot: a snapshot is due only when they number at least an
+    /// eighth of the holds it would encode, so encoding costs a bounded amount per appended fact.
+    facts_since_snapshot: u64,
     /// Set when an append failed and the in-memory aggregate may hold facts the stream does not:
     /// nothing is decided until a reload succeeds.
     stale: bool,
@@ -104,6 +107,7 @@ impl Writer {
             aggregate,
             timer,
             commits_since_snapshot: 0,
+            facts_since_snapshot: 0,
             stale: false,
         };
         writer.wish_timer();
@@ -305,8 +309,12 @@ impl Writer {
         }
         self.wish_timer();
         self.commits_since_snapshot += 1;
-        if self.commits_since_snapshot >= self.shared.settings.snapshot_every {
+        self.facts_since_snapshot += facts.len() as u64;
+        let big_enough =
+            self.facts_since_snapshot >= self.aggregate.state.holds_count() as u64 / 8;
+        if self.commits_since_snapshot >= self.shared.settings.snapshot_every && big_enough {
             self.commits_since_snapshot = 0;
+            self.facts_since_snapshot = 0;
             self.save_snapshot();
         }
     }
