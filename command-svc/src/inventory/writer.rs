@@ -310,8 +310,7 @@ impl Writer {
         self.wish_timer();
         self.commits_since_snapshot += 1;
         self.facts_since_snapshot += facts.len() as u64;
-        let big_enough =
-            self.facts_since_snapshot >= self.aggregate.state.holds_count() as u64 / 8;
+        let big_enough = self.facts_since_snapshot >= self.aggregate.state.holds_count() as u64 / 8;
         if self.commits_since_snapshot >= self.shared.settings.snapshot_every && big_enough {
             self.commits_since_snapshot = 0;
             self.facts_since_snapshot = 0;
