@@ -1,12 +1,22 @@
 //! Startup as a function: `build(config)` connects, provisions the streams, binds the port and
 //! starts the reactors; `run_until_stopped` serves until Ctrl-C or SIGTERM, then drains.
+//!
+//! The payment gateway is the one thing from outside: `build` uses the test gateway configured by
+//! the flags; `build_with_gateway` takes any [`PaymentGateway`] (tests share one test gateway
+//! between instances and restarts, as one external gateway would be).
 
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::fulfilment::reactor::{self, ReactorSettings};
+use crate::fulfilment::Fulfilment;
 use crate::http::{router, AppState, Services};
 use crate::inventory::{Inventories, WriterSettings};
+use crate::orders::Orders;
+use crate::payments::{PaymentGateway, TestGateway};
 use anyhow::Context;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tv_nats::{EventStore, Naming};
@@ -19,6 +29,14 @@ pub struct App {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    let gateway = Arc::new(TestGateway::new(config.test_gateway()));
+    build_with_gateway(config, gateway).await
+}
+
+pub async fn build_with_gateway(
+    config: Config,
+    gateway: Arc<dyn PaymentGateway>,
+) -> anyhow::Result<App> {
     telemetry::metrics_handle();
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
@@ -38,14 +56,28 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     .await
     .context("opening the snapshot bucket")?;
     let catalog = Catalog::new(store.clone(), inventories.clone());
+    let fulfilment = Fulfilment::new(
+        store.clone(),
+        inventories.clone(),
+        gateway,
+        config.fulfilment_halt,
+    );
+    let orders = Orders::new(store.clone(), inventories.clone(), fulfilment.clone());
     let state = AppState::new(Services {
         store: store.clone(),
         catalog,
         inventories: inventories.clone(),
+        orders,
     });
     let mut reactors = Vec::new();
     if config.expiry_reactor {
-        reactors.push(tokio::spawn(crate::expiry::run(store, inventories)));
+        reactors.push(tokio::spawn(crate::expiry::run(store.clone(), inventories)));
+    }
+    if config.fulfilment_reactor {
+        let settings = ReactorSettings {
+            ack_wait: Duration::from_secs(config.fulfilment_ack_wait_secs.max(1)),
+        };
+        reactors.push(tokio::spawn(reactor::run(store, fulfilment, settings)));
     }
     let listener = TcpListener::bind(config.addr)
         .await

@@ -1,6 +1,9 @@
 //! Configuration from flags and environment variables, with local defaults.
 
+use crate::fulfilment::HaltPoint;
+use crate::payments::TestGatewaySettings;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -29,9 +32,29 @@ pub struct Config {
     /// Run the expiry reactor (turns fired hold timers into expiry commands).
     #[arg(long, env = "TV_EXPIRY_REACTOR", default_value_t = true, action = clap::ArgAction::Set)]
     pub expiry_reactor: bool,
+    /// Run the fulfilment reactor (orders → payment → seats → tickets, or refunds).
+    #[arg(long, env = "TV_FULFILMENT_REACTOR", default_value_t = true, action = clap::ArgAction::Set)]
+    pub fulfilment_reactor: bool,
+    /// Seconds a delivered order commit may stay unacknowledged before it is delivered again:
+    /// longer than the slowest gateway call, short enough to repair a crash quickly.
+    #[arg(long, env = "TV_FULFILMENT_ACK_WAIT_SECS", default_value_t = 30)]
+    pub fulfilment_ack_wait_secs: u64,
+    /// Test payment gateway: latency added to every call, in milliseconds.
+    #[arg(long, env = "TV_PAYMENT_LATENCY_MS", default_value_t = 0)]
+    pub payment_latency_ms: u64,
+    /// Test payment gateway: how long a `tok_slow` charge takes, in milliseconds.
+    #[arg(long, env = "TV_PAYMENT_SLOW_MS", default_value_t = 2000)]
+    pub payment_slow_ms: u64,
+    /// Test payment gateway: the share of calls (0 to 1) that end without an answer (half lose
+    /// the request, half lose the answer).
+    #[arg(long, env = "TV_PAYMENT_FAILURE_RATE", default_value_t = 0.0)]
+    pub payment_failure_rate: f64,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// Test hook: the fulfilment process manager stops for good at this point, as a crash would.
+    #[arg(skip)]
+    pub fulfilment_halt: Option<HaltPoint>,
 }
 
 impl Config {
@@ -45,7 +68,24 @@ impl Config {
             queue_depth: 8192,
             snapshot_every: 1000,
             expiry_reactor: true,
+            fulfilment_reactor: true,
+            fulfilment_ack_wait_secs: 30,
+            payment_latency_ms: 0,
+            payment_slow_ms: 2000,
+            payment_failure_rate: 0.0,
             log_format: "text".into(),
+            fulfilment_halt: None,
+        }
+    }
+}
+
+impl Config {
+    /// The test gateway's behaviour, from the flags.
+    pub fn test_gateway(&self) -> TestGatewaySettings {
+        TestGatewaySettings {
+            latency: Duration::from_millis(self.payment_latency_ms),
+            slow_delay: Duration::from_millis(self.payment_slow_ms),
+            failure_rate: self.payment_failure_rate.clamp(0.0, 1.0),
         }
     }
 }

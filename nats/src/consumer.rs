@@ -1,8 +1,14 @@
 //! Durable pull consumers for projectors and reactors.
 //!
-//! Acknowledgement policy `All`: acking the last message of a batch acks the whole batch, which
-//! the caller does only after its effects are committed. A crash before the ack re-delivers the
-//! batch; callers make that harmless (a checkpoint, or idempotent commands).
+//! Acknowledgement policy `All` by default: acking the last message of a batch acks the whole
+//! batch, which the caller does only after its effects are committed. A crash before the ack
+//! re-delivers the batch; callers make that harmless (a checkpoint, or idempotent commands).
+//!
+//! `All` suits a consumer that keeps its own checkpoint and fills gaps from the stream (the
+//! projector): after a crash, a fresh pull gets later messages before the unacked ones come back,
+//! and acking those would ack the unacked ones too. A reactor without a checkpoint takes explicit
+//! acks instead ([`DurableOptions::explicit_acks`]): each message is acked on its own, and every
+//! unacked one comes back after `ack_wait` whatever was acked after it.
 
 use crate::envelope::RawCommit;
 use crate::error::StoreError;
@@ -37,6 +43,33 @@ impl Delivery {
             .await
             .map_err(|e| StoreError::other("acknowledging", e))
     }
+
+    /// Tells the server the message is still being worked on: its `ack_wait` starts again, so a
+    /// slow but live consumer is not sent it a second time.
+    pub async fn in_progress(&self) -> Result<(), StoreError> {
+        self.message
+            .ack_with(async_nats::jetstream::AckKind::Progress)
+            .await
+            .map_err(|e| StoreError::other("signalling progress", e))
+    }
+}
+
+/// How a durable consumer acknowledges, when it is created (an existing one keeps its settings).
+#[derive(Debug, Clone)]
+pub struct DurableOptions {
+    /// Ack each message on its own (`AckPolicy::Explicit`) instead of everything up to it.
+    pub explicit_acks: bool,
+    /// How long a delivered message may stay unacked before the server delivers it again.
+    pub ack_wait: Duration,
+}
+
+impl Default for DurableOptions {
+    fn default() -> Self {
+        Self {
+            explicit_acks: false,
+            ack_wait: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Durable {
@@ -47,6 +80,24 @@ impl Durable {
         name: &str,
         filter_subject: Option<String>,
     ) -> Result<Self, StoreError> {
+        Self::ensure_with(
+            store,
+            stream,
+            name,
+            filter_subject,
+            DurableOptions::default(),
+        )
+        .await
+    }
+
+    /// [`Durable::ensure`] with other acknowledgement settings.
+    pub async fn ensure_with(
+        store: &EventStore,
+        stream: Stream,
+        name: &str,
+        filter_subject: Option<String>,
+        options: DurableOptions,
+    ) -> Result<Self, StoreError> {
         let handle = store
             .jetstream()
             .get_stream(store.naming().stream(stream))
@@ -56,8 +107,11 @@ impl Durable {
             durable_name: Some(name.to_owned()),
             filter_subject: filter_subject.unwrap_or_default(),
             deliver_policy: DeliverPolicy::All,
-            ack_policy: AckPolicy::All,
-            ack_wait: Duration::from_secs(30),
+            ack_policy: match options.explicit_acks {
+                true => AckPolicy::Explicit,
+                false => AckPolicy::All,
+            },
+            ack_wait: options.ack_wait,
             max_ack_pending: 100_000,
             max_batch: 0,
             ..pull::Config::default()

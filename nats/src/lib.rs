@@ -25,7 +25,7 @@ mod store;
 
 pub use append::AppendOptions;
 pub use atomic::AtomicAppend;
-pub use consumer::{Delivery, Durable};
+pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
 pub use error::{AppendError, StoreError};
 pub use load::{Loaded, Replay};

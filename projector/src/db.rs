@@ -17,11 +17,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order. A new file must be added here too (a unit test checks it).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "read_models",
-    sql: include_str!("../migrations/0001_read_models.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "read_models",
+        sql: include_str!("../migrations/0001_read_models.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "orders",
+        sql: include_str!("../migrations/0002_orders.sql"),
+    },
+];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_766d_6967;

@@ -1,12 +1,12 @@
 //! The projector: folds the event streams into PostgreSQL read models for query-svc.
 //!
 //! One durable pull consumer per projection ([`ProjectionName`]): `catalog` (event listing and
-//! detail) and `inventory` (availability per section, seat maps, holds). A fetched batch is applied
-//! in one transaction with bulk statements, the projection's checkpoint (the last stream sequence
-//! applied) moves in the same transaction, then the batch is acked: commits at or below the
-//! checkpoint are skipped, so effects are exactly once across crashes and re-deliveries. After each
-//! commit a change notice ([`notice::Notice`]) goes out on core NATS so query-svc updates its caches
-//! in place.
+//! detail), `inventory` (availability per section, seat maps, holds) and `orders` (orders per
+//! customer, their status and tickets). A fetched batch is applied in one transaction with bulk
+//! statements, the projection's checkpoint (the last stream sequence applied) moves in the same
+//! transaction, then the batch is acked: commits at or below the checkpoint are skipped, so effects
+//! are exactly once across crashes and re-deliveries. After each commit a change notice
+//! ([`notice::Notice`]) goes out on core NATS so query-svc updates its caches in place.
 //!
 //! Boundaries: it reads the streams through `tv_nats` and the facts through `domain`; it owns the
 //! read-model schema (`migrations/`, applied at start); it calls no other service. Besides the live

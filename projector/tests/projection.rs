@@ -274,7 +274,7 @@ async fn a_rebuild_during_live_traffic_equals_the_live_projection() {
         appended += 5;
     }
     let reports = rebuild.await.unwrap().unwrap();
-    assert_eq!(reports.len(), 2);
+    assert_eq!(reports.len(), ProjectionName::ALL.len());
     sim.run(&env.store, 20).await;
     env.wait_for_checkpoint("inventory", sim.last_sequence)
         .await;
@@ -327,6 +327,158 @@ async fn status_shows_checkpoints_and_lag() {
 async fn migrations_apply_once() {
     let env = TestEnv::new().await;
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
-    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1]);
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1, 2]);
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
+}
+
+/// The facts of one order, as the ordering context appends them, ending as `ending` says.
+fn order_facts(
+    order_id: domain::ids::OrderId,
+    customer: &str,
+    ending: &str,
+) -> Vec<Vec<domain::ordering::OrderEvent>> {
+    use domain::ids::{CustomerId, EventId, HoldId, IdempotencyKey, PaymentId, SectionId};
+    use domain::ordering::{tickets_for, OrderEvent};
+    let event = EventId::new_random();
+    let customer = CustomerId::parse(customer).unwrap();
+    let section = SectionId::parse("stalls").unwrap();
+    let seats: Vec<domain::ids::SeatLabel> = vec!["A-1".parse().unwrap(), "A-2".parse().unwrap()];
+    let placed = OrderEvent::OrderPlaced {
+        order_id,
+        customer_id: customer.clone(),
+        hold_id: HoldId::derive(event, &customer, &IdempotencyKey::parse("k").unwrap()),
+        event_id: event,
+        section_id: section.clone(),
+        seats: seats.clone(),
+        quantity: 2,
+        unit_price_minor: 4_500,
+        total_minor: 9_000,
+        currency: "EUR".parse().unwrap(),
+        payment_token: "tok_ok".into(),
+        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    };
+    let captured = OrderEvent::PaymentCaptured {
+        payment_id: PaymentId::for_order(order_id),
+        amount_minor: 9_000,
+    };
+    let confirmed = OrderEvent::OrderConfirmed {
+        tickets: tickets_for(order_id, &section, &seats, 2),
+    };
+    match ending {
+        "confirmed" => vec![vec![placed], vec![captured], vec![confirmed]],
+        "refunded" => vec![
+            vec![placed],
+            vec![captured, confirmed],
+            vec![OrderEvent::OrderCancelled { refund_due: true }],
+            vec![OrderEvent::OrderRefunded {
+                amount_minor: 9_000,
+            }],
+        ],
+        "payment_failed" => vec![
+            vec![placed],
+            vec![OrderEvent::PaymentFailed {
+                reason: "card_declined".into(),
+            }],
+        ],
+        _ => vec![vec![placed]],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orders_projection_shows_each_orders_status_tickets_and_total() {
+    use domain::ids::OrderId;
+    let env = TestEnv::new().await;
+    let endings = ["confirmed", "refunded", "payment_failed", "pending_payment"];
+    let orders: Vec<(OrderId, &str)> = endings
+        .iter()
+        .map(|ending| (OrderId::new_random(), *ending))
+        .collect();
+    // Interleaved, as a busy stream has them: one commit of each order in turn.
+    let facts: Vec<_> = orders
+        .iter()
+        .map(|(id, ending)| (*id, order_facts(*id, "alice", ending)))
+        .collect();
+    let mut expected_sequence = vec![0u64; facts.len()];
+    for round in 0..4 {
+        for (i, (id, commits)) in facts.iter().enumerate() {
+            let Some(commit) = commits.get(round) else {
+                continue;
+            };
+            let records: Vec<_> = commit
+                .iter()
+                .map(|e| tv_nats::EventRecord::new(1, e))
+                .collect();
+            let position = env
+                .store
+                .append(
+                    Stream::Orders,
+                    &id.to_string(),
+                    expected_sequence[i],
+                    &tv_nats::CommitMeta::new("Order", "test"),
+                    &records,
+                )
+                .await
+                .unwrap();
+            expected_sequence[i] = position.sequence;
+        }
+    }
+    let mut config = env.projector_config();
+    config.batch_size = 3;
+    let running = Running::start(config).await;
+    let last = env.store.last_sequence(Stream::Orders).await.unwrap();
+    env.wait_for_checkpoint("orders", last).await;
+    running.stop().await;
+
+    let dump = |client: tokio_postgres::Client| async move {
+        client
+            .query(
+                "SELECT order_id::text, customer_id, status, tickets, total_minor, currency, version
+                 FROM orders ORDER BY order_id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(2),
+                    r.get::<_, serde_json::Value>(3),
+                    r.get::<_, i64>(4),
+                    r.get::<_, String>(5),
+                    r.get::<_, i64>(6),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let live = dump(env.client().await).await;
+    assert_eq!(live.len(), 4);
+    for (id, ending) in &orders {
+        let row = live.iter().find(|r| r.0 == id.to_string()).unwrap();
+        assert_eq!(row.2, *ending, "{row:?}");
+        assert_eq!(
+            (row.1.as_str(), row.4, row.5.as_str()),
+            ("alice", 9_000, "EUR")
+        );
+        let tickets = row.3.as_array().unwrap();
+        match *ending {
+            "confirmed" | "refunded" => {
+                assert_eq!(tickets.len(), 2, "{row:?}");
+                assert_eq!(tickets[0]["seat"], "A-1");
+                assert_eq!(tickets[0]["section_id"], "stalls");
+                assert!(tickets[0]["code"].as_str().unwrap().starts_with("TV-"));
+            }
+            _ => assert!(tickets.is_empty(), "{row:?}"),
+        }
+    }
+    // A rebuild from the stream gives the same rows.
+    projector::rebuild(
+        &env.projector_config(),
+        &[ProjectionName::Orders],
+        RebuildOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dump(env.client().await).await, live);
 }

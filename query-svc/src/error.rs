@@ -17,6 +17,9 @@ pub enum ApiError {
     /// `?after=` named a position the read model did not reach within the bounded wait.
     #[error("the read model has not reached {position} yet; retry shortly")]
     NotCaughtUp { position: String },
+    /// The path exists but not with this method.
+    #[error("this endpoint does not take this method")]
+    MethodNotAllowed,
     /// PostgreSQL is unreachable or the read model is missing.
     #[error("read model unavailable: {0}")]
     Unavailable(String),
@@ -51,6 +54,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, *code, message.clone())
             }
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, *code, message.clone()),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                self.to_string(),
+            ),
             ApiError::NotCaughtUp { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_caught_up",

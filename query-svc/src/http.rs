@@ -35,6 +35,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)
 }
@@ -69,7 +70,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 #[tracing::instrument(skip(state))]
 async fn list_events(
     State(state): State<Shared>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Catalog)
@@ -82,7 +83,7 @@ async fn list_events(
 async fn event_detail(
     State(state): State<Shared>,
     Path(event_id): Path<String>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -106,7 +107,7 @@ struct AvailabilityBody {
 async fn availability(
     State(state): State<Shared>,
     Path(event_id): Path<String>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -164,7 +165,7 @@ struct SeatBody<'a> {
 async fn seats(
     State(state): State<Shared>,
     Path((event_id, section_id)): Path<(String, String)>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -205,7 +206,7 @@ fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
 async fn hold(
     State(state): State<Shared>,
     Path(hold_id): Path<String>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let valid = hold_id
         .split_once('.')
@@ -225,11 +226,13 @@ async fn hold(
         .await?
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
     let now = OffsetDateTime::now_utc();
-    // Lazy expiry: past expires_at an active hold is expired, whether or not HoldExpired is in.
-    let status = if hold.status == "active" && hold.expires_at <= now {
-        "expired"
-    } else {
-        hold.status.as_str()
+    // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
+    // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
+    let pending = matches!(hold.status.as_str(), "active" | "checked_out");
+    let status = match hold.status.as_str() {
+        _ if pending && hold.expires_at <= now => "expired",
+        "checked_out" => "ordered",
+        other => other,
     };
     Ok(Json(json!({
         "hold_id": hold.hold_id,
@@ -250,12 +253,12 @@ async fn hold(
 async fn order(
     State(state): State<Shared>,
     Path(order_id): Path<String>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
     // Orders are read straight from PostgreSQL: only the position wait applies.
     state
-        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .wait_for(q.after.as_deref(), Projection::Orders)
         .await?;
     let order = state
         .read
@@ -269,7 +272,7 @@ async fn order(
 async fn customer_orders(
     State(state): State<Shared>,
     Path(customer_id): Path<String>,
-    Query(q): Query<After>,
+    AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let valid = !customer_id.is_empty()
         && customer_id.len() <= 64
@@ -283,7 +286,7 @@ async fn customer_orders(
         ));
     }
     state
-        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .wait_for(q.after.as_deref(), Projection::Orders)
         .await?;
     let orders = state.read.customer_orders(&customer_id).await?;
     Ok(Json(orders).into_response())
@@ -333,4 +336,24 @@ async fn openapi() -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such route")
+}
+
+/// `?after=` parsed, with a malformed query string answered as the API's JSON error.
+struct AfterQuery(After);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AfterQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<After>::try_from_uri(&parts.uri)
+            .map(|Query(after)| Self(after))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

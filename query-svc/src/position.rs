@@ -1,10 +1,10 @@
 //! Read-your-writes: `?after=<STREAM>:<seq>`.
 //!
 //! The stream names the projection that must have reached the position (TV_CATALOG → catalog,
-//! TV_INVENTORY → inventory). The wait ends as soon as either the notices brought the caches there
-//! (answer from the caches) or PostgreSQL's checkpoint is there although its notice has not arrived
-//! yet (answer with values loaded at or past the position). After the bounded wait: 503
-//! `not_caught_up`.
+//! TV_INVENTORY → inventory, TV_ORDERS → orders). The wait ends as soon as either the notices
+//! brought the caches there (answer from the caches) or PostgreSQL's checkpoint is there although
+//! its notice has not arrived yet (answer with values loaded at or past the position). After the
+//! bounded wait: 503 `not_caught_up`.
 
 use crate::error::ApiError;
 use crate::read::Projection;
@@ -34,8 +34,9 @@ impl AppState {
         let projection = match self.naming.stream_of(&position.stream) {
             Some(Stream::Catalog) => Projection::Catalog,
             Some(Stream::Inventory) => Projection::Inventory,
+            Some(Stream::Orders) => Projection::Orders,
             Some(_) => {
-                // A known stream that no projection folds yet (orders, payments).
+                // A known stream that no projection folds (payments, timers).
                 return Err(ApiError::NotCaughtUp {
                     position: position.to_string(),
                 });

@@ -63,13 +63,22 @@ impl From<Arc<ReadError>> for ReadError {
 pub enum Projection {
     Catalog,
     Inventory,
+    /// Read straight from PostgreSQL (not cached): its notices only tell how far it is.
+    Orders,
 }
 
 impl Projection {
+    pub const ALL: [Projection; 3] = [
+        Projection::Catalog,
+        Projection::Inventory,
+        Projection::Orders,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Catalog => "catalog",
             Self::Inventory => "inventory",
+            Self::Orders => "orders",
         }
     }
 }
@@ -239,6 +248,7 @@ pub struct ReadModels {
     caches: Caches,
     catalog: Coherence,
     inventory: Coherence,
+    orders: Coherence,
 }
 
 /// Most events a listing returns.
@@ -306,6 +316,7 @@ impl ReadModels {
             },
             catalog: Coherence::default(),
             inventory: Coherence::default(),
+            orders: Coherence::default(),
         }
     }
 
@@ -317,6 +328,7 @@ impl ReadModels {
         match projection {
             Projection::Catalog => &self.catalog,
             Projection::Inventory => &self.inventory,
+            Projection::Orders => &self.orders,
         }
     }
 
@@ -338,7 +350,7 @@ impl ReadModels {
     /// so that none falls between). Without a schema yet, both start at 0 and the first notice
     /// resets them.
     pub async fn start_coherence(&self) {
-        for projection in [Projection::Catalog, Projection::Inventory] {
+        for projection in Projection::ALL {
             match self.checkpoint(projection).await {
                 Ok(position) => {
                     let c = self.coherence(projection);
@@ -359,6 +371,7 @@ impl ReadModels {
         let projection = match notice.projection.as_str() {
             "catalog" => Projection::Catalog,
             "inventory" => Projection::Inventory,
+            "orders" => Projection::Orders,
             _ => return,
         };
         metrics::counter!("tv_query_notices_total", "projection" => projection.as_str())
@@ -384,6 +397,7 @@ impl ReadModels {
             match projection {
                 Projection::Catalog => self.apply_catalog_notice(&notice).await,
                 Projection::Inventory => self.apply_inventory_notice(&notice).await,
+                Projection::Orders => {}
             }
             coherence.covered.store(notice.to, Ordering::Release);
         }
@@ -402,6 +416,7 @@ impl ReadModels {
                 self.caches.holds.invalidate_all();
                 self.caches.due_holds.invalidate_all();
             }
+            Projection::Orders => {}
         }
     }
 
@@ -745,7 +760,8 @@ impl ReadModels {
                 let statement = client
                     .prepare_cached(
                         "SELECT section_id, expires_at, quantity FROM holds
-                         WHERE event_id = $1 AND status = 'active' AND expires_at < $2",
+                         WHERE event_id = $1 AND status IN ('active', 'checked_out')
+                           AND expires_at < $2",
                     )
                     .await?;
                 let rows = client.query(&statement, &[&event_id, &until]).await?;
@@ -890,8 +906,8 @@ impl ReadModels {
         Ok(Versioned { as_of, value })
     }
 
-    /// An order by id. Orders are not cached yet: nothing projects them (the table stays empty
-    /// until the ordering context lands with its notices).
+    /// An order by id, read straight from PostgreSQL: an order is read by its customer a few
+    /// times, not by thousands at once, so it is not cached.
     pub async fn order(&self, order_id: Uuid) -> Result<Option<OrderView>, ReadError> {
         let client = self.pool.get().await?;
         let statement = client

@@ -230,7 +230,7 @@ async fn after_a_position_not_reached_in_time_is_not_caught_up() {
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (503, Some("not_caught_up")),
-        "nothing projects orders yet: {body}"
+        "no order is stored at that position: {body}"
     );
     stack.stop().await;
 }

@@ -185,4 +185,30 @@ impl Api {
         )
         .await
     }
+
+    /// `POST /orders` for a hold, paying with `token` (`tok_ok`, `tok_decline`, `tok_slow`).
+    pub async fn place_order(
+        &self,
+        key: &str,
+        hold_id: &str,
+        customer: &str,
+        token: &str,
+    ) -> (StatusCode, Value) {
+        let body = json!({
+            "hold_id": hold_id,
+            "customer_id": customer,
+            "payment": { "token": token },
+        });
+        self.post("/orders", Some(key), &body).await
+    }
+
+    /// `POST /orders/{order_id}/cancel`.
+    pub async fn cancel_order(&self, order_id: &str, customer: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/orders/{order_id}/cancel"),
+            None,
+            &json!({ "customer_id": customer }),
+        )
+        .await
+    }
 }

@@ -5,11 +5,18 @@
 //! invariants twice: from the HTTP answers, and from the inventory stream itself, folded with the
 //! domain's own `evolve` ([`stream`]) and also read fact by fact, without the domain's indexes.
 //!
+//! Orders are read back the same way, with their payments ([`orders`]). Tests of the whole system
+//! add the projector, query-svc and the notifier on a PostgreSQL database of their own
+//! ([`readside`]).
+//!
 //! [`scenario`] wraps a test body so that the prefix's streams are deleted afterwards, pass or fail.
 //! Nothing here mocks the store: a test that passes here passed against JetStream.
 
 pub mod client;
 pub mod fixtures;
+pub mod orders;
+pub mod process;
+pub mod readside;
 pub mod spawn;
 pub mod stream;
 

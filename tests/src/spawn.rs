@@ -2,7 +2,9 @@
 
 use crate::client::Api;
 use command_svc::http::AppState;
+use command_svc::payments::{PaymentGateway, TestGateway};
 use command_svc::Config;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -31,7 +33,18 @@ impl CommandSvc {
 
     /// command-svc with `config` (its `addr` should be port 0), talked to through `http`.
     pub async fn spawn_with(config: Config, http: reqwest::Client) -> Self {
-        let app = command_svc::build(config)
+        let gateway = Arc::new(TestGateway::new(config.test_gateway()));
+        Self::spawn_with_gateway(config, http, gateway).await
+    }
+
+    /// command-svc charging through `gateway`: share one test gateway between instances and
+    /// restarts, as they would share one real gateway.
+    pub async fn spawn_with_gateway(
+        config: Config,
+        http: reqwest::Client,
+        gateway: Arc<dyn PaymentGateway>,
+    ) -> Self {
+        let app = command_svc::build_with_gateway(config, gateway)
             .await
             .expect("command-svc starts (is NATS_URL a nats-server 2.12+?)");
         let base_url = format!("http://{}", app.local_addr());

@@ -5,12 +5,15 @@
 
 use crate::catalog::CatalogFailure;
 use crate::inventory::CommandError;
+use crate::orders::OrderFailure;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::catalog::CatalogError;
 use domain::ids::InvalidId;
 use domain::inventory::InventoryError;
+use domain::ordering::OrderError;
+use domain::payments::PaymentError;
 use std::borrow::Cow;
 
 #[derive(Debug)]
@@ -129,6 +132,54 @@ impl From<CatalogFailure> for ApiError {
                 Self::new(StatusCode::CONFLICT, "invalid_state", rule.to_string())
             }
             CatalogFailure::Unavailable(detail) => Self::unavailable(&detail),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> Self {
+        use OrderError::*;
+        let (status, code) = match &e {
+            UnknownOrder => (StatusCode::NOT_FOUND, "unknown_order"),
+            IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            InvalidOrder { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_order"),
+            HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
+            NotOwner => (StatusCode::FORBIDDEN, "not_owner"),
+            InvalidState { .. } | NotDue { .. } => (StatusCode::CONFLICT, "invalid_state"),
+            AlreadyCaptured { .. } => (StatusCode::CONFLICT, "already_paid"),
+            AmountMismatch { .. } => (StatusCode::CONFLICT, "amount_mismatch"),
+            TicketsMismatch => (StatusCode::CONFLICT, "tickets_mismatch"),
+            RefundExceedsCapture { .. } => (StatusCode::CONFLICT, "refund_exceeds_capture"),
+            InvalidAmount => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
+            _ => (StatusCode::CONFLICT, "rejected"),
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(e: PaymentError) -> Self {
+        use PaymentError::*;
+        let (status, code) = match &e {
+            AlreadyCaptured { .. } => (StatusCode::CONFLICT, "already_paid"),
+            AlreadyDeclined | NotCaptured => (StatusCode::CONFLICT, "invalid_state"),
+            RefundExceedsCapture { .. } => (StatusCode::CONFLICT, "refund_exceeds_capture"),
+            IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            InvalidAmount => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
+            _ => (StatusCode::CONFLICT, "rejected"),
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+impl From<OrderFailure> for ApiError {
+    fn from(e: OrderFailure) -> Self {
+        match e {
+            OrderFailure::Rejected(rule) => rule.into(),
+            OrderFailure::Inventory(rule) => rule.into(),
+            OrderFailure::Payment(rule) => rule.into(),
+            OrderFailure::Overloaded => CommandError::Overloaded.into(),
+            OrderFailure::Unavailable(detail) => Self::unavailable(&detail),
         }
     }
 }

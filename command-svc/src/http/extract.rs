@@ -123,6 +123,7 @@ pub fn parse_path<T: std::str::FromStr>(text: &str, what: &'static str) -> Resul
             match what {
                 "event_id" => "invalid_event_id",
                 "hold_id" => "invalid_hold_id",
+                "order_id" => "invalid_order_id",
                 _ => "invalid_id",
             },
             format!("{what} in the path is malformed"),

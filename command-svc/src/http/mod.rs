@@ -5,11 +5,13 @@ mod events;
 mod extract;
 mod holds;
 mod ops;
+mod orders;
 
 pub use error::ApiError;
 
 use crate::catalog::Catalog;
 use crate::inventory::Inventories;
+use crate::orders::Orders;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -27,6 +29,7 @@ pub struct Services {
     pub store: EventStore,
     pub catalog: Catalog,
     pub inventories: Inventories,
+    pub orders: Orders,
 }
 
 impl AppState {
@@ -48,11 +51,14 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
+        .route("/orders", post(orders::place))
+        .route("/orders/{order_id}/cancel", post(orders::cancel))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(axum::middleware::from_fn(telemetry::propagation::http_span))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -4,6 +4,7 @@ use super::error::CommandError;
 use super::writer::{Job, Writer};
 use domain::ids::EventId;
 use domain::inventory::{Hold, InventoryCommand};
+use domain::money::Money;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -14,6 +15,9 @@ use tv_nats::{EventStore, Position, Snapshots, Timers};
 pub struct Decided {
     pub position: Position,
     pub hold: Option<Hold>,
+    /// The price of one ticket in the hold's section, as the inventory was opened with it: what an
+    /// order placed for the hold costs per ticket.
+    pub price: Option<Money>,
 }
 
 /// How writers batch, queue and snapshot.

@@ -15,6 +15,7 @@ use super::load::{catch_up, encode_snapshot, restore, snapshot_key, Restored};
 use super::registry::{Decided, Shared};
 use domain::ids::{EventId, HoldId};
 use domain::inventory::{decide, InventoryCommand, InventoryEvent};
+use domain::money::Money;
 use domain::Timestamp;
 use std::sync::Arc;
 use std::time::Instant;
@@ -60,7 +61,8 @@ fn hold_of(command: &InventoryCommand) -> Option<HoldId> {
         InventoryCommand::PlaceHold(request) => Some(request.hold_id),
         InventoryCommand::ReleaseHold { hold_id, .. }
         | InventoryCommand::SellHold { hold_id, .. }
-        | InventoryCommand::CheckoutHold { hold_id, .. } => Some(*hold_id),
+        | InventoryCommand::CheckoutHold { hold_id, .. }
+        | InventoryCommand::AbandonCheckout { hold_id, .. } => Some(*hold_id),
         _ => None,
     }
 }
@@ -74,6 +76,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::SellHold { .. } => "SellHold",
         InventoryCommand::ReturnSeats { .. } => "ReturnSeats",
         InventoryCommand::CheckoutHold { .. } => "CheckoutHold",
+        InventoryCommand::AbandonCheckout { .. } => "AbandonCheckout",
         _ => "InventoryCommand",
     }
 }
@@ -160,6 +163,11 @@ impl Writer {
             let now = time::OffsetDateTime::now_utc();
             let (facts, outcomes) = self.decide_batch(&jobs, now);
             if facts.is_empty() {
+                let refused = outcomes.iter().any(|o| matches!(o, Outcome::Rejected(_)));
+                if refused && attempt < MAX_CONFLICT_RETRIES && self.caught_up_with_others().await {
+                    attempt += 1;
+                    continue;
+                }
                 self.answer(jobs, outcomes, None);
                 return;
             }
@@ -201,6 +209,41 @@ impl Writer {
                     self.fail(jobs, reason);
                     return;
                 }
+            }
+        }
+    }
+
+    /// A batch that appends nothing has no expected-sequence check to vouch for the state it was
+    /// decided on, and a refusal decided on a state another instance has moved past would be
+    /// wrong (a hold placed there is "unknown" here, a seat released there "unavailable"). So
+    /// before answering refusals, catch up with the stream: true when there was something to
+    /// catch up with (decide again). Nothing was applied to the state, so it is the stream's
+    /// prefix and catching up is enough.
+    async fn caught_up_with_others(&mut self) -> bool {
+        let id = self.event.to_string();
+        match self
+            .shared
+            .store
+            .subject_last_sequence(Stream::Inventory, &id)
+            .await
+        {
+            Ok(last) if last > self.aggregate.last_sequence => {
+                metrics::counter!("tv_writer_catch_ups_total").increment(1);
+                match catch_up(&self.shared.store, self.event, &mut self.aggregate).await {
+                    Ok(()) => {
+                        self.wish_timer();
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(event = %self.event, error = %e, "cannot catch up");
+                        false
+                    }
+                }
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(event = %self.event, error = %e, "cannot read the last sequence");
+                false
             }
         }
     }
@@ -335,12 +378,20 @@ impl Writer {
                     let sequence = first
                         .or(position.as_ref().map(|p| p.sequence))
                         .unwrap_or(self.aggregate.last_sequence);
+                    let state = &self.aggregate.state;
+                    let price = hold.and_then(|h| {
+                        Some(Money::new(
+                            state.price_of(&h.section_id)?,
+                            state.currency()?,
+                        ))
+                    });
                     Ok(Decided {
                         position: Position {
                             stream: stream.clone(),
                             sequence,
                         },
                         hold: hold.cloned(),
+                        price,
                     })
                 }
             };

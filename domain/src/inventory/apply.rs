@@ -62,8 +62,9 @@ impl EventInventory {
                 });
             }
             InventoryEvent::HoldReleased { hold_id, .. } => {
-                // Only the customer releases, and only an Active hold (an Ordered one is paid for).
-                self.end_pending(hold_id, HoldStatus::Released, |s| s == HoldStatus::Active)
+                // The customer releases an Active hold; the order that checked a hold out
+                // abandons it while it is Ordered (unpaid).
+                self.end_pending(hold_id, HoldStatus::Released, |s| s.is_pending())
             }
             InventoryEvent::HoldExpired { hold_id, .. } => {
                 self.end_pending(hold_id, HoldStatus::Expired, |s| s.is_pending())

@@ -6,6 +6,9 @@
 //! Active one, and its seats go back on sale; the hold remembers its order (`Hold::order_id`), so
 //! only that order may still buy it afterwards, and only if it could be placed again right now.
 //!
+//! An order that will not pay (declined, or cancelled unpaid) abandons its checkout: the hold is
+//! released at once instead of holding its seats until `expires_at`.
+//!
 //! Refusals of a checkout: a hold that timed out (recorded or due) is `HoldExpired`, the API's
 //! `hold_expired`; one the customer gave back, or that another order took, is `InvalidHoldState`:
 //! the customer acted on it, it did not simply run out.
@@ -85,12 +88,50 @@ pub(super) fn sell_hold(
         }
         // Never checked out (Active, Released), or checked out by another order.
         _ if hold.order_id != Some(order_id) => Err(InventoryError::NotCheckedOut),
+        // Its order abandoned it: that order will not pay, so there is nothing to sell.
+        HoldStatus::Released => Err(InventoryError::InvalidHoldState {
+            status: hold.status.name(),
+            action: "sold",
+        }),
         HoldStatus::Ordered { .. } if !view.is_due(hold) => Ok(sold()),
         // Ordered but due now, or Expired since its checkout.
         _ => match can_take_again(view, config, hold) {
             true => Ok(sold()),
             false => Err(InventoryError::HoldExpired),
         },
+    }
+}
+
+/// The order that checked the hold out gives it up unpaid: `HoldReleased`. `Ok(None)` when the
+/// hold is no longer taken anyway (released already, expired, or due now: the decision's expiry
+/// facts free it).
+pub(super) fn abandon_checkout(
+    view: &LiveView<'_>,
+    hold_id: &HoldId,
+    order_id: OrderId,
+) -> Result<Option<InventoryEvent>, InventoryError> {
+    let hold = view
+        .state
+        .hold(hold_id)
+        .ok_or(InventoryError::UnknownHold)?;
+    if hold.order_id != Some(order_id) {
+        return Err(InventoryError::NotCheckedOut);
+    }
+    match hold.status {
+        _ if view.is_due(hold) => Ok(None),
+        HoldStatus::Ordered { .. } => Ok(Some(InventoryEvent::HoldReleased {
+            hold_id: hold.hold_id,
+            customer_id: hold.customer_id.clone(),
+            section_id: hold.section_id.clone(),
+            seats: hold.seats.clone(),
+            quantity: hold.quantity,
+        })),
+        HoldStatus::Released | HoldStatus::Expired => Ok(None),
+        // Paid for: its seats come back with `ReturnSeats`, not here.
+        status => Err(InventoryError::InvalidHoldState {
+            status: status.name(),
+            action: "abandoned",
+        }),
     }
 }
 

@@ -43,6 +43,12 @@ pub enum InventoryCommand {
     SellHold { hold_id: HoldId, order_id: OrderId },
     /// An order was cancelled or refunded: its seats go back on sale, once.
     ReturnSeats { order_id: OrderId },
+    /// The order that checked the hold out will never pay for it (its payment was declined, or
+    /// its customer cancelled it before paying): the hold is released and its seats go back on
+    /// sale now rather than at its `expires_at`. Only that order may abandon it, and only while it
+    /// is unpaid (a sold hold comes back with `ReturnSeats`). Repeating it decides nothing, nor
+    /// does abandoning a hold that expired meanwhile.
+    AbandonCheckout { hold_id: HoldId, order_id: OrderId },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency

@@ -6,7 +6,7 @@
 //! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
 //! after them.
 
-use super::checkout::{checkout_hold, sell_hold};
+use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
 use super::place_hold::place_hold;
 use super::state::SaleConfig;
@@ -52,6 +52,9 @@ pub fn decide(
             events.extend(sell_hold(&view, config, hold_id, *order_id)?)
         }
         InventoryCommand::ReturnSeats { order_id } => events.extend(return_seats(&view, order_id)?),
+        InventoryCommand::AbandonCheckout { hold_id, order_id } => {
+            events.extend(abandon_checkout(&view, hold_id, *order_id)?)
+        }
     }
     Ok(events)
 }

@@ -119,14 +119,15 @@ impl EventInventory {
 }
 
 /// The hold's order as replaying its facts would have set it: the one its status names, or the one
-/// that checked it out before it expired. A version 1 snapshot names it only in the status.
+/// that checked it out before it expired or abandoned it. A version 1 snapshot names it only in
+/// the status.
 fn order_of(hold: &Hold) -> Result<Option<OrderId>, String> {
     let named = match hold.status {
         HoldStatus::Ordered { order_id }
         | HoldStatus::Sold { order_id }
         | HoldStatus::Returned { order_id } => Some(order_id),
-        HoldStatus::Active | HoldStatus::Released => None,
-        HoldStatus::Expired => return Ok(hold.order_id),
+        HoldStatus::Active => None,
+        HoldStatus::Expired | HoldStatus::Released => return Ok(hold.order_id),
     };
     match (named, hold.order_id) {
         (None, Some(_)) => Err(format!(

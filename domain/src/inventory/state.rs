@@ -40,7 +40,8 @@ pub struct Hold {
 }
 
 /// Where a hold is in its life: `Active` → `Ordered` → `Sold` → `Returned`, or `Released` (from
-/// `Active`) or `Expired` (from `Active` or `Ordered`). `Active` and `Ordered` (until
+/// `Active` by its customer, or from `Ordered` when its order abandons it) or `Expired` (from
+/// `Active` or `Ordered`). `Active` and `Ordered` (until
 /// `expires_at`) and `Sold` occupy seats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,9 +2,11 @@
 //!
 //! Every inventory fact that takes or frees seats names them (empty for general admission) and
 //! the quantity, so a batch folds into final per-row changes in memory with no history, except one
-//! thing: whether a hold was still active when it ended (a hold sold after it expired was already
-//! subtracted from `held` by its `HoldExpired`). The statuses of the holds a batch ends but did not
-//! create are read in one query first.
+//! thing: whether a hold was still pending (active, or checked out into an order and unpaid) when
+//! it ended (a hold sold after it expired was already subtracted from `held` by its
+//! `HoldExpired`). The statuses of the holds a batch ends but did not create are read in one query
+//! first. A checkout changes no seat and no count: the hold becomes `checked_out` and stays held
+//! until it is sold, released by its order, or expires.
 //!
 //! Then a handful of bulk statements, each one round trip whatever the batch size: insert opened
 //! sections and seats, insert new holds, update ended holds, update seats, and update availability
@@ -22,11 +24,16 @@ use time::OffsetDateTime;
 use tv_nats::{RawCommit, Stream};
 use uuid::Uuid;
 
+/// A hold's status as stored in `holds.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HoldStatus {
     Active,
     Released,
     Expired,
+    /// Checked out into an order being paid: its seats are still held, and it still expires at
+    /// `expires_at` unless sold (query-svc shows it as `ordered`).
+    CheckedOut,
+    /// Sold to its order (`ordered` in the API).
     Ordered,
 }
 
@@ -36,6 +43,7 @@ impl HoldStatus {
             Self::Active => "active",
             Self::Released => "released",
             Self::Expired => "expired",
+            Self::CheckedOut => "checked_out",
             Self::Ordered => "ordered",
         }
     }
@@ -44,9 +52,15 @@ impl HoldStatus {
         match s {
             "released" => Self::Released,
             "expired" => Self::Expired,
+            "checked_out" => Self::CheckedOut,
             "ordered" => Self::Ordered,
             _ => Self::Active,
         }
+    }
+
+    /// Active or checked out: the hold's seats still count in `held`.
+    fn is_pending(self) -> bool {
+        matches!(self, Self::Active | Self::CheckedOut)
     }
 }
 
@@ -178,8 +192,9 @@ impl Fold {
         }
     }
 
-    /// Ends a hold; returns whether it was active until now (and so still counted in `held`).
-    /// A hold the projection never saw is taken as active: the fact says it was live.
+    /// Ends a hold; returns whether it was pending until now (active or checked out, and so still
+    /// counted in `held`). A hold the projection never saw is taken as pending: the fact says it
+    /// was live.
     fn end_hold(
         &mut self,
         hold_id: &str,
@@ -187,10 +202,20 @@ impl Fold {
         order_id: Option<Uuid>,
         version: i64,
     ) -> bool {
-        let was_active = self
-            .hold_status
-            .insert(hold_id.to_owned(), status)
-            .is_none_or(|s| s == HoldStatus::Active);
+        self.set_hold(hold_id, status, order_id, version)
+            .is_none_or(HoldStatus::is_pending)
+    }
+
+    /// Gives a hold a new status (and its order, once known); returns the status it had, if the
+    /// fold knows it.
+    fn set_hold(
+        &mut self,
+        hold_id: &str,
+        status: HoldStatus,
+        order_id: Option<Uuid>,
+        version: i64,
+    ) -> Option<HoldStatus> {
+        let before = self.hold_status.insert(hold_id.to_owned(), status);
         if let Some(new) = self.new_holds.get_mut(hold_id) {
             new.status = status;
             new.order_id = order_id.or(new.order_id);
@@ -208,7 +233,7 @@ impl Fold {
             change.order_id = order_id.or(change.order_id);
             change.version = version;
         }
-        was_active
+        before
     }
 
     fn apply(
@@ -335,9 +360,9 @@ impl Fold {
                 let hold_id = hold_id.to_string();
                 let section_id = section_id.to_string();
                 let order_id = order_id.as_uuid();
-                let was_active =
+                let was_pending =
                     self.end_hold(&hold_id, HoldStatus::Ordered, Some(order_id), version);
-                let held = if was_active { -i64::from(quantity) } else { 0 };
+                let held = if was_pending { -i64::from(quantity) } else { 0 };
                 self.touch_section(event_id, &section_id, held, i64::from(quantity), version);
                 self.set_seats(
                     event_id,
@@ -347,6 +372,17 @@ impl Fold {
                     Some(&hold_id),
                     Some(order_id),
                     None,
+                    version,
+                );
+            }
+            InventoryEvent::HoldCheckedOut {
+                hold_id, order_id, ..
+            } => {
+                // Seats and counts stay as they are: a checked-out hold is still held.
+                self.set_hold(
+                    &hold_id.to_string(),
+                    HoldStatus::CheckedOut,
+                    Some(order_id.as_uuid()),
                     version,
                 );
             }
@@ -393,8 +429,8 @@ impl Fold {
         status: HoldStatus,
         version: i64,
     ) {
-        let was_active = self.end_hold(hold_id, status, None, version);
-        let held = if was_active { -i64::from(quantity) } else { 0 };
+        let was_pending = self.end_hold(hold_id, status, None, version);
+        let held = if was_pending { -i64::from(quantity) } else { 0 };
         self.touch_section(event_id, section_id, held, 0, version);
         self.set_seats(
             event_id,
@@ -672,15 +708,16 @@ async fn write_availability(
         return Ok(Vec::new());
     }
     let d: Vec<(&SectionKey, &SectionDelta)> = fold.sections.iter().collect();
-    // next_expiry is recomputed from the active holds of each touched section (an index-only
-    // min over holds_active_expiry_idx), after the holds were written above.
+    // next_expiry is recomputed from the pending (active or checked-out) holds of each touched
+    // section (an index-only min over holds_pending_expiry_idx), after the holds were written
+    // above.
     let statement = tx
         .prepare_cached(&format!(
             "UPDATE {schema}.availability a
              SET held = a.held + d.held, sold = a.sold + d.sold, version = d.version,
                  next_expiry = (SELECT min(h.expires_at) FROM {schema}.holds h
                                 WHERE h.event_id = a.event_id AND h.section_id = a.section_id
-                                  AND h.status = 'active')
+                                  AND h.status IN ('active', 'checked_out'))
              FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[])
                  AS d(event_id, section_id, held, sold, version)
              WHERE a.event_id = d.event_id AND a.section_id = d.section_id

@@ -12,6 +12,7 @@
 
 mod catalog;
 mod inventory;
+mod orders;
 
 use crate::error::ProjectError;
 use crate::notice::Notice;
@@ -25,15 +26,22 @@ pub enum ProjectionName {
     Catalog,
     /// Availability per section, seat maps and holds, from the inventory stream.
     Inventory,
+    /// Orders per customer with their status and tickets, from the orders stream.
+    Orders,
 }
 
 impl ProjectionName {
-    pub const ALL: [ProjectionName; 2] = [ProjectionName::Catalog, ProjectionName::Inventory];
+    pub const ALL: [ProjectionName; 3] = [
+        ProjectionName::Catalog,
+        ProjectionName::Inventory,
+        ProjectionName::Orders,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Catalog => "catalog",
             Self::Inventory => "inventory",
+            Self::Orders => "orders",
         }
     }
 
@@ -42,6 +50,7 @@ impl ProjectionName {
         match self {
             Self::Catalog => Stream::Catalog,
             Self::Inventory => Stream::Inventory,
+            Self::Orders => Stream::Orders,
         }
     }
 
@@ -50,6 +59,7 @@ impl ProjectionName {
         match self {
             Self::Catalog => &["events"],
             Self::Inventory => &["availability", "seats", "holds"],
+            Self::Orders => &["orders"],
         }
     }
 
@@ -144,6 +154,7 @@ pub(crate) async fn apply_in_transaction(
     let (events, notice) = match projection {
         ProjectionName::Catalog => catalog::apply(tx, schema, commits).await?,
         ProjectionName::Inventory => inventory::apply(tx, schema, commits).await?,
+        ProjectionName::Orders => orders::apply(tx, schema, commits).await?,
     };
     let statement = tx
         .prepare_cached(&format!(

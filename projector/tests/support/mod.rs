@@ -406,11 +406,22 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                         );
                     }
                 }
+                InventoryEvent::HoldCheckedOut {
+                    hold_id, order_id, ..
+                } => {
+                    let hold = dump
+                        .holds
+                        .get_mut(&hold_id.to_string())
+                        .expect("known hold");
+                    hold.0 = "checked_out".into();
+                    hold.3 = Some(order_id.to_string());
+                    hold.4 = seq;
+                }
                 other => panic!("the simulation never produces {}", other.kind()),
             }
         }
     }
-    // held = the active holds of a section, by their final status.
+    // held = the pending (active or checked-out) holds of a section, by their final status.
     let mut held: BTreeMap<(String, String), i64> = BTreeMap::new();
     for commit in commits {
         for fact in &commit.events {
@@ -421,7 +432,10 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                 ..
             } = fact
             {
-                if dump.holds[&hold_id.to_string()].0 == "active" {
+                if matches!(
+                    dump.holds[&hold_id.to_string()].0.as_str(),
+                    "active" | "checked_out"
+                ) {
                     *held
                         .entry((commit.event_id.to_string(), section_id.to_string()))
                         .or_default() += i64::from(*quantity);
@@ -461,6 +475,8 @@ struct SimHold {
     quantity: u32,
     /// Expired by a HoldExpired fact (may still be sold if its seats are free).
     expired: bool,
+    /// The order that checked it out, if any: the one it is sold to.
+    checked_out: Option<OrderId>,
 }
 
 struct SimOrder {
@@ -624,6 +640,7 @@ impl Sim {
             seats: seats.clone(),
             quantity,
             expired: false,
+            checked_out: None,
         });
         Some(InventoryEvent::SeatsHeld {
             hold_id,
@@ -716,6 +733,18 @@ impl Sim {
                 })
             }
             75..=89 => self.sell(pick),
+            90..=94 if hold.checked_out.is_none() => {
+                let order_id = OrderId::new_random();
+                self.holds[pick].checked_out = Some(order_id);
+                Some(InventoryEvent::HoldCheckedOut {
+                    hold_id: hold.id,
+                    order_id,
+                    customer_id: hold.customer,
+                    section_id,
+                    seats: hold.seats,
+                    quantity: hold.quantity,
+                })
+            }
             _ => self.return_an_order(),
         }
     }
@@ -743,7 +772,7 @@ impl Sim {
             return None;
         }
         self.holds.remove(pick);
-        let order_id = OrderId::new_random();
+        let order_id = hold.checked_out.unwrap_or_else(OrderId::new_random);
         self.orders.push(SimOrder {
             id: order_id,
             customer: hold.customer.clone(),

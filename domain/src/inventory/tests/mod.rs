@@ -6,6 +6,7 @@
 //! - `stalls`: rows A, B and C of 10 seats;
 //! - `boxes`: row X of 3 seats and row Y of 2 (small enough to show best-available choices).
 
+mod abandon;
 mod checkout;
 mod expiry;
 mod limit;

@@ -1,5 +1,6 @@
 //! Property tests: random sales (four customers on the fixture's general-admission, seated and box
-//! sections; time moving forward; holds, retries, releases, checkouts, expiries, sales and returns)
+//! sections; time moving forward; holds, retries, releases, checkouts, abandoned checkouts,
+//! expiries, sales and returns)
 //! keep every promise of the inventory after every step. The expectations are recounted the slow, obvious way
 //! from the holds, not read from the indexes under test.
 
@@ -48,6 +49,12 @@ enum Op {
     Return {
         order: u128,
     },
+    /// Abandon a checkout, mostly by the order that checked the hold out.
+    Abandon {
+        hold: Index,
+        order: u128,
+        by_its_order: bool,
+    },
     ExpireDue,
 }
 
@@ -77,6 +84,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<Index>(), 1..5u128, prop::bool::weighted(0.8))
             .prop_map(|(hold, order, to_its_order)| Op::Sell { hold, order, to_its_order }),
         1 => (1..5u128).prop_map(|order| Op::Return { order }),
+        2 => (any::<Index>(), 1..5u128, prop::bool::weighted(0.8))
+            .prop_map(|(hold, order, by_its_order)| Op::Abandon { hold, order, by_its_order }),
         1 => Just(Op::ExpireDue),
     ]
 }
@@ -199,6 +208,20 @@ impl Sale {
             Op::Return { order: n } => InventoryCommand::ReturnSeats {
                 order_id: order(*n),
             },
+            Op::Abandon {
+                hold,
+                order: n,
+                by_its_order,
+            } => {
+                let hold = pick_hold(hold)?;
+                InventoryCommand::AbandonCheckout {
+                    hold_id: hold.hold_id,
+                    order_id: match (by_its_order, hold.order_id) {
+                        (true, Some(its)) => its,
+                        _ => order(*n),
+                    },
+                }
+            }
             Op::ExpireDue => InventoryCommand::ExpireDue,
         })
     }

@@ -1,0 +1,258 @@
+//! The steps of fulfilment, each safe to repeat: what it asks the gateway is keyed, what it
+//! appends is decided against the stored facts (a repeat decides nothing), what it asks an
+//! inventory is recognised as a retry by the inventory.
+
+use super::{Fulfilment, FulfilmentError, HaltPoint};
+use crate::cold::{self, Causes, ColdError, OrderAggregate, PaymentAggregate};
+use crate::inventory::CommandError;
+use domain::ids::{IdempotencyKey, PaymentId};
+use domain::inventory::{InventoryCommand, InventoryError};
+use domain::ordering::{tickets_for, Order, OrderCommand, OrderStatus};
+use domain::payments::{ChargeOutcome, PaymentCommand, PaymentError};
+
+impl Fulfilment {
+    /// Charges the order's total with its token; records what the gateway said on the payment.
+    pub(super) async fn charge(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let result = self
+            .gateway
+            .charge(
+                order.order_id,
+                order.total_minor,
+                order.currency,
+                &order.payment_token,
+            )
+            .await?;
+        metrics::counter!("tv_gateway_charges_total").increment(1);
+        self.halt_if(HaltPoint::AfterCharge)?;
+        self.record_charge(order, result.outcome(), causes).await
+    }
+
+    /// Asks the gateway whether the order was ever charged; records it if so.
+    pub(super) async fn look_up_charge(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        match self.gateway.find_charge(order.order_id).await? {
+            Some(result) => {
+                tracing::info!(order = %order.order_id, "found a charge nobody recorded");
+                self.record_charge(order, result.outcome(), causes).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The payment's one outcome. A different outcome already recorded stands (the next step
+    /// carries it to the order); the gateway is idempotent, so that only happens by a bug.
+    async fn record_charge(
+        &self,
+        order: &Order,
+        outcome: ChargeOutcome,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let command = PaymentCommand::RecordCharge {
+            order_id: order.order_id,
+            amount_minor: order.total_minor,
+            currency: order.currency,
+            outcome,
+        };
+        let payment = PaymentId::for_order(order.order_id).to_string();
+        match cold::execute::<PaymentAggregate>(&self.store, &payment, &command, causes).await {
+            Ok(_) => Ok(()),
+            Err(ColdError::Rejected(
+                rule @ (PaymentError::AlreadyCaptured { .. } | PaymentError::AlreadyDeclined),
+            )) => {
+                tracing::error!(order = %order.order_id, %rule, "the gateway changed its answer; the first one stands");
+                Ok(())
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    pub(super) async fn record_capture(
+        &self,
+        order: &Order,
+        amount_minor: i64,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let command = OrderCommand::RecordPaymentCaptured {
+            payment_id: PaymentId::for_order(order.order_id),
+            amount_minor,
+        };
+        self.on_order(order, &command, causes).await
+    }
+
+    pub(super) async fn record_decline(
+        &self,
+        order: &Order,
+        reason: String,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let command = OrderCommand::RecordPaymentDeclined { reason };
+        self.on_order(order, &command, causes).await
+    }
+
+    /// Sells the hold's seats to the paid order and confirms it with its tickets; when the
+    /// inventory refuses (the hold ran out and its seats are gone), the order expires with a
+    /// refund due.
+    pub(super) async fn sell(&self, order: &Order, causes: &Causes) -> Result<(), FulfilmentError> {
+        let sell = InventoryCommand::SellHold {
+            hold_id: order.hold_id,
+            order_id: order.order_id,
+        };
+        match self
+            .inventories
+            .decide(order.event_id, sell, causes.traceparent.clone())
+            .await
+        {
+            Ok(_) => {
+                let tickets = tickets_for(
+                    order.order_id,
+                    &order.section_id,
+                    &order.seats,
+                    order.quantity,
+                );
+                self.on_order(order, &OrderCommand::Confirm { tickets }, causes)
+                    .await
+            }
+            Err(CommandError::Rejected(rule)) => {
+                tracing::info!(order = %order.order_id, %rule, "the seats cannot be sold; the order expires and is refunded");
+                metrics::counter!("tv_orders_seats_lost_total").increment(1);
+                self.on_order(order, &OrderCommand::Expire, causes).await
+            }
+            Err(e) => Err(FulfilmentError::Unavailable(e.to_string())),
+        }
+    }
+
+    /// Unpaid at its deadline: the order expires (its hold expires with it).
+    pub(super) async fn expire(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        self.on_order(order, &OrderCommand::Expire, causes).await
+    }
+
+    /// The order will not pay: its hold goes back on sale now.
+    pub(super) async fn abandon_hold(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let abandon = InventoryCommand::AbandonCheckout {
+            hold_id: order.hold_id,
+            order_id: order.order_id,
+        };
+        self.on_inventory(order, abandon, causes).await
+    }
+
+    /// A confirmed order was cancelled: its seats go back on sale.
+    pub(super) async fn return_seats(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let give_back = InventoryCommand::ReturnSeats {
+            order_id: order.order_id,
+        };
+        self.on_inventory(order, give_back, causes).await
+    }
+
+    /// Refunds what the order is owed: decided on the payment (under the refund's own key), sent
+    /// to the gateway with that key, recorded on the order.
+    pub(super) async fn refund(
+        &self,
+        order: &Order,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        let ended = order.ended_as.unwrap_or(order.status);
+        let key = refund_key(order, ended)?;
+        let decide = PaymentCommand::Refund {
+            idempotency_key: key.clone(),
+            amount_minor: order.refund_due_minor(),
+            reason: format!("order {}", ended.as_str()),
+        };
+        let payment = PaymentId::for_order(order.order_id).to_string();
+        let state =
+            match cold::execute::<PaymentAggregate>(&self.store, &payment, &decide, causes).await {
+                Ok(executed) => executed.current.state,
+                // Decided before with another amount: that refund is the one to carry out.
+                Err(ColdError::Rejected(PaymentError::IdempotencyKeyReused)) => {
+                    cold::load::<PaymentAggregate>(&self.store, &payment)
+                        .await?
+                        .state
+                }
+                Err(e) => return Err(failed(e)),
+            };
+        let amount_minor = state
+            .payment()
+            .and_then(|p| p.refund(&key))
+            .map(|r| r.amount_minor)
+            .ok_or_else(|| FulfilmentError::Stuck(format!("refund {key} is not on the payment")))?;
+        self.gateway
+            .refund(&key, order.order_id, amount_minor, order.currency)
+            .await?;
+        metrics::counter!("tv_gateway_refunds_total").increment(1);
+        self.on_order(
+            order,
+            &OrderCommand::RecordRefunded { amount_minor },
+            causes,
+        )
+        .await
+    }
+
+    /// One command on the order; a refusal means the facts contradict the plan.
+    async fn on_order(
+        &self,
+        order: &Order,
+        command: &OrderCommand,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        cold::execute::<OrderAggregate>(&self.store, &order.order_id.to_string(), command, causes)
+            .await
+            .map(|_| ())
+            .map_err(failed)
+    }
+
+    /// One command on the order's inventory. A refusal is logged: these commands only give seats
+    /// back, and a refusal means there is nothing to give back (the hold ran out, or nothing was
+    /// sold), which is fine.
+    async fn on_inventory(
+        &self,
+        order: &Order,
+        command: InventoryCommand,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        match self
+            .inventories
+            .decide(order.event_id, command, causes.traceparent.clone())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(CommandError::Rejected(rule)) => {
+                if !matches!(rule, InventoryError::UnknownOrder) {
+                    tracing::warn!(order = %order.order_id, %rule, "the inventory gave nothing back");
+                }
+                Ok(())
+            }
+            Err(e) => Err(FulfilmentError::Unavailable(e.to_string())),
+        }
+    }
+}
+
+/// The key of an order's refund: one refund per way an order ends.
+fn refund_key(order: &Order, ended: OrderStatus) -> Result<IdempotencyKey, FulfilmentError> {
+    IdempotencyKey::parse(&format!("refund:{}:{}", order.order_id, ended.as_str()))
+        .map_err(|e| FulfilmentError::Stuck(e.to_string()))
+}
+
+fn failed<E: std::fmt::Display>(e: ColdError<E>) -> FulfilmentError {
+    match e {
+        ColdError::Unavailable(reason) => FulfilmentError::Unavailable(reason),
+        ColdError::Rejected(rule) => FulfilmentError::Stuck(rule.to_string()),
+    }
+}

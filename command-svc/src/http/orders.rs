@@ -1,0 +1,105 @@
+//! `POST /orders` and `POST /orders/{order_id}/cancel`.
+
+use super::error::ApiError;
+use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::AppState;
+use crate::orders::{OrderOutcome, PlaceOrder};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::ids::{CustomerId, HoldId, OrderId};
+use serde::{Deserialize, Serialize};
+
+/// The longest payment token accepted (gateway tokens are short opaque references).
+const MAX_TOKEN_LEN: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderBody {
+    hold_id: String,
+    customer_id: String,
+    payment: PaymentBody,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    customer_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderAnswer {
+    order_id: OrderId,
+    status: &'static str,
+    position: String,
+}
+
+impl From<OrderOutcome> for OrderAnswer {
+    fn from(outcome: OrderOutcome) -> Self {
+        Self {
+            order_id: outcome.order_id,
+            status: outcome.status,
+            position: outcome.position.to_string(),
+        }
+    }
+}
+
+/// A payment token: an opaque reference of visible ASCII, never card data.
+fn payment_token(body: &PaymentBody) -> Result<String, ApiError> {
+    let token = body.token.as_str();
+    let valid = !token.is_empty()
+        && token.len() <= MAX_TOKEN_LEN
+        && token.chars().all(|c| c.is_ascii_graphic());
+    match valid {
+        true => Ok(token.to_owned()),
+        false => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payment_token",
+            "payment.token is 1 to 200 visible ASCII characters",
+        )),
+    }
+}
+
+#[tracing::instrument(skip(state, key, trace, body), fields(order_id))]
+pub async fn place(
+    State(state): State<AppState>,
+    RequiredKey(key): RequiredKey,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<PlaceOrderBody>,
+) -> Result<(StatusCode, Json<OrderAnswer>), ApiError> {
+    let hold_id: HoldId = body.hold_id.parse()?;
+    let customer_id = CustomerId::parse(&body.customer_id)?;
+    let payment_token = payment_token(&body.payment)?;
+    let order_id = OrderId::derive(&customer_id, &key);
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    let outcome = state
+        .orders
+        .place(PlaceOrder {
+            order_id,
+            hold_id,
+            customer_id,
+            payment_token,
+            traceparent: trace,
+        })
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(outcome.into())))
+}
+
+#[tracing::instrument(skip(state, trace, body), fields(order_id = %order_id))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<CancelBody>,
+) -> Result<Json<OrderAnswer>, ApiError> {
+    let order_id: OrderId = parse_path(&order_id, "order_id")?;
+    let customer_id = CustomerId::parse(&body.customer_id)?;
+    let outcome = state.orders.cancel(order_id, customer_id, trace).await?;
+    Ok(Json(outcome.into()))
+}

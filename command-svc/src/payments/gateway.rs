@@ -1,0 +1,86 @@
+//! What command-svc needs from a payment gateway.
+//!
+//! Every call carries an idempotency key, and a gateway must answer a repeated key with the first
+//! answer (without charging or refunding again): that is what makes the fulfilment process
+//! manager's retries safe. `GatewayError::Unavailable` means "outcome unknown, retry with the same
+//! key"; the money may or may not have moved.
+
+use async_trait::async_trait;
+use domain::ids::{IdempotencyKey, OrderId};
+use domain::money::Currency;
+use domain::payments::ChargeOutcome;
+
+/// The gateway's answer to a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeResult {
+    /// The money was taken; `gateway_ref` is the gateway's id of the charge.
+    Captured { gateway_ref: String },
+    /// The means of payment was refused; nothing was taken.
+    Declined { reason: String },
+}
+
+impl ChargeResult {
+    /// The outcome as the payment aggregate records it.
+    pub fn outcome(&self) -> ChargeOutcome {
+        match self {
+            Self::Captured { gateway_ref } => ChargeOutcome::Captured {
+                gateway_ref: gateway_ref.clone(),
+            },
+            Self::Declined { reason } => ChargeOutcome::Declined {
+                reason: reason.clone(),
+            },
+        }
+    }
+}
+
+/// The gateway's answer to a refund: its id of the refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundResult {
+    pub gateway_ref: String,
+}
+
+/// Why a gateway call has no answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    /// No answer (timeout, connection lost, the gateway is down): the call may or may not have
+    /// taken effect. Retry with the same idempotency key.
+    #[error("the payment gateway did not answer: {0}")]
+    Unavailable(String),
+    /// The gateway refused the request itself (not a decline: a refund of more than was charged,
+    /// a key reused with another amount). Retrying will not help.
+    #[error("the payment gateway refused the request: {0}")]
+    Refused(String),
+}
+
+/// A payment gateway. Implementations must be idempotent per key (see the module documentation).
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// Charges `amount_minor` of `currency` to the means of payment `token`, once per order: the
+    /// order id is the idempotency key.
+    async fn charge(
+        &self,
+        idempotency_key: OrderId,
+        amount_minor: i64,
+        currency: Currency,
+        token: &str,
+    ) -> Result<ChargeResult, GatewayError>;
+
+    /// Gives `amount_minor` of the order's charge back, once per `idempotency_key`.
+    async fn refund(
+        &self,
+        idempotency_key: &IdempotencyKey,
+        charge: OrderId,
+        amount_minor: i64,
+        currency: Currency,
+    ) -> Result<RefundResult, GatewayError>;
+
+    /// The answer to the order's charge, if the gateway ever received one, without charging.
+    ///
+    /// Real gateways let a merchant look a payment up by its reference. The process manager asks
+    /// this before it gives up on an order that ran out or was cancelled unpaid, so that a charge
+    /// sent just before a crash (taken, but never recorded) is found and refunded.
+    async fn find_charge(
+        &self,
+        idempotency_key: OrderId,
+    ) -> Result<Option<ChargeResult>, GatewayError>;
+}

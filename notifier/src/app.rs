@@ -1,0 +1,209 @@
+//! Startup and the consuming loop: fetch a batch of ORDERS commits, turn the facts worth a notice
+//! into notices (loading each order concerned once), hand them to the sinks, then ack the batch.
+
+use crate::config::Config;
+use crate::notice::{notices_of, worth_a_notice, Notification};
+use crate::outbox::{self, PostgresOutbox};
+use crate::sink::{LogSink, Sink, SinkError};
+use anyhow::Context;
+use domain::ids::OrderId;
+use domain::ordering::{self, OrderEvent, OrderState};
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tv_nats::{Delivery, Durable, DurableOptions, EventStore, Naming, Stream};
+
+/// The durable consumer's name: notifier instances share it.
+pub const DURABLE_NAME: &str = "notifier";
+
+/// A notifier ready to run: connected, migrated, its consumer bound.
+pub struct Notifier {
+    config: Config,
+    store: EventStore,
+    consumer: Durable,
+    sinks: Vec<Arc<dyn Sink>>,
+}
+
+impl Notifier {
+    /// Connects to NATS and PostgreSQL, applies the outbox's migration, binds the consumer; the
+    /// sinks are the PostgreSQL outbox, then the log.
+    pub async fn build(config: Config) -> anyhow::Result<Notifier> {
+        let pool = outbox::pool(&config.database_url, 2).context("PostgreSQL pool")?;
+        outbox::migrate(&pool)
+            .await
+            .context("applying the notifier's migration (is DATABASE_URL reachable?)")?;
+        let sinks: Vec<Arc<dyn Sink>> =
+            vec![Arc::new(PostgresOutbox::new(pool)), Arc::new(LogSink)];
+        Self::build_with_sinks(config, sinks).await
+    }
+
+    /// [`Notifier::build`] with other sinks (chained in order; put a deduplicating one first).
+    pub async fn build_with_sinks(
+        config: Config,
+        sinks: Vec<Arc<dyn Sink>>,
+    ) -> anyhow::Result<Notifier> {
+        let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
+            .await
+            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        store
+            .provision()
+            .await
+            .context("provisioning the streams")?;
+        let options = DurableOptions {
+            explicit_acks: true,
+            ack_wait: Duration::from_secs(config.ack_wait_secs.max(1)),
+        };
+        let consumer = Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options)
+            .await
+            .context("the notifier's durable consumer")?;
+        Ok(Notifier {
+            config,
+            store,
+            consumer,
+            sinks,
+        })
+    }
+
+    /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Runs until `stop` resolves; the batch in flight is finished first.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        tracing::info!(prefix = %self.config.prefix, "notifier running");
+        tokio::pin!(stop);
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let fetched = tokio::select! {
+                _ = &mut stop => break,
+                fetched = self.consumer.fetch(self.config.batch_size.max(1), self.config.fetch_wait()) => fetched,
+            };
+            let batch = match fetched {
+                Ok(batch) if batch.is_empty() => continue,
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "notifier fetch failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            // The batch is handled until it is stored (or the notifier is stopped: unacked, it
+            // comes again to whoever runs next).
+            loop {
+                match self.handle(&batch).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notices not stored; retrying the batch");
+                        tokio::select! {
+                            _ = &mut stop => return Ok(()),
+                            _ = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+            backoff = Duration::from_millis(50);
+            for delivery in &batch {
+                if let Err(e) = delivery.ack().await {
+                    // Harmless: it comes again and its notices are there already.
+                    tracing::warn!(error = %e, "notifier ack failed");
+                }
+            }
+        }
+        tracing::info!("notifier stopped");
+        Ok(())
+    }
+
+    /// The notices of a batch, through every sink.
+    async fn handle(&self, batch: &[Delivery]) -> Result<(), SinkError> {
+        let mut notices = self.notices(batch).await?;
+        for sink in &self.sinks {
+            if notices.is_empty() {
+                break;
+            }
+            notices = sink.deliver(notices).await?;
+        }
+        Ok(())
+    }
+
+    /// The notices of the facts in `batch`, each order loaded once.
+    async fn notices(&self, batch: &[Delivery]) -> Result<Vec<Notification>, SinkError> {
+        let mut worth: BTreeMap<OrderId, Vec<(u64, Vec<OrderEvent>)>> = BTreeMap::new();
+        for delivery in batch {
+            let commit = match delivery.raw.decode::<OrderEvent>() {
+                Ok(commit) => commit,
+                Err(e) => {
+                    // A schema this notifier does not know: nothing it could tell a customer.
+                    tracing::warn!(error = %e, "undecodable order commit; skipped");
+                    continue;
+                }
+            };
+            if !worth_a_notice(&commit.events) {
+                continue;
+            }
+            let Some(order) = commit
+                .subject
+                .rsplit('.')
+                .next()
+                .and_then(|id| id.parse::<OrderId>().ok())
+            else {
+                continue;
+            };
+            worth
+                .entry(order)
+                .or_default()
+                .push((commit.sequence, commit.events));
+        }
+        let mut notices = Vec::new();
+        let mut seen = HashSet::new();
+        for (order_id, commits) in worth {
+            let loaded = self
+                .store
+                .load::<OrderEvent>(Stream::Orders, &order_id.to_string(), 0)
+                .await
+                .map_err(|e| SinkError(format!("loading order {order_id}: {e}")))?;
+            let state = loaded
+                .commits
+                .iter()
+                .flat_map(|c| c.events.iter())
+                .fold(OrderState::default(), ordering::evolve);
+            let Some(order) = state.order() else {
+                tracing::warn!(order = %order_id, "a fact of an order never placed; skipped");
+                continue;
+            };
+            for (sequence, facts) in commits {
+                for notice in notices_of(order, &facts, sequence) {
+                    if seen.insert(notice.id.clone()) {
+                        notices.push(notice);
+                    }
+                }
+            }
+        }
+        Ok(notices)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,57 @@
+//! Configuration from flags and environment variables, with local defaults that match
+//! `scripts/lib/infra.sh` (NATS on 14222, PostgreSQL on 15432).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "notifier",
+    version,
+    about = "TicketView notifier: one notice per order fact, into a PostgreSQL outbox"
+)]
+pub struct Config {
+    /// NATS server with JetStream.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    pub nats_url: String,
+    /// PostgreSQL holding the outbox (`notifications`).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:15432/postgres"
+    )]
+    pub database_url: String,
+    /// Prefix of stream and subject names (tests use their own).
+    #[arg(long, env = "TV_PREFIX", default_value = "tv")]
+    pub prefix: String,
+    /// Most commits fetched at once.
+    #[arg(long, env = "TV_NOTIFIER_BATCH", default_value_t = 200)]
+    pub batch_size: usize,
+    /// How long a fetch waits for the first commit, in milliseconds.
+    #[arg(long, env = "TV_NOTIFIER_FETCH_WAIT_MS", default_value_t = 500)]
+    pub fetch_wait_ms: u64,
+    /// Seconds a delivered commit may stay unacked before it is delivered again.
+    #[arg(long, env = "TV_NOTIFIER_ACK_WAIT_SECS", default_value_t = 30)]
+    pub ack_wait_secs: u64,
+    /// Log format: `text` for people, `json` for machines.
+    #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl Config {
+    /// A configuration for these servers with every other setting at its default.
+    pub fn new(nats_url: &str, database_url: &str, prefix: &str) -> Self {
+        Self {
+            nats_url: nats_url.to_owned(),
+            database_url: database_url.to_owned(),
+            prefix: prefix.to_owned(),
+            batch_size: 200,
+            fetch_wait_ms: 500,
+            ack_wait_secs: 30,
+            log_format: "text".into(),
+        }
+    }
+
+    pub(crate) fn fetch_wait(&self) -> Duration {
+        Duration::from_millis(self.fetch_wait_ms.max(1))
+    }
+}

@@ -1,0 +1,27 @@
+//! The notifier: TicketView's reference downstream subscriber.
+//!
+//! It reads the ORDERS stream as any system outside TicketView would (`docs/events.md`): a durable
+//! consumer of its own, every fact decoded from the published schema, nothing asked of any other
+//! service. For each fact a customer hears about (an order confirmed with its tickets, a payment
+//! declined, an order expired, a refund) it writes one notice to an outbox table in PostgreSQL and
+//! logs a line ([`Sink`]s: [`PostgresOutbox`], then [`LogSink`]).
+//!
+//! Exactly one notice per fact: a notice's id names its fact (`<order id>:<kind>`), the outbox
+//! inserts with `ON CONFLICT DO NOTHING`, and a delivery is acked (explicitly, one by one) only
+//! once its notices are stored. A redelivery or a restart finds the rows there and adds nothing;
+//! the log line is written only for notices the outbox stored for the first time.
+//!
+//! Startup is [`Notifier::build`] (connect, migrate its own table, bind the consumer), then
+//! [`Notifier::run_until_stopped`].
+
+mod app;
+mod config;
+mod notice;
+mod outbox;
+mod sink;
+
+pub use app::Notifier;
+pub use config::Config;
+pub use notice::{notices_of, NoticeKind, Notification};
+pub use outbox::{migrate, PostgresOutbox};
+pub use sink::{LogSink, Sink, SinkError};

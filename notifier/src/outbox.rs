@@ -1,0 +1,150 @@
+//! The outbox in PostgreSQL: `notifications`, one row per notice, inserted once.
+
+use crate::notice::Notification;
+use crate::sink::{Sink, SinkError};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The notifier's own schema changes, applied in order at start.
+const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "notifications",
+    include_str!("../migrations/0001_notifications.sql"),
+)];
+
+/// Serialises concurrent notifiers migrating one database ("tvnot" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0074_766e_6f74;
+
+fn sink_error(context: &str, e: impl std::fmt::Display) -> SinkError {
+    SinkError(format!("{context}: {e}"))
+}
+
+/// A connection pool to the outbox's database.
+pub fn pool(database_url: &str, size: usize) -> Result<Pool, SinkError> {
+    let config = tokio_postgres::Config::from_str(database_url)
+        .map_err(|e| sink_error("DATABASE_URL", e))?;
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|e| sink_error("building the pool", e))
+}
+
+/// Applies the notifier's migrations not yet recorded (in `notifier_migrations`); returns the
+/// versions applied now. Safe to run from several notifiers at once.
+pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, SinkError> {
+    let mut client = pool.get().await.map_err(|e| sink_error("connecting", e))?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| sink_error("migrating", e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(|e| sink_error("locking migrations", e))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS notifier_migrations (
+             version    integer PRIMARY KEY,
+             name       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(|e| sink_error("migrating", e))?;
+    let applied: Vec<i32> = tx
+        .query("SELECT version FROM notifier_migrations", &[])
+        .await
+        .map_err(|e| sink_error("migrating", e))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut now_applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| sink_error(&format!("migration {version}"), e))?;
+        tx.execute(
+            "INSERT INTO notifier_migrations (version, name) VALUES ($1, $2)",
+            &[version, name],
+        )
+        .await
+        .map_err(|e| sink_error("migrating", e))?;
+        now_applied.push(*version);
+    }
+    tx.commit().await.map_err(|e| sink_error("migrating", e))?;
+    Ok(now_applied)
+}
+
+/// Inserts notices into `notifications`; a notice whose id is there already is skipped.
+pub struct PostgresOutbox {
+    pool: Pool,
+}
+
+impl PostgresOutbox {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl Sink for PostgresOutbox {
+    async fn deliver(&self, notices: Vec<Notification>) -> Result<Vec<Notification>, SinkError> {
+        if notices.is_empty() {
+            return Ok(notices);
+        }
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| sink_error("connecting", e))?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO notifications (id, order_id, customer_id, kind, body, stream_sequence)
+                 SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
+                     $6::int8[])
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING id",
+            )
+            .await
+            .map_err(|e| sink_error("preparing the insert", e))?;
+        let stored = client
+            .query(
+                &statement,
+                &[
+                    &notices.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+                    &notices
+                        .iter()
+                        .map(|n| n.order_id.as_uuid())
+                        .collect::<Vec<Uuid>>(),
+                    &notices
+                        .iter()
+                        .map(|n| n.customer_id.as_str())
+                        .collect::<Vec<_>>(),
+                    &notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+                    &notices.iter().map(|n| n.body.clone()).collect::<Vec<_>>(),
+                    &notices
+                        .iter()
+                        .map(|n| n.stream_sequence as i64)
+                        .collect::<Vec<_>>(),
+                ],
+            )
+            .await
+            .map_err(|e| sink_error("inserting notices", e))?;
+        let fresh: std::collections::HashSet<String> =
+            stored.iter().map(|row| row.get::<_, String>(0)).collect();
+        Ok(notices
+            .into_iter()
+            .filter(|n| fresh.contains(&n.id))
+            .collect())
+    }
+}
