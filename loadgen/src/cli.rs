@@ -56,7 +56,7 @@ pub struct Cli {
     /// Skip the audit (it reads the whole inventory stream of the event).
     #[arg(long)]
     pub no_audit: bool,
-    /// A short sale for the platform demo (2 s, 64 clients, a small venue).
+    /// A short sale for the platform demo: 64 clients sell out a 12,000-seat venue (at most 5 s).
     #[arg(long)]
     pub demo: bool,
     /// Write the report as JSON here.
@@ -71,10 +71,10 @@ impl Cli {
         if cli.demo {
             cli.scenario = Scenario::SpreadSeats;
             cli.clients = 64;
-            cli.seconds = 3.0;
-            cli.sections = 2;
-            cli.rows = 20;
-            cli.seats_per_row = 25;
+            cli.seconds = 5.0;
+            cli.sections = 10;
+            cli.rows = 30;
+            cli.seats_per_row = 40;
         }
         cli
     }

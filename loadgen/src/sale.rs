@@ -62,7 +62,11 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         indicatif::ProgressStyle::with_template("{bar:40} {elapsed}/{duration} {msg}")
             .expect("a valid template"),
     );
-    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+    // Until the time is up, the sale stops, or every client is done (a sold-out venue).
+    while Instant::now() < deadline
+        && !stop.load(Ordering::Relaxed)
+        && !clients.iter().all(|c| c.is_finished())
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let done = successes.load(Ordering::Relaxed);
         let rate = done as f64 / started.elapsed().as_secs_f64();
@@ -105,8 +109,8 @@ fn hold_body(
     customer: &str,
     n: usize,
     i: u64,
-) -> Value {
-    match cli.scenario {
+) -> Option<Value> {
+    let body = match cli.scenario {
         Scenario::HotGa => json!({
             "customer_id": customer,
             "section_id": event.sections[0].0,
@@ -117,8 +121,12 @@ fn hold_body(
             let pairs_per_row = u64::from(*seats / 2);
             let pairs_per_section = pairs_per_row * u64::from(*rows);
             let total_pairs = pairs_per_section * event.sections.len() as u64;
-            // Spread each client's pairs over the whole venue, wrapping when it is full.
-            let pair = (n as u64 + (i - 1) * cli.clients as u64) % total_pairs;
+            // Spread the clients' pairs over the whole venue; a client whose walk has covered its
+            // slice stops: the venue is sold out.
+            let pair = n as u64 + (i - 1) * cli.clients as u64;
+            if pair >= total_pairs {
+                return None;
+            }
             let (section, _, _) = &event.sections[(pair / pairs_per_section) as usize];
             let row = (pair % pairs_per_section) / pairs_per_row;
             let first = (pair % pairs_per_row) * 2 + 1;
@@ -128,7 +136,8 @@ fn hold_body(
                 "seats": [format!("R{row}-{first}"), format!("R{row}-{}", first + 1)],
             })
         }
-    }
+    };
+    Some(body)
 }
 
 /// What every client of one sale shares.
@@ -161,7 +170,9 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
         // Four holds of at most two tickets per customer: within the limit of 8.
         let customer = format!("c{n}-{}", i / 4);
         let key = format!("k{n}-{i}");
-        let body = hold_body(cli, event, &mut rng, &customer, n, i);
+        let Some(body) = hold_body(cli, event, &mut rng, &customer, n, i) else {
+            break;
+        };
         let first = send(&client, &url, &key, &body, &mut stats).await;
         if let Some((status, answer)) = &first {
             if *status == 201 {
