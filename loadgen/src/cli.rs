@@ -50,6 +50,13 @@ pub struct Cli {
     pub rows: u32,
     #[arg(long, default_value_t = 100)]
     pub seats_per_row: u32,
+    /// Percentage of successful holds that go on to an order paid through the test gateway (the
+    /// others are abandoned and expire).
+    #[arg(long, default_value_t = 0)]
+    pub order_percent: u8,
+    /// Percentage of orders paid with a card the test gateway declines.
+    #[arg(long, default_value_t = 10)]
+    pub decline_percent: u8,
     /// One request in this many is sent twice with the same Idempotency-Key.
     #[arg(long, default_value_t = 20)]
     pub retry_every: u64,
@@ -72,6 +79,7 @@ impl Cli {
             cli.scenario = Scenario::SpreadSeats;
             cli.clients = 64;
             cli.seconds = 5.0;
+            cli.order_percent = 50;
             cli.sections = 10;
             cli.rows = 30;
             cli.seats_per_row = 40;

@@ -9,6 +9,7 @@
 mod audit;
 mod cli;
 mod lag;
+mod orders;
 mod report;
 mod sale;
 mod setup;

@@ -37,6 +37,14 @@ pub struct ProjectionLag {
     pub failures: u64,
 }
 
+/// Orders placed during the sale, their latency and how they settled.
+#[derive(Debug, Serialize)]
+pub struct OrdersReport {
+    pub placed: u64,
+    pub latency: Latency,
+    pub audit: crate::orders::OrderAudit,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub scenario: Scenario,
@@ -50,6 +58,7 @@ pub struct Report {
     /// From a hold's acknowledgement until query-svc shows it (`?after=`).
     pub projection_lag: Option<ProjectionLag>,
     pub outcomes: BTreeMap<String, u64>,
+    pub orders: Option<OrdersReport>,
     pub audit: Audit,
 }
 
@@ -83,6 +92,7 @@ impl Report {
                 failures: l.failures,
             }),
             outcomes: stats.outcomes.clone(),
+            orders: None,
             audit,
         }
     }
@@ -115,6 +125,16 @@ impl Report {
             );
         }
         println!("  answers             {:?}", self.outcomes);
+        if let Some(orders) = &self.orders {
+            println!(
+                "  orders              {} placed, p50 {:.2} ms  p99 {:.2} ms; settled in {:.1} s: {:?}",
+                orders.placed,
+                orders.latency.p50_ms,
+                orders.latency.p99_ms,
+                orders.audit.settle_seconds,
+                orders.audit.statuses
+            );
+        }
         let a = &self.audit;
         if a.checked {
             println!(

@@ -3,7 +3,8 @@
 use crate::audit;
 use crate::cli::{Cli, Scenario};
 use crate::lag::{self, Latest};
-use crate::report::{Latency, Report};
+use crate::orders;
+use crate::report::{Latency, OrdersReport, Report};
 use crate::setup::{self, SaleEvent};
 use crate::stats::ClientStats;
 use rand::{Rng, SeedableRng};
@@ -84,19 +85,36 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         Some(prober) => Some(prober.await?),
         None => None,
     };
-    let audit = if cli.no_audit {
+    // Orders first: once they have settled, their seat sales are in the inventory stream too.
+    let orders = if cli.no_audit || total.orders.is_empty() {
+        None
+    } else {
+        let store =
+            tv_nats::EventStore::connect(&cli.nats_url, tv_nats::Naming::new(&cli.prefix)).await?;
+        Some(orders::audit(&store, &total.orders).await?)
+    };
+    let mut audit = if cli.no_audit {
         audit::Audit::skipped()
     } else {
         audit::run(&cli, &event.event_id, &total.acked).await?
     };
-    Ok(Report::new(
+    if let Some(orders) = &orders {
+        audit.violations.extend(orders.violations.iter().cloned());
+    }
+    let mut report = Report::new(
         &cli,
         elapsed,
         &total,
         Latency::from(&total.latency_us),
         lag.as_ref(),
         audit,
-    ))
+    );
+    report.orders = orders.map(|audit| OrdersReport {
+        placed: total.orders.len() as u64,
+        latency: Latency::from(&total.order_latency_us),
+        audit,
+    });
+    Ok(report)
 }
 
 /// The `i`-th hold of client `n`: general admission takes 1-2 tickets; in a seated venue each
@@ -196,6 +214,26 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
             if sold_out_streak >= SOLD_OUT_STREAK {
                 stop.store(true, Ordering::Relaxed);
             }
+            if *status == 201 && rng.random_range(0..100u8) < cli.order_percent {
+                let token = if rng.random_range(0..100u8) < cli.decline_percent {
+                    "tok_decline"
+                } else {
+                    "tok_ok"
+                };
+                let order = json!({
+                    "hold_id": answer["hold_id"],
+                    "customer_id": customer,
+                    "payment": {"token": token},
+                });
+                place_order(
+                    &client,
+                    &cli.command_url,
+                    &format!("o{key}"),
+                    &order,
+                    &mut stats,
+                )
+                .await;
+            }
             // A client retry with the same key must get the same answer back.
             if cli.retry_every > 0 && i.is_multiple_of(cli.retry_every) && *status == 201 {
                 if let Some((again_status, again)) =
@@ -258,4 +296,37 @@ async fn send(
         }
     };
     outcome
+}
+
+async fn place_order(
+    client: &reqwest::Client,
+    command_url: &str,
+    key: &str,
+    body: &Value,
+    stats: &mut ClientStats,
+) {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{command_url}/orders"))
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await;
+    match response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            stats
+                .order_latency_us
+                .saturating_record(started.elapsed().as_micros() as u64);
+            let code = answer["error"]["code"].as_str().unwrap_or("");
+            stats.count(format!("order {status} {code}").trim_end().to_owned());
+            if status == 202 {
+                if let Some(order) = answer["order_id"].as_str() {
+                    stats.orders.push(order.to_owned());
+                }
+            }
+        }
+        Err(_) => stats.count("order error: connection".into()),
+    }
 }

@@ -10,6 +10,10 @@ pub struct ClientStats {
     pub outcomes: BTreeMap<String, u64>,
     /// Hold ids the service acknowledged (201).
     pub acked: Vec<String>,
+    /// Latency of every order request, in microseconds.
+    pub order_latency_us: Histogram<u64>,
+    /// Order ids the service acknowledged (202).
+    pub orders: Vec<String>,
     /// Retries with the same key whose answer differed from the first.
     pub retry_mismatches: Vec<String>,
 }
@@ -20,6 +24,8 @@ impl ClientStats {
             latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
             outcomes: BTreeMap::new(),
             acked: Vec::new(),
+            order_latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
+            orders: Vec::new(),
             retry_mismatches: Vec::new(),
         }
     }
@@ -36,6 +42,10 @@ impl ClientStats {
             *self.outcomes.entry(outcome).or_default() += n;
         }
         self.acked.extend(other.acked);
+        self.order_latency_us
+            .add(&other.order_latency_us)
+            .expect("histograms with the same bounds");
+        self.orders.extend(other.orders);
         self.retry_mismatches.extend(other.retry_mismatches);
     }
 }

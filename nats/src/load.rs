@@ -12,6 +12,9 @@ use async_nats::jetstream::stream::DirectGetErrorKind;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
+/// Commits of one aggregate read with direct gets before switching to an ordered consumer.
+const DIRECT_READS: usize = 32;
+
 /// An aggregate's commits after some sequence, and the subject's last sequence.
 #[derive(Debug)]
 pub struct Loaded<E> {
@@ -127,6 +130,10 @@ impl EventStore {
     }
 
     /// The commits of aggregate `id` after `after_seq`, in order, decoded as `E`.
+    ///
+    /// A short history (most orders, payments and events) is read with direct gets, one request
+    /// per commit and no consumer: thousands of loads at once must not create thousands of
+    /// consumers (the server caps them). A long one continues with an ordered consumer.
     pub async fn load<E: DeserializeOwned>(
         &self,
         stream: Stream,
@@ -136,8 +143,44 @@ impl EventStore {
         let last_sequence = self.subject_last_sequence(stream, id).await?;
         let mut commits = Vec::new();
         let subject = self.naming().subject(stream, id);
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        let mut read_up_to = after_seq;
+        for _ in 0..DIRECT_READS {
+            if read_up_to >= last_sequence {
+                return Ok(Loaded {
+                    commits,
+                    last_sequence: last_sequence.max(after_seq),
+                });
+            }
+            match handle
+                .direct_get_next_for_subject(subject.as_str(), Some(read_up_to + 1))
+                .await
+            {
+                Ok(message) => {
+                    read_up_to = message.sequence;
+                    let raw = RawCommit {
+                        subject: message.subject.to_string(),
+                        sequence: message.sequence,
+                        headers: Some(message.headers),
+                        payload: message.payload,
+                    };
+                    commits.push(raw.decode()?);
+                }
+                Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
+                    return Ok(Loaded {
+                        commits,
+                        last_sequence: last_sequence.max(after_seq),
+                    })
+                }
+                Err(e) => return Err(StoreError::other("reading an aggregate", e)),
+            }
+        }
         let mut replay = self
-            .replay_filtered(stream, Some(subject), after_seq, last_sequence)
+            .replay_filtered(stream, Some(subject), read_up_to, last_sequence)
             .await?;
         while let Some(raw) = replay.next().await {
             commits.push(raw?.decode()?);

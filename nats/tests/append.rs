@@ -184,3 +184,33 @@ async fn load_reads_one_subject_in_order_among_many() {
     assert_eq!(none.last_sequence, 0);
     cleanup(&store).await;
 }
+
+#[tokio::test]
+async fn load_reads_a_long_history_past_the_direct_reads_in_order() {
+    let store = store().await;
+    let mut last = 0;
+    for n in 0..75u32 {
+        last = store
+            .append(Stream::Orders, "long", last, &meta(), &events(n..n + 1))
+            .await
+            .unwrap()
+            .sequence;
+    }
+    let loaded = store
+        .load::<Sample>(Stream::Orders, "long", 0)
+        .await
+        .unwrap();
+    let numbers: Vec<u32> = loaded
+        .commits
+        .iter()
+        .flat_map(|c| c.events.iter().map(|Sample::Counted { n }| *n))
+        .collect();
+    assert_eq!(numbers, (0..75).collect::<Vec<_>>());
+    assert_eq!(loaded.last_sequence, last);
+    let tail = store
+        .load::<Sample>(Stream::Orders, "long", 10)
+        .await
+        .unwrap();
+    assert_eq!(tail.commits.len(), 65);
+    cleanup(&store).await;
+}
