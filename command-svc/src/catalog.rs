@@ -1,11 +1,13 @@
 //! Catalog commands: create an event, publish it (which opens its inventory).
 //!
-//! The catalog is cold: each command loads the event's few commits, decides and appends. Publishing
+//! The catalog is a cold aggregate, executed like orders and payments by [`crate::cold`]: each
+//! command loads the event's few commits, decides and appends, again on a conflict. Publishing
 //! touches two aggregates in two streams (`catalog.<event>` and `inventory.<event>`). A JetStream
 //! atomic batch cannot span streams, so publishing appends `EventPublished` first and then asks the
 //! event's writer to open the inventory. Both steps are idempotent: a publish retried after a crash
 //! between them completes the opening (see docs/DECISIONS.md).
 
+use crate::cold::{self, Causes, ColdAggregate, ColdError, Current};
 use crate::inventory::{CommandError, Inventories};
 use domain::catalog::{
     self, open_inventory, CatalogCommand, CatalogError, CatalogEvent, CatalogState, EventDetails,
@@ -13,7 +15,8 @@ use domain::catalog::{
 };
 use domain::ids::EventId;
 use domain::inventory::InventoryError;
-use tv_nats::{AppendError, CommitMeta, EventRecord, EventStore, Position, StoreError, Stream};
+use domain::Timestamp;
+use tv_nats::{EventStore, Position, StoreError, Stream};
 
 /// Why a catalog command failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +49,44 @@ pub struct Catalog {
     inventories: Inventories,
 }
 
-/// How many times a catalog command is decided again after a concurrent append.
-const MAX_CONFLICT_RETRIES: u32 = 3;
+/// The catalog aggregate, on `catalog.<event>`: cold, loaded whole for each command.
+pub struct CatalogAggregate;
 
-struct Loaded {
-    state: CatalogState,
-    last_sequence: u64,
-    first_sequence: u64,
+impl ColdAggregate for CatalogAggregate {
+    const STREAM: Stream = Stream::Catalog;
+    const NAME: &'static str = "Event";
+    type State = CatalogState;
+    type Command = CatalogCommand;
+    type Event = CatalogEvent;
+    type Error = CatalogError;
+
+    fn decide(
+        state: &CatalogState,
+        command: &CatalogCommand,
+        now: Timestamp,
+    ) -> Result<Vec<CatalogEvent>, CatalogError> {
+        catalog::decide(state, command, now)
+    }
+    fn evolve(state: CatalogState, event: &CatalogEvent) -> CatalogState {
+        catalog::evolve(state, event)
+    }
+    fn command_name(command: &CatalogCommand) -> &'static str {
+        match command {
+            CatalogCommand::Create { .. } => "CreateEvent",
+            CatalogCommand::Publish => "PublishEvent",
+            CatalogCommand::CloseSale => "CloseSale",
+            CatalogCommand::Cancel => "CancelEvent",
+        }
+    }
+}
+
+impl From<ColdError<CatalogError>> for CatalogFailure {
+    fn from(e: ColdError<CatalogError>) -> Self {
+        match e {
+            ColdError::Rejected(rule) => CatalogFailure::Rejected(rule),
+            ColdError::Unavailable(reason) => CatalogFailure::Unavailable(reason),
+        }
+    }
 }
 
 impl Catalog {
@@ -60,74 +94,20 @@ impl Catalog {
         Self { store, inventories }
     }
 
-    async fn load(&self, event: EventId) -> Result<Loaded, StoreError> {
-        let loaded = self
-            .store
-            .load::<CatalogEvent>(Stream::Catalog, &event.to_string(), 0)
-            .await?;
-        let first_sequence = loaded.commits.first().map_or(0, |c| c.sequence);
-        let state = loaded
-            .commits
-            .iter()
-            .flat_map(|c| c.events.iter())
-            .fold(CatalogState::default(), catalog::evolve);
-        Ok(Loaded {
-            state,
-            last_sequence: loaded.last_sequence,
-            first_sequence,
-        })
-    }
-
-    /// Loads, decides and appends one catalog command; returns the state after it and where it
-    /// is stored (the aggregate's last position when the command changed nothing).
     async fn execute(
         &self,
         event: EventId,
         command: CatalogCommand,
         traceparent: Option<String>,
-    ) -> Result<(Loaded, Position), CatalogFailure> {
-        let stream = self.store.naming().stream(Stream::Catalog);
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            let mut loaded = self.load(event).await?;
-            let now = time::OffsetDateTime::now_utc();
-            let facts = catalog::decide(&loaded.state, &command, now)?;
-            if facts.is_empty() {
-                let sequence = match command {
-                    CatalogCommand::Create { .. } => loaded.first_sequence,
-                    _ => loaded.last_sequence,
-                };
-                let position = Position { stream, sequence };
-                return Ok((loaded, position));
-            }
-            let mut meta = CommitMeta::new("Event", facts[0].kind());
-            meta.traceparent = traceparent.clone();
-            let records: Vec<_> = facts.iter().map(|f| EventRecord::new(1, f)).collect();
-            match self
-                .store
-                .append(
-                    Stream::Catalog,
-                    &event.to_string(),
-                    loaded.last_sequence,
-                    &meta,
-                    &records,
-                )
-                .await
-            {
-                Ok(position) => {
-                    loaded.state = facts.iter().fold(loaded.state, catalog::evolve);
-                    if loaded.first_sequence == 0 {
-                        loaded.first_sequence = position.sequence;
-                    }
-                    loaded.last_sequence = position.sequence;
-                    return Ok((loaded, position));
-                }
-                Err(AppendError::Conflict { .. }) => continue,
-                Err(e) => return Err(CatalogFailure::Unavailable(e.to_string())),
-            }
-        }
-        Err(CatalogFailure::Unavailable(
-            "the event changed concurrently too often; retry".into(),
-        ))
+    ) -> Result<Current<CatalogState>, CatalogFailure> {
+        let causes = Causes {
+            traceparent,
+            ..Causes::default()
+        };
+        let executed =
+            cold::execute::<CatalogAggregate>(&self.store, &event.to_string(), &command, &causes)
+                .await?;
+        Ok(executed.current)
     }
 
     /// Creates the event as a draft. A retry with the same details returns the first answer.
@@ -137,7 +117,7 @@ impl Catalog {
         details: EventDetails,
         traceparent: Option<String>,
     ) -> Result<CatalogOutcome, CatalogFailure> {
-        let (loaded, position) = self
+        let current = self
             .execute(
                 event,
                 CatalogCommand::Create {
@@ -147,10 +127,11 @@ impl Catalog {
                 traceparent,
             )
             .await?;
+        // A retried creation answers with where the event was first stored.
         Ok(CatalogOutcome {
             event_id: event,
-            status: loaded.state.status().unwrap_or(EventStatus::Draft),
-            position,
+            status: current.state.status().unwrap_or(EventStatus::Draft),
+            position: current.first_position(),
             inventory_position: None,
         })
     }
@@ -161,10 +142,11 @@ impl Catalog {
         event: EventId,
         traceparent: Option<String>,
     ) -> Result<CatalogOutcome, CatalogFailure> {
-        let (loaded, position) = self
+        let current = self
             .execute(event, CatalogCommand::Publish, traceparent.clone())
             .await?;
-        let details = loaded
+        let position = current.last_position();
+        let details = current
             .state
             .details()
             .ok_or(CatalogFailure::Rejected(CatalogError::UnknownEvent))?;
@@ -183,7 +165,7 @@ impl Catalog {
         };
         Ok(CatalogOutcome {
             event_id: event,
-            status: loaded.state.status().unwrap_or(EventStatus::OnSale),
+            status: current.state.status().unwrap_or(EventStatus::OnSale),
             position,
             inventory_position: Some(inventory_position),
         })
