@@ -1,0 +1,115 @@
+//! Where the secret comes from: `TV_JWT_SECRET_FILE` (preferred: a file keeps the secret out of
+//! the process environment and of shell history) or `TV_JWT_SECRET`, and the optional issuer
+//! `TV_JWT_ISSUER`. There is no default secret: a service without one refuses to start.
+
+use crate::error::ConfigError;
+use crate::issuer::Issuer;
+use crate::secret::Secret;
+use crate::verifier::Verifier;
+use std::path::PathBuf;
+
+/// The token settings of a binary, flattened into its clap configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AuthConfig {
+    /// The HS256 secret itself (prefer --jwt-secret-file). Hidden from --help, never printed.
+    #[arg(
+        long = "jwt-secret",
+        env = "TV_JWT_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub secret: Option<Secret>,
+    /// A file holding the HS256 secret that signs tokens (at least 32 bytes; surrounding
+    /// whitespace is ignored).
+    #[arg(
+        long = "jwt-secret-file",
+        env = "TV_JWT_SECRET_FILE",
+        value_name = "PATH"
+    )]
+    pub secret_file: Option<PathBuf>,
+    /// When set, tokens must carry this issuer (`iss`), and minted tokens carry it.
+    #[arg(long = "jwt-issuer", env = "TV_JWT_ISSUER")]
+    pub issuer: Option<String>,
+}
+
+impl AuthConfig {
+    /// Settings with this secret and no issuer check.
+    pub fn with_secret(secret: Secret) -> Self {
+        Self {
+            secret: Some(secret),
+            secret_file: None,
+            issuer: None,
+        }
+    }
+
+    /// The configured secret; an error that names the variable to set when there is none.
+    pub fn secret(&self) -> Result<Secret, ConfigError> {
+        match (&self.secret, &self.secret_file) {
+            (Some(_), Some(_)) => Err(ConfigError::TwoSecrets),
+            (Some(secret), None) => Ok(secret.clone()),
+            (None, Some(path)) => Secret::from_file(path),
+            (None, None) => Err(ConfigError::NoSecret),
+        }
+    }
+
+    pub fn verifier(&self) -> Result<Verifier, ConfigError> {
+        Ok(Verifier::new(&self.secret()?, self.issuer.as_deref()))
+    }
+
+    pub fn issuer(&self) -> Result<Issuer, ConfigError> {
+        Ok(Issuer::new(&self.secret()?, self.issuer.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "a-configured-secret-of-32-bytes-or-more";
+
+    #[test]
+    fn no_secret_is_an_error_that_names_the_variables() {
+        let error = AuthConfig::default().verifier().unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("TV_JWT_SECRET_FILE"), "{message}");
+        assert!(message.contains("TV_JWT_SECRET "), "{message}");
+    }
+
+    #[test]
+    fn two_secrets_are_refused() {
+        let config = AuthConfig {
+            secret_file: Some("/nonexistent".into()),
+            ..AuthConfig::with_secret(TEXT.parse().unwrap())
+        };
+        assert!(matches!(config.secret(), Err(ConfigError::TwoSecrets)));
+    }
+
+    #[test]
+    fn the_configuration_s_debug_output_holds_no_secret() {
+        let config = AuthConfig {
+            issuer: Some("ticketview".into()),
+            ..AuthConfig::with_secret(TEXT.parse().unwrap())
+        };
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(!shown.contains(TEXT), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_secret_flag_is_read_and_never_shown_in_help() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            auth: AuthConfig,
+        }
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["cli", "--jwt-secret", TEXT]).unwrap();
+        assert_eq!(cli.auth.secret().unwrap(), TEXT.parse().unwrap());
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--jwt-secret-file"), "{help}");
+        assert!(!help.contains(TEXT), "{help}");
+    }
+}
