@@ -1,28 +1,37 @@
 //! Startup and the consuming loop: fetch a batch of ORDERS commits, turn the facts worth a notice
 //! into notices (loading each order concerned once), hand them to the sinks, then ack the batch.
+//! The operations endpoints are served alongside while it runs.
 
 use crate::config::Config;
 use crate::notice::{notices_of, worth_a_notice, Notification};
 use crate::outbox::{self, PostgresOutbox};
+use crate::report::{record_pending, BatchReport};
 use crate::sink::{LogSink, Sink, SinkError};
 use anyhow::Context;
+use deadpool_postgres::Pool;
 use domain::ids::OrderId;
 use domain::ordering::{self, OrderEvent, OrderState};
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tv_nats::{Delivery, Durable, DurableOptions, EventStore, Naming, Stream};
 
 /// The durable consumer's name: notifier instances share it.
 pub const DURABLE_NAME: &str = "notifier";
 
-/// A notifier ready to run: connected, migrated, its consumer bound.
+/// How often the consumer's backlog is read from the server (one JetStream API request).
+const PENDING_REFRESH: Duration = Duration::from_secs(1);
+
+/// A notifier ready to run: connected, migrated, its consumer bound, its operations port bound.
 pub struct Notifier {
     config: Config,
     store: EventStore,
+    /// The outbox's database, for `/readyz`.
+    pool: Pool,
     consumer: Durable,
     sinks: Vec<Arc<dyn Sink>>,
+    ops: Option<tokio::net::TcpListener>,
 }
 
 impl Notifier {
@@ -33,14 +42,26 @@ impl Notifier {
         outbox::migrate(&pool)
             .await
             .context("applying the notifier's migration (is DATABASE_URL reachable?)")?;
-        let sinks: Vec<Arc<dyn Sink>> =
-            vec![Arc::new(PostgresOutbox::new(pool)), Arc::new(LogSink)];
-        Self::build_with_sinks(config, sinks).await
+        let sinks: Vec<Arc<dyn Sink>> = vec![
+            Arc::new(PostgresOutbox::new(pool.clone())),
+            Arc::new(LogSink),
+        ];
+        Self::assemble(config, pool, sinks).await
     }
 
     /// [`Notifier::build`] with other sinks (chained in order; put a deduplicating one first).
+    /// `/readyz` still checks the PostgreSQL at `DATABASE_URL`.
     pub async fn build_with_sinks(
         config: Config,
+        sinks: Vec<Arc<dyn Sink>>,
+    ) -> anyhow::Result<Notifier> {
+        let pool = outbox::pool(&config.database_url, 1).context("PostgreSQL pool")?;
+        Self::assemble(config, pool, sinks).await
+    }
+
+    async fn assemble(
+        config: Config,
+        pool: Pool,
         sinks: Vec<Arc<dyn Sink>>,
     ) -> anyhow::Result<Notifier> {
         let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
@@ -57,12 +78,27 @@ impl Notifier {
         let consumer = Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options)
             .await
             .context("the notifier's durable consumer")?;
+        let ops = match config.ops_addr {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (set TV_NOTIFIER_ADDR)"))?,
+            ),
+            None => None,
+        };
         Ok(Notifier {
             config,
             store,
+            pool,
             consumer,
             sinks,
+            ops,
         })
+    }
+
+    /// Where the operations endpoints listen, if they do.
+    pub fn ops_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ops.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
@@ -71,11 +107,41 @@ impl Notifier {
     }
 
     /// Runs until `stop` resolves; the batch in flight is finished first.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    pub async fn run_until(mut self, stop: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        telemetry::metrics_handle();
+        let ops_server = self.ops.take().map(|listener| {
+            let router = crate::ops::router(crate::ops::Ops {
+                store: self.store.clone(),
+                pool: self.pool.clone(),
+            });
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::warn!(error = %e, "operations endpoints stopped");
+                }
+            })
+        });
+        self.consume(stop).await;
+        if let Some(server) = ops_server {
+            server.abort();
+        }
+        tracing::info!("notifier stopped");
+        Ok(())
+    }
+
+    /// The consuming loop, until `stop` resolves.
+    async fn consume(&self, stop: impl Future<Output = ()> + Send) {
         tracing::info!(prefix = %self.config.prefix, "notifier running");
         tokio::pin!(stop);
         let mut backoff = Duration::from_millis(50);
+        let mut pending_read: Option<Instant> = None;
         loop {
+            if pending_read.is_none_or(|at| at.elapsed() >= PENDING_REFRESH) {
+                match self.consumer.pending().await {
+                    Ok(pending) => record_pending(pending),
+                    Err(e) => tracing::debug!(error = %e, "consumer backlog not read"),
+                }
+                pending_read = Some(Instant::now());
+            }
             let fetched = tokio::select! {
                 _ = &mut stop => break,
                 fetched = self.consumer.fetch(self.config.batch_size.max(1), self.config.fetch_wait()) => fetched,
@@ -94,11 +160,14 @@ impl Notifier {
             // comes again to whoever runs next).
             loop {
                 match self.handle(&batch).await {
-                    Ok(()) => break,
+                    Ok(report) => {
+                        report.record(&batch);
+                        break;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "notices not stored; retrying the batch");
                         tokio::select! {
-                            _ = &mut stop => return Ok(()),
+                            _ = &mut stop => return,
                             _ = tokio::time::sleep(backoff) => {}
                         }
                         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -113,24 +182,30 @@ impl Notifier {
                 }
             }
         }
-        tracing::info!("notifier stopped");
-        Ok(())
     }
 
-    /// The notices of a batch, through every sink.
-    async fn handle(&self, batch: &[Delivery]) -> Result<(), SinkError> {
-        let mut notices = self.notices(batch).await?;
+    /// The notices of a batch, through every sink; what was written and what was skipped.
+    async fn handle(&self, batch: &[Delivery]) -> Result<BatchReport, SinkError> {
+        let mut report = BatchReport::default();
+        let mut notices = self.notices(batch, &mut report).await?;
+        let made = notices.len();
         for sink in &self.sinks {
             if notices.is_empty() {
                 break;
             }
             notices = sink.deliver(notices).await?;
         }
-        Ok(())
+        report.count_delivered(made, &notices);
+        Ok(report)
     }
 
-    /// The notices of the facts in `batch`, each order loaded once.
-    async fn notices(&self, batch: &[Delivery]) -> Result<Vec<Notification>, SinkError> {
+    /// The notices of the facts in `batch`, each order loaded once; facts that give none are
+    /// counted in `report`.
+    async fn notices(
+        &self,
+        batch: &[Delivery],
+        report: &mut BatchReport,
+    ) -> Result<Vec<Notification>, SinkError> {
         let mut worth: BTreeMap<OrderId, Vec<(u64, Vec<OrderEvent>)>> = BTreeMap::new();
         for delivery in batch {
             let commit = match delivery.raw.decode::<OrderEvent>() {
@@ -138,6 +213,7 @@ impl Notifier {
                 Err(e) => {
                     // A schema this notifier does not know: nothing it could tell a customer.
                     tracing::warn!(error = %e, "undecodable order commit; skipped");
+                    report.undecodable += 1;
                     continue;
                 }
             };
@@ -172,6 +248,7 @@ impl Notifier {
                 .fold(OrderState::default(), ordering::evolve);
             let Some(order) = state.order() else {
                 tracing::warn!(order = %order_id, "a fact of an order never placed; skipped");
+                report.unknown_order += commits.len() as u64;
                 continue;
             };
             for (sequence, facts) in commits {

@@ -1,6 +1,7 @@
 //! Configuration from flags and environment variables, with local defaults that match
 //! `scripts/lib/infra.sh` (NATS on 14222, PostgreSQL on 15432).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Parser)]
@@ -32,13 +33,18 @@ pub struct Config {
     /// Seconds a delivered commit may stay unacked before it is delivered again.
     #[arg(long, env = "TV_NOTIFIER_ACK_WAIT_SECS", default_value_t = 30)]
     pub ack_wait_secs: u64,
+    /// Address of the operations endpoints (`/healthz`, `/readyz`, `/metrics`); port 0 picks a
+    /// free one.
+    #[arg(long, env = "TV_NOTIFIER_ADDR", default_value = "127.0.0.1:8083")]
+    pub ops_addr: Option<SocketAddr>,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
 }
 
 impl Config {
-    /// A configuration for these servers with every other setting at its default.
+    /// A configuration for these servers with every other setting at its default, and no
+    /// operations endpoints (tests that want them set `ops_addr` to port 0).
     pub fn new(nats_url: &str, database_url: &str, prefix: &str) -> Self {
         Self {
             nats_url: nats_url.to_owned(),
@@ -47,6 +53,7 @@ impl Config {
             batch_size: 200,
             fetch_wait_ms: 500,
             ack_wait_secs: 30,
+            ops_addr: None,
             log_format: "text".into(),
         }
     }

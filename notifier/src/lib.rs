@@ -11,16 +11,19 @@
 //! once its notices are stored. A redelivery or a restart finds the rows there and adds nothing;
 //! the log line is written only for notices the outbox stored for the first time.
 //!
-//! Startup is [`Notifier::build`] (connect, migrate its own table, bind the consumer), then
-//! [`Notifier::run_until_stopped`].
+//! Startup is [`Notifier::build`] (connect, migrate its own table, bind the consumer and the
+//! operations port), then [`Notifier::run_until_stopped`]. While it runs it serves `/healthz`,
+//! `/readyz` and `/metrics` on `TV_NOTIFIER_ADDR` (notices written and skipped, consumer lag).
 
 mod app;
 mod config;
 mod notice;
+mod ops;
 mod outbox;
+mod report;
 mod sink;
 
-pub use app::Notifier;
+pub use app::{Notifier, DURABLE_NAME};
 pub use config::Config;
 pub use notice::{notices_of, NoticeKind, Notification};
 pub use outbox::{migrate, PostgresOutbox};
