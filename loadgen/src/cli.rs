@@ -20,10 +20,11 @@ pub struct Cli {
     /// command-svc base URL.
     #[arg(long, env = "TV_COMMAND_URL", default_value = "http://127.0.0.1:8080")]
     pub command_url: String,
-    /// query-svc base URL (for the projection-lag probe; `--no-lag` skips it).
+    /// query-svc base URL (for the projection-lag probe and the read-model audit; `--no-lag`
+    /// skips both).
     #[arg(long, env = "TV_QUERY_URL", default_value = "http://127.0.0.1:8081")]
     pub query_url: String,
-    /// Skip the projection-lag probe (no query-svc running).
+    /// Skip the projection-lag probe and the read-model audit (no query-svc running).
     #[arg(long)]
     pub no_lag: bool,
     /// NATS (for the audit from the streams).
@@ -50,20 +51,32 @@ pub struct Cli {
     pub rows: u32,
     #[arg(long, default_value_t = 100)]
     pub seats_per_row: u32,
-    /// Percentage of successful holds that go on to an order paid through the test gateway (the
-    /// others are abandoned and expire).
-    #[arg(long, default_value_t = 0)]
+    /// Percentage of successful holds that go on to an order paid through the test gateway.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub order_percent: u8,
+    /// Percentage of successful holds whose customer walks away: loadgen waits for them to expire
+    /// and checks that their tickets returned to sale. The rest (neither ordered nor abandoned)
+    /// are kept until the end of the run.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub abandon_percent: u8,
+    /// The event's hold TTL (`hold_ttl_seconds`): how long a hold lasts unpaid. Abandoned holds
+    /// are waited for, so keep it short when abandoning.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+    pub hold_ttl_seconds: u32,
     /// Percentage of orders paid with a card the test gateway declines.
     #[arg(long, default_value_t = 10)]
     pub decline_percent: u8,
     /// One request in this many is sent twice with the same Idempotency-Key.
     #[arg(long, default_value_t = 20)]
     pub retry_every: u64,
-    /// Skip the audit (it reads the whole inventory stream of the event).
+    /// Skip the audits (they read the whole inventory stream of the event, then query-svc).
     #[arg(long)]
     pub no_audit: bool,
-    /// A short sale for the platform demo: 64 clients sell out a 12,000-seat venue (at most 5 s).
+    /// Skip only the read-model audit (one query-svc read per acknowledged hold and order).
+    #[arg(long)]
+    pub no_read_audit: bool,
+    /// A short sale for the platform demo: 64 clients sell out a 12,000-seat venue (at most 5 s);
+    /// 10% of the holds are abandoned and expire after 3 s, the others are ordered.
     #[arg(long)]
     pub demo: bool,
     /// Write the report as JSON here.
@@ -79,11 +92,30 @@ impl Cli {
             cli.scenario = Scenario::SpreadSeats;
             cli.clients = 64;
             cli.seconds = 5.0;
-            cli.order_percent = 50;
+            cli.order_percent = 90;
+            cli.abandon_percent = 10;
+            cli.hold_ttl_seconds = 3;
             cli.sections = 10;
             cli.rows = 30;
             cli.seats_per_row = 40;
         }
         cli
+    }
+
+    /// Flags that make sense only together.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if u16::from(self.order_percent) + u16::from(self.abandon_percent) > 100 {
+            anyhow::bail!(
+                "--order-percent ({}) and --abandon-percent ({}) add up to more than 100",
+                self.order_percent,
+                self.abandon_percent
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the read-model audit runs (it needs query-svc).
+    pub fn read_audit(&self) -> bool {
+        !(self.no_audit || self.no_lag || self.no_read_audit)
     }
 }

@@ -4,6 +4,7 @@
 //! availability `?after=` it; the time from the acknowledgement to the answer is one sample.
 //! Query-svc answers as soon as its projection has passed the position (bounded wait, else 503).
 
+use crate::api::Api;
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,8 +34,7 @@ pub struct LagSamples {
 }
 
 pub async fn probe(
-    client: reqwest::Client,
-    query_url: String,
+    api: Api,
     event_id: String,
     stream: String,
     latest: Arc<Latest>,
@@ -45,24 +45,21 @@ pub async fn probe(
         not_caught_up: 0,
         failures: 0,
     };
-    let url = format!("{query_url}/events/{event_id}/availability");
+    let path = format!("/events/{event_id}/availability");
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let Some((sequence, acked_at)) = latest.take() else {
             continue;
         };
-        let answer = client
-            .get(&url)
-            .query(&[("after", format!("{stream}:{sequence}"))])
-            .send()
-            .await;
+        let after = format!("{stream}:{sequence}");
+        let answer = api.query(&path, None, Some(&after)).await;
         match answer {
-            Ok(r) if r.status().is_success() => {
+            Ok(a) if a.status == 200 => {
                 samples
                     .micros
                     .saturating_record(acked_at.elapsed().as_micros() as u64);
             }
-            Ok(r) if r.status().as_u16() == 503 => samples.not_caught_up += 1,
+            Ok(a) if a.status == 503 => samples.not_caught_up += 1,
             _ => samples.failures += 1,
         }
     }

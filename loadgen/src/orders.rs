@@ -3,6 +3,7 @@
 //! order through its stream until it settles: placed once, paid at most once, and confirmed,
 //! failed or expired.
 
+use crate::stats::OrderTaken;
 use domain::ordering::{evolve, OrderEvent, OrderState, OrderStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,6 +20,23 @@ pub struct OrderAudit {
     pub statuses: BTreeMap<String, u64>,
     pub settle_seconds: f64,
     pub violations: Vec<String>,
+    /// Every settled order as its stream left it, for the read-model audit.
+    #[serde(skip)]
+    pub settled: Vec<SettledOrder>,
+}
+
+/// An acknowledged order once settled, from its stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledOrder {
+    pub order_id: String,
+    pub customer: String,
+    pub hold_id: String,
+    /// As the API shows it (`confirmed`, `payment_failed`, …).
+    pub status: String,
+    /// (code, section, seat) of every ticket issued.
+    pub tickets: Vec<(String, String, Option<String>)>,
+    /// The sequence of the order's last commit in the orders stream.
+    pub last_sequence: u64,
 }
 
 fn settled(status: OrderStatus) -> bool {
@@ -26,22 +44,26 @@ fn settled(status: OrderStatus) -> bool {
 }
 
 /// Reads every acknowledged order's stream until all are settled (bounded), then checks them.
-pub async fn audit(store: &EventStore, orders: &[String]) -> anyhow::Result<OrderAudit> {
+pub async fn audit(store: &EventStore, orders: &[OrderTaken]) -> anyhow::Result<OrderAudit> {
     let started = Instant::now();
     let mut audit = OrderAudit {
         acknowledged: orders.len() as u64,
         ..OrderAudit::default()
     };
-    let mut pending: Vec<&String> = orders.iter().collect();
+    let mut pending: Vec<&OrderTaken> = orders.iter().collect();
     let mut finals = Vec::new();
     loop {
         let mut still = Vec::new();
-        for id in pending {
+        for taken in pending {
+            let id = &taken.order_id;
             let loaded = store.load::<OrderEvent>(Stream::Orders, id, 0).await?;
             let facts: Vec<&OrderEvent> = loaded.commits.iter().flat_map(|c| &c.events).collect();
             let state = facts.iter().copied().fold(OrderState::default(), evolve);
             match state.status() {
                 Some(status) if settled(status) => {
+                    audit
+                        .settled
+                        .push(settled_order(taken, &state, &facts, loaded.last_sequence));
                     finals.push((id.clone(), status, facts.len(), count(&facts)))
                 }
                 _ if started.elapsed() > SETTLE_LIMIT => {
@@ -49,7 +71,7 @@ pub async fn audit(store: &EventStore, orders: &[String]) -> anyhow::Result<Orde
                         .violations
                         .push(format!("order {id} did not settle: {:?}", state.status()));
                 }
-                _ => still.push(id),
+                _ => still.push(taken),
             }
         }
         if still.is_empty() {
@@ -76,6 +98,48 @@ pub async fn audit(store: &EventStore, orders: &[String]) -> anyhow::Result<Orde
         }
     }
     Ok(audit)
+}
+
+fn settled_order(
+    taken: &OrderTaken,
+    state: &OrderState,
+    facts: &[&OrderEvent],
+    last_sequence: u64,
+) -> SettledOrder {
+    let tickets = facts
+        .iter()
+        .rev()
+        .find_map(|f| match f {
+            OrderEvent::OrderConfirmed { tickets } => Some(tickets),
+            _ => None,
+        })
+        .map(|tickets| {
+            tickets
+                .iter()
+                .map(|t| {
+                    (
+                        t.code.clone(),
+                        t.section_id.to_string(),
+                        t.seat.as_ref().map(ToString::to_string),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    SettledOrder {
+        order_id: taken.order_id.clone(),
+        customer: taken.customer.clone(),
+        hold_id: state
+            .order()
+            .map(|o| o.hold_id.to_string())
+            .unwrap_or_default(),
+        status: state
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        tickets,
+        last_sequence,
+    }
 }
 
 /// (OrderPlaced, PaymentCaptured) counts of one order's facts.

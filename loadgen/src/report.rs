@@ -2,7 +2,9 @@
 
 use crate::audit::Audit;
 use crate::cli::{Cli, Scenario};
+use crate::expiry::AbandonedReport;
 use crate::lag::LagSamples;
+use crate::read_audit::ReadAudit;
 use crate::stats::ClientStats;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -59,7 +61,11 @@ pub struct Report {
     pub projection_lag: Option<ProjectionLag>,
     pub outcomes: BTreeMap<String, u64>,
     pub orders: Option<OrdersReport>,
+    /// Holds whose customers walked away: expired and back on sale.
+    pub abandoned: Option<AbandonedReport>,
     pub audit: Audit,
+    /// The read models (query-svc) against the streams.
+    pub read_audit: Option<ReadAudit>,
 }
 
 impl Report {
@@ -69,10 +75,10 @@ impl Report {
         stats: &ClientStats,
         hold_latency: Latency,
         lag: Option<&LagSamples>,
-        mut audit: Audit,
     ) -> Self {
         let requests: u64 = stats.outcomes.values().sum();
         let successful_holds = stats.acked.len() as u64;
+        let mut audit = Audit::skipped();
         audit
             .violations
             .extend(stats.retry_mismatches.iter().cloned());
@@ -93,8 +99,16 @@ impl Report {
             }),
             outcomes: stats.outcomes.clone(),
             orders: None,
+            abandoned: None,
             audit,
+            read_audit: None,
         }
+    }
+
+    /// Violations of every audit.
+    pub fn violations(&self) -> u64 {
+        self.audit.violations.len() as u64
+            + self.read_audit.as_ref().map_or(0, |r| r.violations.total())
     }
 
     pub fn print(&self) {
@@ -135,6 +149,18 @@ impl Report {
                 orders.audit.statuses
             );
         }
+        if let Some(ab) = &self.abandoned {
+            println!(
+                "  abandoned holds     {} ({} tickets): {} expired once each, at most {:.0} ms after expires_at{}",
+                ab.holds,
+                ab.tickets,
+                ab.expired_once,
+                ab.max_expiry_delay_ms,
+                ab.tickets_returned
+                    .map(|t| format!("; {t} tickets available again"))
+                    .unwrap_or_default()
+            );
+        }
         let a = &self.audit;
         if a.checked {
             println!(
@@ -157,6 +183,27 @@ impl Report {
             }
         } else {
             println!("  audit               skipped");
+        }
+        if let Some(r) = &self.read_audit {
+            println!(
+                "  read-model audit    at {}: {} sections, {} seats, {} holds, {} orders; {}",
+                r.position,
+                r.sections,
+                r.seats,
+                r.holds,
+                r.orders,
+                if r.violations.is_empty() {
+                    "no violations".to_owned()
+                } else {
+                    format!("{} VIOLATIONS", r.violations.total())
+                }
+            );
+            for (kind, found) in r.violations.iter() {
+                println!("    ! {kind} x{}", found.count);
+                for example in found.examples.iter().take(3) {
+                    println!("        {example}");
+                }
+            }
         }
     }
 }

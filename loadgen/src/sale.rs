@@ -1,12 +1,12 @@
 //! Runs the sale: N clients hold tickets until the time is up, with a progress bar.
 
-use crate::audit;
+use crate::api::Api;
+use crate::audits;
 use crate::cli::{Cli, Scenario};
 use crate::lag::{self, Latest};
-use crate::orders;
-use crate::report::{Latency, OrdersReport, Report};
+use crate::report::{Latency, Report};
 use crate::setup::{self, SaleEvent};
-use crate::stats::ClientStats;
+use crate::stats::{ClientStats, Fate, HoldTaken, OrderTaken};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,12 +18,9 @@ const SOLD_OUT_STREAK: u32 = 20;
 
 pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
     let cli = cli.effective();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(cli.clients)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let event = Arc::new(setup::create(&client, &cli).await?);
+    cli.validate()?;
+    let api = Api::new(&cli.command_url, &cli.query_url, cli.clients)?;
+    let event = Arc::new(setup::create(&api, &cli).await?);
     println!(
         "flash sale: {:?}, {} clients, {:.0} s, event {}",
         cli.scenario, cli.clients, cli.seconds, event.event_id
@@ -31,16 +28,12 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
     let successes = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let latest = Arc::new(Latest::default());
-    let stream = format!(
-        "{}_INVENTORY",
-        cli.prefix.to_ascii_uppercase().replace('-', "_")
-    );
+    let naming = tv_nats::Naming::new(&cli.prefix);
     let prober = (!cli.no_lag).then(|| {
         tokio::spawn(lag::probe(
-            client.clone(),
-            cli.query_url.clone(),
+            api.clone(),
             event.event_id.clone(),
-            stream,
+            naming.stream(tv_nats::Stream::Inventory),
             latest.clone(),
             stop.clone(),
         ))
@@ -56,7 +49,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         latest: latest.clone(),
     });
     let clients: Vec<_> = (0..cli.clients)
-        .map(|n| tokio::spawn(client_loop(n, client.clone(), shared.clone())))
+        .map(|n| tokio::spawn(client_loop(n, api.clone(), shared.clone())))
         .collect();
     let bar = indicatif::ProgressBar::new((cli.seconds * 10.0) as u64);
     bar.set_style(
@@ -85,35 +78,16 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         Some(prober) => Some(prober.await?),
         None => None,
     };
-    // Orders first: once they have settled, their seat sales are in the inventory stream too.
-    let orders = if cli.no_audit || total.orders.is_empty() {
-        None
-    } else {
-        let store =
-            tv_nats::EventStore::connect(&cli.nats_url, tv_nats::Naming::new(&cli.prefix)).await?;
-        Some(orders::audit(&store, &total.orders).await?)
-    };
-    let mut audit = if cli.no_audit {
-        audit::Audit::skipped()
-    } else {
-        audit::run(&cli, &event.event_id, &total.acked).await?
-    };
-    if let Some(orders) = &orders {
-        audit.violations.extend(orders.violations.iter().cloned());
-    }
     let mut report = Report::new(
         &cli,
         elapsed,
         &total,
         Latency::from(&total.latency_us),
         lag.as_ref(),
-        audit,
     );
-    report.orders = orders.map(|audit| OrdersReport {
-        placed: total.orders.len() as u64,
-        latency: Latency::from(&total.order_latency_us),
-        audit,
-    });
+    if !cli.no_audit {
+        audits::run(&cli, &api, &event.event_id, &total, &mut report).await?;
+    }
     Ok(report)
 }
 
@@ -168,7 +142,7 @@ struct SaleShared {
     latest: Arc<Latest>,
 }
 
-async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>) -> ClientStats {
+async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats {
     let SaleShared {
         cli,
         event,
@@ -180,7 +154,7 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
     let deadline = *deadline;
     let mut stats = ClientStats::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(n as u64);
-    let url = format!("{}/events/{}/holds", cli.command_url, event.event_id);
+    let path = format!("/events/{}/holds", event.event_id);
     let mut sold_out_streak = 0;
     let mut i: u64 = 0;
     while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
@@ -191,13 +165,29 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
         let Some(body) = hold_body(cli, event, &mut rng, &customer, n, i) else {
             break;
         };
-        let first = send(&client, &url, &key, &body, &mut stats).await;
+        let first = send(&api, &path, &customer, &key, &body, &mut stats).await;
         if let Some((status, answer)) = &first {
+            let mut fate = Fate::Kept;
             if *status == 201 {
                 successes.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .acked
-                    .push(answer["hold_id"].as_str().unwrap_or_default().to_owned());
+                let roll = rng.random_range(0..100u8);
+                if roll < cli.order_percent {
+                    fate = Fate::Ordered;
+                } else if roll - cli.order_percent < cli.abandon_percent {
+                    fate = Fate::Abandoned;
+                }
+                stats.acked.push(HoldTaken {
+                    hold_id: answer["hold_id"].as_str().unwrap_or_default().to_owned(),
+                    customer: customer.clone(),
+                    fate,
+                    expires_at: answer["expires_at"].as_str().and_then(|t| {
+                        time::OffsetDateTime::parse(
+                            t,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    }),
+                });
                 if let Some(sequence) = answer["position"]
                     .as_str()
                     .and_then(|p| p.rsplit(':').next())
@@ -214,7 +204,7 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
             if sold_out_streak >= SOLD_OUT_STREAK {
                 stop.store(true, Ordering::Relaxed);
             }
-            if *status == 201 && rng.random_range(0..100u8) < cli.order_percent {
+            if *status == 201 && fate == Fate::Ordered {
                 let token = if rng.random_range(0..100u8) < cli.decline_percent {
                     "tok_decline"
                 } else {
@@ -225,19 +215,12 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
                     "customer_id": customer,
                     "payment": {"token": token},
                 });
-                place_order(
-                    &client,
-                    &cli.command_url,
-                    &format!("o{key}"),
-                    &order,
-                    &mut stats,
-                )
-                .await;
+                place_order(&api, &customer, &format!("o{key}"), &order, &mut stats).await;
             }
             // A client retry with the same key must get the same answer back.
             if cli.retry_every > 0 && i.is_multiple_of(cli.retry_every) && *status == 201 {
                 if let Some((again_status, again)) =
-                    send(&client, &url, &key, &body, &mut stats).await
+                    send(&api, &path, &customer, &key, &body, &mut stats).await
                 {
                     if again_status != 201
                         || again["hold_id"] != answer["hold_id"]
@@ -255,33 +238,26 @@ async fn client_loop(n: usize, client: reqwest::Client, shared: Arc<SaleShared>)
 }
 
 async fn send(
-    client: &reqwest::Client,
-    url: &str,
+    api: &Api,
+    path: &str,
+    customer: &str,
     key: &str,
     body: &Value,
     stats: &mut ClientStats,
 ) -> Option<(u16, Value)> {
     let started = Instant::now();
-    let response = client
-        .post(url)
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await;
-    let outcome = match response {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
+    match api.command(path, Some(customer), Some(key), body).await {
+        Ok(answer) => {
             stats
                 .latency_us
                 .saturating_record(started.elapsed().as_micros() as u64);
-            let code = answer["error"]["code"].as_str().unwrap_or("").to_owned();
+            let code = answer.error_code();
             stats.count(if code.is_empty() {
-                status.to_string()
+                answer.status.to_string()
             } else {
-                format!("{status} {code}")
+                format!("{} {code}", answer.status)
             });
-            Some((status, answer))
+            Some((answer.status, answer.body))
         }
         Err(e) => {
             stats.count(format!(
@@ -294,36 +270,30 @@ async fn send(
             ));
             None
         }
-    };
-    outcome
+    }
 }
 
-async fn place_order(
-    client: &reqwest::Client,
-    command_url: &str,
-    key: &str,
-    body: &Value,
-    stats: &mut ClientStats,
-) {
+async fn place_order(api: &Api, customer: &str, key: &str, body: &Value, stats: &mut ClientStats) {
     let started = Instant::now();
-    let response = client
-        .post(format!("{command_url}/orders"))
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await;
-    match response {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
+    match api
+        .command("/orders", Some(customer), Some(key), body)
+        .await
+    {
+        Ok(answer) => {
             stats
                 .order_latency_us
                 .saturating_record(started.elapsed().as_micros() as u64);
-            let code = answer["error"]["code"].as_str().unwrap_or("");
-            stats.count(format!("order {status} {code}").trim_end().to_owned());
-            if status == 202 {
-                if let Some(order) = answer["order_id"].as_str() {
-                    stats.orders.push(order.to_owned());
+            stats.count(
+                format!("order {} {}", answer.status, answer.error_code())
+                    .trim_end()
+                    .to_owned(),
+            );
+            if answer.status == 202 {
+                if let Some(order) = answer.body["order_id"].as_str() {
+                    stats.orders.push(OrderTaken {
+                        order_id: order.to_owned(),
+                        customer: customer.to_owned(),
+                    });
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Creates and opens the benchmark's event through the public API.
 
+use crate::api::Api;
 use crate::cli::{Cli, Scenario};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ pub struct SaleEvent {
     pub sections: Vec<(String, u32, u32)>,
 }
 
-pub async fn create(client: &reqwest::Client, cli: &Cli) -> anyhow::Result<SaleEvent> {
+pub async fn create(api: &Api, cli: &Cli) -> anyhow::Result<SaleEvent> {
     let (sections_json, sections) = match cli.scenario {
         Scenario::HotGa => (
             vec![
@@ -38,33 +39,33 @@ pub async fn create(client: &reqwest::Client, cli: &Cli) -> anyhow::Result<SaleE
         "starts_at": "2027-06-01T20:00:00Z",
         "currency": "EUR",
         "sections": sections_json,
-        "hold_ttl_seconds": 600,
+        "hold_ttl_seconds": cli.hold_ttl_seconds,
         "max_tickets_per_customer": 8,
     });
-    let created = client
-        .post(format!("{}/events", cli.command_url))
-        .json(&body)
-        .send()
+    let created = api
+        .command("/events", None, None, &body)
         .await
-        .with_context(|| format!("is command-svc running at {}?", cli.command_url))?;
-    if !created.status().is_success() {
-        bail!(
-            "creating the event: {} {}",
-            created.status(),
-            created.text().await?
-        );
+        .with_context(|| format!("is command-svc running at {}?", api.command_url()))?;
+    if created.status != 201 {
+        bail!("creating the event: {} {}", created.status, created.body);
     }
-    let created: Value = created.json().await?;
-    let event_id = created["event_id"].as_str().context("event_id")?.to_owned();
-    let published = client
-        .post(format!("{}/events/{event_id}/publish", cli.command_url))
-        .send()
+    let event_id = created.body["event_id"]
+        .as_str()
+        .context("event_id")?
+        .to_owned();
+    let published = api
+        .command(
+            &format!("/events/{event_id}/publish"),
+            None,
+            None,
+            &json!({}),
+        )
         .await?;
-    if !published.status().is_success() {
+    if published.status != 200 {
         bail!(
             "publishing the event: {} {}",
-            published.status(),
-            published.text().await?
+            published.status,
+            published.body
         );
     }
     Ok(SaleEvent { event_id, sections })

@@ -1,19 +1,49 @@
 //! What each client measured, merged at the end (no shared locks on the hot path).
 
 use hdrhistogram::Histogram;
+use serde::Serialize;
 use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// What the customer does with a hold the service acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Goes on to an order paid through the test gateway.
+    Ordered,
+    /// Walks away: the hold must expire at its `expires_at` and its tickets return to sale.
+    Abandoned,
+    /// Keeps it until the end of the run (it expires later, at the event's hold TTL).
+    Kept,
+}
+
+/// A hold the service acknowledged (201).
+#[derive(Debug, Clone)]
+pub struct HoldTaken {
+    pub hold_id: String,
+    pub customer: String,
+    pub fate: Fate,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// An order the service acknowledged (202).
+#[derive(Debug, Clone)]
+pub struct OrderTaken {
+    pub order_id: String,
+    pub customer: String,
+}
 
 pub struct ClientStats {
     /// Latency of every hold request, in microseconds.
     pub latency_us: Histogram<u64>,
     /// Answers by outcome: `201`, `409 sold_out`, `error: …`.
     pub outcomes: BTreeMap<String, u64>,
-    /// Hold ids the service acknowledged (201).
-    pub acked: Vec<String>,
+    /// Holds the service acknowledged (201).
+    pub acked: Vec<HoldTaken>,
     /// Latency of every order request, in microseconds.
     pub order_latency_us: Histogram<u64>,
-    /// Order ids the service acknowledged (202).
-    pub orders: Vec<String>,
+    /// Orders the service acknowledged (202).
+    pub orders: Vec<OrderTaken>,
     /// Retries with the same key whose answer differed from the first.
     pub retry_mismatches: Vec<String>,
 }
