@@ -38,6 +38,11 @@ pub async fn build_with_gateway(
     gateway: Arc<dyn PaymentGateway>,
 ) -> anyhow::Result<App> {
     telemetry::metrics_handle();
+    // Without a secret nobody could be verified: refuse to start rather than let anyone in.
+    let verifier = config
+        .auth
+        .verifier()
+        .context("command-svc checks bearer tokens")?;
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
         .with_context(|| format!("connecting to NATS at {} (set NATS_URL)", config.nats_url))?;
@@ -84,7 +89,7 @@ pub async fn build_with_gateway(
         .with_context(|| format!("binding {} (set TV_COMMAND_ADDR)", config.addr))?;
     Ok(App {
         listener,
-        router: router(state.clone()),
+        router: router(state.clone(), verifier),
         reactors,
         state,
     })

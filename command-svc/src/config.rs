@@ -49,6 +49,10 @@ pub struct Config {
     /// the request, half lose the answer).
     #[arg(long, env = "TV_PAYMENT_FAILURE_RATE", default_value_t = 0.0)]
     pub payment_failure_rate: f64,
+    /// Bearer tokens: the secret they are signed with (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`,
+    /// required) and the issuer they must name.
+    #[command(flatten)]
+    pub auth: auth::AuthConfig,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -58,7 +62,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for a test: any free port, the given NATS server and prefix.
+    /// Defaults for a test: any free port, the given NATS server and prefix, the tests' public
+    /// token secret (`auth::testing`).
     pub fn for_test(nats_url: &str, prefix: &str) -> Self {
         Self {
             addr: "127.0.0.1:0".parse().expect("a valid address"),
@@ -73,6 +78,7 @@ impl Config {
             payment_latency_ms: 0,
             payment_slow_ms: 2000,
             payment_failure_rate: 0.0,
+            auth: auth::testing::config(),
             log_format: "text".into(),
             fulfilment_halt: None,
         }
@@ -87,5 +93,16 @@ impl Config {
             slow_delay: Duration::from_millis(self.payment_slow_ms),
             failure_rate: self.payment_failure_rate.clamp(0.0, 1.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_configuration_s_debug_output_holds_no_token_secret() {
+        let config = super::Config::for_test("nats://127.0.0.1:14222", "t");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(auth::testing::SECRET), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
     }
 }

@@ -36,10 +36,15 @@ pub struct Config {
     /// PostgreSQL connections.
     #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
     pub pg_pool_size: usize,
+    /// Bearer tokens (holds and orders are read by their customer or an operator): the secret
+    /// (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`, required) and the issuer they must name.
+    #[command(flatten)]
+    pub auth: auth::AuthConfig,
 }
 
 impl Config {
-    /// A configuration for these servers with every other setting at its default.
+    /// A configuration for these servers with every other setting at its default, and no token
+    /// secret: set `auth` before `build`.
     pub fn new(nats_url: &str, database_url: &str, prefix: &str) -> Self {
         Self {
             nats_url: nats_url.to_owned(),
@@ -49,10 +54,30 @@ impl Config {
             after_wait_ms: 2_000,
             cache_entries: 100_000,
             pg_pool_size: 16,
+            auth: auth::AuthConfig::default(),
+        }
+    }
+
+    /// [`Config::new`] with the tests' public token secret (`auth::testing`).
+    pub fn for_test(nats_url: &str, database_url: &str, prefix: &str) -> Self {
+        Self {
+            auth: auth::testing::config(),
+            ..Self::new(nats_url, database_url, prefix)
         }
     }
 
     pub(crate) fn after_wait(&self) -> Duration {
         Duration::from_millis(self.after_wait_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_configuration_s_debug_output_holds_no_token_secret() {
+        let config = super::Config::for_test("nats://127.0.0.1:14222", "postgres://x@y/z", "t");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(auth::testing::SECRET), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
     }
 }

@@ -11,6 +11,12 @@ pub enum ApiError {
     /// Malformed input: a path id or a query parameter that does not parse.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// No valid token (401, with a `Bearer` challenge) or not the role (403).
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    /// The hold or order belongs to another customer.
+    #[error("this {what} belongs to another customer")]
+    NotOwner { what: &'static str },
     /// Nothing with this id.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -54,6 +60,12 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, *code, message.clone())
             }
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, *code, message.clone()),
+            ApiError::Auth(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+                e.code(),
+                e.to_string(),
+            ),
+            ApiError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not_owner", self.to_string()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -78,6 +90,14 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"code": code, "message": message}})),
         )
             .into_response();
+        if let ApiError::Auth(e) = &self {
+            if let Some(challenge) = e.challenge() {
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(challenge),
+                );
+            }
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

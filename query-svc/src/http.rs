@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 type Shared = Arc<AppState>;
 
-pub(crate) fn router(state: Shared) -> Router {
+pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
     Router::new()
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(event_detail))
@@ -36,6 +36,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(auth::layer(verifier))
         .layer(middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)
 }
@@ -202,8 +203,10 @@ fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
         .collect()
 }
 
-#[tracing::instrument(skip(state))]
+/// The token is checked first: without one, not even the id's shape is told.
+#[tracing::instrument(skip(caller, state))]
 async fn hold(
+    caller: Caller,
     State(state): State<Shared>,
     Path(hold_id): Path<String>,
     AfterQuery(q): AfterQuery,
@@ -225,6 +228,7 @@ async fn hold(
         .hold(&hold_id, min_as_of)
         .await?
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
+    caller.may_read(&hold.customer_id, "hold")?;
     let now = OffsetDateTime::now_utc();
     // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
     // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
@@ -249,8 +253,9 @@ async fn hold(
     .into_response())
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(caller, state))]
 async fn order(
+    caller: Caller,
     State(state): State<Shared>,
     Path(order_id): Path<String>,
     AfterQuery(q): AfterQuery,
@@ -265,11 +270,13 @@ async fn order(
         .order(order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("unknown_order", "no order with this id"))?;
+    caller.may_read(&order.customer_id, "order")?;
     Ok(Json(order).into_response())
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(caller, state))]
 async fn customer_orders(
+    caller: Caller,
     State(state): State<Shared>,
     Path(customer_id): Path<String>,
     AfterQuery(q): AfterQuery,
@@ -285,6 +292,7 @@ async fn customer_orders(
             "customer_id is 1 to 64 letters, digits and - _ . : @",
         ));
     }
+    caller.may_read(&customer_id, "customer's order list")?;
     state
         .wait_for(q.after.as_deref(), Projection::Orders)
         .await?;
@@ -336,6 +344,35 @@ async fn openapi() -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such route")
+}
+
+/// The caller of a read of holds and orders: a valid bearer token with the customer or the
+/// operator role.
+struct Caller(auth::Identity);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let identity = auth::Identity::from_request_parts(parts, state).await?;
+        if !identity.has(auth::Role::Operator) {
+            identity.require(auth::Role::Customer)?;
+        }
+        Ok(Self(identity))
+    }
+}
+
+impl Caller {
+    /// Whether the caller may read what belongs to `owner`: that customer, or an operator.
+    fn may_read(&self, owner: &str, what: &'static str) -> Result<(), ApiError> {
+        match self.0.may_read_customer(owner) {
+            true => Ok(()),
+            false => Err(ApiError::NotOwner { what }),
+        }
+    }
 }
 
 /// `?after=` parsed, with a malformed query string answered as the API's JSON error.

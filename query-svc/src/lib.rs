@@ -6,6 +6,10 @@
 //! command's position) and is then answered only once the projection of that stream has reached
 //! it, within a bounded wait ([`position`]).
 //!
+//! Events, availability and seat maps are public. A hold or an order is answered only to its
+//! customer (the bearer token's subject) or to an operator; the caches are shared by everyone
+//! and the check is made on the cached row.
+//!
 //! Boundaries: it reads, never writes; it never migrates (the projector owns the schema); it calls
 //! no other service. Startup is [`build`], which binds the configured address (port 0 in tests),
 //! then [`App::run_until_stopped`].
@@ -51,6 +55,12 @@ pub struct App {
 
 /// Connects to NATS and PostgreSQL, subscribes to change notices and binds `config.bind`.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    // Without a secret nobody could read their own orders: refuse to start rather than serve
+    // them to anyone.
+    let verifier = config
+        .auth
+        .verifier()
+        .context("query-svc checks bearer tokens")?;
     let naming = Naming::new(&config.prefix);
     let store = EventStore::connect(&config.nats_url, naming.clone())
         .await
@@ -83,7 +93,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let local_addr = listener.local_addr()?;
     Ok(App {
         listener,
-        router: http::router(state),
+        router: http::router(state, verifier),
         local_addr,
         notices,
     })

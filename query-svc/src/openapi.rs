@@ -10,7 +10,22 @@ fn ok(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
-fn query(path_params: &[&str], summary: &str, success: Value, not_found: bool) -> Value {
+/// Who may read an operation's answer.
+#[derive(Clone, Copy, PartialEq)]
+enum Readers {
+    /// Anyone, without a token.
+    Everyone,
+    /// The customer it belongs to (the bearer token's `sub`) or an operator.
+    OwnerOrOperator,
+}
+
+fn query(
+    path_params: &[&str],
+    summary: &str,
+    success: Value,
+    not_found: bool,
+    readers: Readers,
+) -> Value {
     let mut parameters: Vec<Value> = path_params
         .iter()
         .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
@@ -25,7 +40,23 @@ fn query(path_params: &[&str], summary: &str, success: Value, not_found: bool) -
         responses["404"] =
             error_response("unknown_event, unknown_section, unknown_hold or unknown_order");
     }
-    json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
+    if readers == Readers::Everyone {
+        return json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}});
+    }
+    responses["401"] = json!({
+        "description": "unauthenticated: no bearer token, or one that is malformed, expired or not signed with the service's secret",
+        "headers": {"WWW-Authenticate": {"description": "`Bearer realm=\"ticketview\"`, with `error=\"invalid_token\"` for a token that is expired or not valid", "schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    });
+    responses["403"] = error_response(
+        "not_owner (it belongs to another customer) or forbidden (the token has neither the customer nor the operator role)",
+    );
+    json!({"get": {
+        "summary": format!("{summary}; only its customer or an operator may read it"),
+        "security": [{"bearer": []}],
+        "parameters": parameters,
+        "responses": responses
+    }})
 }
 
 pub fn document() -> Value {
@@ -34,22 +65,25 @@ pub fn document() -> Value {
         "info": {
             "title": "TicketView query-svc",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Events, availability and seat maps are public; a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 not_owner / forbidden. Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
         },
         "paths": {
-            "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false),
-            "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true),
-            "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true),
-            "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true),
-            "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true),
-            "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true),
-            "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false),
+            "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone),
+            "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
+            "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
+            "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
+            "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
+            "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),
+            "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false, Readers::OwnerOrOperator),
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "PostgreSQL reachable with read models, NATS connected", "responses": {"200": {"description": "ready"}, "503": error_response("not_ready")}}},
             "/metrics": {"get": {"summary": "Prometheus text", "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         },
         "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT signed with HS256: `{sub, roles: [\"customer\"|\"operator\"], iat, exp, iss?}`. Mint one with `tv-token --subject <id> --role customer`."}
+            },
             "parameters": {
                 "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up).", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
             },

@@ -2,6 +2,11 @@
 //!
 //! Answers come back as `(StatusCode, serde_json::Value)`: tests assert on the wire format, not on
 //! the service's own types. Transport failures panic (on loopback they are a test failure).
+//!
+//! Every request carries a bearer token signed with the tests' secret (`auth::testing`), which
+//! the spawned services trust: an operator's on catalog commands, a customer's for the customer
+//! the body names (`customer_id`) on holds and orders ([`authorization_for`]). Tests of authorization itself pick the token,
+//! or none, with [`Api::with_authorization`] and [`Api::anonymous`].
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -24,6 +29,59 @@ pub fn http_client() -> reqwest::Client {
 pub struct Api {
     http: reqwest::Client,
     base_url: String,
+    acting: Acting,
+}
+
+/// Which `Authorization` header the requests of an [`Api`] carry.
+#[derive(Clone)]
+enum Acting {
+    /// An operator on catalog commands, else the customer the body names ([`authorization_for`]).
+    AsTheBodySays,
+    /// This exact header value.
+    Exactly(String),
+    /// None.
+    Anonymous,
+}
+
+/// The customer whose token goes with a body that names no valid customer (the service then
+/// refuses a malformed `customer_id` with 422, as it did before tokens; a body without one acts
+/// for this customer).
+const FALLBACK_CUSTOMER: &str = "e2e-customer";
+
+/// `Bearer <token>` for a customer.
+pub fn customer_authorization(customer: &str) -> String {
+    format!("Bearer {}", auth::testing::customer_token(customer))
+}
+
+/// `Bearer <token>` for an operator.
+pub fn operator_authorization() -> String {
+    format!("Bearer {}", auth::testing::operator_token())
+}
+
+/// Whether `path` is a catalog command (an operator's): `POST /events`, `.../publish`.
+fn operator_route(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    path == "/events" || (path.starts_with("/events/") && path.ends_with("/publish"))
+}
+
+/// The `Authorization` header of a request to `path` with this JSON body: an operator's token on
+/// catalog commands; elsewhere the token of the customer the body's `customer_id` names.
+pub fn authorization_for(path: &str, body: &Value) -> String {
+    if operator_route(path) {
+        return operator_authorization();
+    }
+    match body.get("customer_id") {
+        Some(Value::String(customer)) if domain::ids::CustomerId::parse(customer).is_ok() => {
+            customer_authorization(customer)
+        }
+        _ => customer_authorization(FALLBACK_CUSTOMER),
+    }
+}
+
+/// [`authorization_for`] a raw body, which may not even be JSON.
+pub fn authorization_for_raw(path: &str, body: &[u8]) -> String {
+    let body = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    authorization_for(path, &body)
 }
 
 /// The `error.code` of an error answer.
@@ -52,6 +110,42 @@ impl Api {
         Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            acting: Acting::AsTheBodySays,
+        }
+    }
+
+    /// The same service, every request with `Authorization: <authorization>` (a forged or
+    /// expired token, another customer's).
+    pub fn with_authorization(&self, authorization: &str) -> Self {
+        Self {
+            acting: Acting::Exactly(authorization.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// The same service, every request as `customer` whatever the body says.
+    pub fn as_customer(&self, customer: &str) -> Self {
+        self.with_authorization(&customer_authorization(customer))
+    }
+
+    /// The same service, without any `Authorization` header.
+    pub fn anonymous(&self) -> Self {
+        Self {
+            acting: Acting::Anonymous,
+            ..self.clone()
+        }
+    }
+
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::RequestBuilder {
+        match &self.acting {
+            Acting::AsTheBodySays => request.header("Authorization", authorization_for(path, body)),
+            Acting::Exactly(value) => request.header("Authorization", value),
+            Acting::Anonymous => request,
         }
     }
 
@@ -89,10 +183,11 @@ impl Api {
 
     /// `POST <path>` with a JSON body and an optional `Idempotency-Key`.
     pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        let mut request = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base_url))
             .json(body);
+        let mut request = self.authorize(request, path, body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
@@ -101,11 +196,14 @@ impl Api {
 
     /// `POST <path>` with a raw body sent as JSON (for malformed input).
     pub async fn post_raw(&self, path: &str, key: Option<&str>, body: &str) -> (StatusCode, Value) {
-        let mut request = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base_url))
             .header("Content-Type", "application/json")
             .body(body.to_owned());
+        // Not JSON (malformed input): the token of the route's role all the same.
+        let parsed = serde_json::from_str(body).unwrap_or(Value::Null);
+        let mut request = self.authorize(request, path, &parsed);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }

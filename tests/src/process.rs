@@ -280,6 +280,9 @@ impl CommandSvcProcess {
             .env("NATS_URL", &self.nats_url)
             .env("TV_PREFIX", &self.prefix)
             .env("TV_LOG_FORMAT", "text")
+            // The tests' public secret: the client's tokens are signed with it.
+            .env("TV_JWT_SECRET", auth::testing::SECRET)
+            .env_remove("TV_JWT_SECRET_FILE")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("info".into()),

@@ -158,7 +158,7 @@ pub async fn spawn_projector(prefix: &str, database: &Database) -> Running {
 
 /// query-svc under `prefix`, reading `database`, on a free port.
 pub async fn spawn_query(prefix: &str, database: &Database) -> (Running, SocketAddr) {
-    let mut config = query_svc::Config::new(&crate::nats_url(), &database.url, prefix);
+    let mut config = query_svc::Config::for_test(&crate::nats_url(), &database.url, prefix);
     config.bind = "127.0.0.1:0".parse().expect("an address");
     config.pg_pool_size = 4;
     let app = query_svc::build(config).await.expect("query-svc starts");
@@ -213,11 +213,19 @@ impl ReadSide {
         }
     }
 
-    /// `GET <path>` from query-svc.
+    /// `GET <path>` from query-svc, as an operator (who may read every hold and order).
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .get(format!("http://{}{path}", self.query_addr))
+        self.get_as(path, Some(&crate::client::operator_authorization()))
+            .await
+    }
+
+    /// `GET <path>` from query-svc with this `Authorization` header, or none.
+    pub async fn get_as(&self, path: &str, authorization: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.http.get(format!("http://{}{path}", self.query_addr));
+        if let Some(authorization) = authorization {
+            request = request.header("Authorization", authorization);
+        }
+        let response = request
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));

@@ -22,7 +22,8 @@ pub struct CommandSvc {
 }
 
 impl CommandSvc {
-    /// command-svc with the test defaults under `prefix`, with its own HTTP client.
+    /// command-svc with the test defaults under `prefix` (and the tests' token secret), with its
+    /// own HTTP client.
     pub async fn spawn(prefix: &str) -> Self {
         Self::spawn_with(
             Config::for_test(&crate::nats_url(), prefix),

@@ -299,9 +299,11 @@ fn seat_map_state(log: &InventoryLog, answer: &Value) -> Option<usize> {
 
 // ----------------------------------------------------------------------------- HTTP helpers
 
+/// `GET url` as an operator (who may read every hold).
 async fn get(http: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     let response = http
         .get(url)
+        .header("authorization", e2e::client::operator_authorization())
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET {url}: no answer: {e}"));
@@ -372,7 +374,7 @@ async fn outage(env: TestEnv, database: String) {
         let _ = stopped.await;
     }));
 
-    let mut config = query_svc::Config::new(&e2e::nats_url(), &proxied, &env.prefix);
+    let mut config = query_svc::Config::for_test(&e2e::nats_url(), &proxied, &env.prefix);
     config.bind = "127.0.0.1:0".parse().expect("an address");
     config.after_wait_ms = 1_000;
     config.pg_pool_size = 4;

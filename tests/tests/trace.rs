@@ -17,12 +17,18 @@ async fn a_hold_s_commit_carries_the_trace_of_its_request() {
         let event = api
             .create_on_sale("traced", &EventSpec::ga(100).to_json())
             .await;
+        let hold = HoldBody::quantity("tracy", GA_SECTION, 2);
+        let path = format!("/events/{event}/holds");
         let answer = api
             .http()
-            .post(format!("{}/events/{event}/holds", api.base_url()))
+            .post(format!("{}{path}", api.base_url()))
+            .header(
+                "authorization",
+                e2e::client::authorization_for(&path, &hold),
+            )
             .header("idempotency-key", "traced-hold")
             .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
-            .json(&HoldBody::quantity("tracy", GA_SECTION, 2))
+            .json(&hold)
             .send()
             .await
             .expect("the hold request");

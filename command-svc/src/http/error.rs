@@ -6,6 +6,7 @@
 use crate::catalog::CatalogFailure;
 use crate::inventory::CommandError;
 use crate::orders::OrderFailure;
+use auth::AuthError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +22,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub message: String,
+    /// The `WWW-Authenticate` challenge of a 401.
+    pub challenge: Option<&'static str>,
 }
 
 impl ApiError {
@@ -29,6 +32,7 @@ impl ApiError {
             status,
             code: Cow::Borrowed(code),
             message: message.into(),
+            challenge: None,
         }
     }
 
@@ -55,7 +59,27 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert("retry-after", axum::http::HeaderValue::from_static("1"));
         }
+        if let Some(challenge) = self.challenge {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(challenge),
+            );
+        }
         response
+    }
+}
+
+/// 401 `unauthenticated` (with a `Bearer` challenge) or 403 `forbidden`. The token is never
+/// part of the answer or of a log line.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+        Self {
+            status,
+            code: Cow::Borrowed(e.code()),
+            message: e.to_string(),
+            challenge: e.challenge(),
+        }
     }
 }
 
@@ -65,6 +89,7 @@ impl From<InvalidId> for ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: Cow::Owned(format!("invalid_{}", e.what)),
             message: e.to_string(),
+            challenge: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /events` and `POST /events/{event_id}/publish` (operator commands).
 
+use super::caller::Operator;
 use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, OptionalKey, TraceParent};
 use super::AppState;
@@ -89,6 +90,7 @@ pub struct EventAnswer {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
+    _: Operator,
     State(state): State<AppState>,
     OptionalKey(key): OptionalKey,
     TraceParent(trace): TraceParent,
@@ -118,6 +120,7 @@ pub async fn create(
 
 #[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
 pub async fn publish(
+    _: Operator,
     State(state): State<AppState>,
     Path(event_id): Path<String>,
     TraceParent(trace): TraceParent,

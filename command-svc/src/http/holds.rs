@@ -1,19 +1,21 @@
 //! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`.
 
+use super::caller::Customer;
 use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
 use super::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use domain::ids::{CustomerId, EventId, HoldId, SeatLabel, SectionId};
+use domain::ids::{EventId, HoldId, SeatLabel, SectionId};
 use domain::inventory::{Hold, HoldRequest, InventoryCommand, InventoryError, Selection};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceHoldBody {
-    customer_id: String,
+    /// Optional: the customer is the token's subject; when given, it must be the same.
+    customer_id: Option<String>,
     section_id: String,
     seats: Option<Vec<String>>,
     quantity: Option<u32>,
@@ -22,7 +24,7 @@ pub struct PlaceHoldBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseBody {
-    customer_id: String,
+    customer_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,8 +70,9 @@ fn selection(body: &PlaceHoldBody) -> Result<Selection, ApiError> {
     }
 }
 
-#[tracing::instrument(skip(state, key, trace, body), fields(event_id = %event_id))]
+#[tracing::instrument(skip(caller, state, key, trace, body), fields(event_id = %event_id))]
 pub async fn place(
+    caller: Customer,
     State(state): State<AppState>,
     Path(event_id): Path<String>,
     RequiredKey(key): RequiredKey,
@@ -77,7 +80,7 @@ pub async fn place(
     JsonBody(body): JsonBody<PlaceHoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;
-    let customer = CustomerId::parse(&body.customer_id)?;
+    let customer = caller.acting_as(body.customer_id.as_deref())?;
     let request = HoldRequest {
         hold_id: HoldId::derive(event, &customer, &key),
         customer_id: customer,
@@ -127,15 +130,18 @@ pub struct ReleaseAnswer {
     position: String,
 }
 
-#[tracing::instrument(skip(state, trace, body), fields(hold_id = %hold_id))]
+/// The customer is the token's; a hold of another customer is `403 not_owner` (the inventory's
+/// rule).
+#[tracing::instrument(skip(caller, state, trace, body), fields(hold_id = %hold_id))]
 pub async fn release(
+    caller: Customer,
     State(state): State<AppState>,
     Path(hold_id): Path<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<ReleaseBody>,
 ) -> Result<Json<ReleaseAnswer>, ApiError> {
     let hold_id: HoldId = parse_path(&hold_id, "hold_id")?;
-    let customer = CustomerId::parse(&body.customer_id)?;
+    let customer = caller.acting_as(body.customer_id.as_deref())?;
     let command = InventoryCommand::ReleaseHold {
         hold_id,
         customer_id: customer,

@@ -1,5 +1,9 @@
 //! The HTTP interface: thin handlers that parse at the edge, call one service and map the result.
+//!
+//! Every command needs a bearer token ([`caller`]): catalog commands an operator's, holds and
+//! orders a customer's, whose subject is the customer they act for.
 
+mod caller;
 mod error;
 mod events;
 mod extract;
@@ -45,7 +49,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, verifier: auth::Verifier) -> Router {
     Router::new()
         .route("/events", post(events::create))
         .route("/events/{event_id}/publish", post(events::publish))
@@ -59,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(auth::layer(verifier))
         .layer(axum::middleware::from_fn(telemetry::propagation::http_span))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -1,5 +1,6 @@
 //! `POST /orders` and `POST /orders/{order_id}/cancel`.
 
+use super::caller::Customer;
 use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
 use super::AppState;
@@ -7,7 +8,7 @@ use crate::orders::{OrderOutcome, PlaceOrder};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use domain::ids::{CustomerId, HoldId, OrderId};
+use domain::ids::{HoldId, OrderId};
 use serde::{Deserialize, Serialize};
 
 /// The longest payment token accepted (gateway tokens are short opaque references).
@@ -17,7 +18,8 @@ const MAX_TOKEN_LEN: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderBody {
     hold_id: String,
-    customer_id: String,
+    /// Optional: the customer is the token's subject; when given, it must be the same.
+    customer_id: Option<String>,
     payment: PaymentBody,
 }
 
@@ -30,7 +32,7 @@ pub struct PaymentBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
-    customer_id: String,
+    customer_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,15 +68,17 @@ fn payment_token(body: &PaymentBody) -> Result<String, ApiError> {
     }
 }
 
-#[tracing::instrument(skip(state, key, trace, body), fields(order_id))]
+/// The customer is the token's; a hold of another customer is `403 not_owner`.
+#[tracing::instrument(skip(caller, state, key, trace, body), fields(order_id))]
 pub async fn place(
+    caller: Customer,
     State(state): State<AppState>,
     RequiredKey(key): RequiredKey,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<PlaceOrderBody>,
 ) -> Result<(StatusCode, Json<OrderAnswer>), ApiError> {
     let hold_id: HoldId = body.hold_id.parse()?;
-    let customer_id = CustomerId::parse(&body.customer_id)?;
+    let customer_id = caller.acting_as(body.customer_id.as_deref())?;
     let payment_token = payment_token(&body.payment)?;
     let order_id = OrderId::derive(&customer_id, &key);
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
@@ -91,15 +95,17 @@ pub async fn place(
     Ok((StatusCode::ACCEPTED, Json(outcome.into())))
 }
 
-#[tracing::instrument(skip(state, trace, body), fields(order_id = %order_id))]
+/// The customer is the token's; an order of another customer is `403 not_owner`.
+#[tracing::instrument(skip(caller, state, trace, body), fields(order_id = %order_id))]
 pub async fn cancel(
+    caller: Customer,
     State(state): State<AppState>,
     Path(order_id): Path<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let order_id: OrderId = parse_path(&order_id, "order_id")?;
-    let customer_id = CustomerId::parse(&body.customer_id)?;
+    let customer_id = caller.acting_as(body.customer_id.as_deref())?;
     let outcome = state.orders.cancel(order_id, customer_id, trace).await?;
     Ok(Json(outcome.into()))
 }

@@ -12,10 +12,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tv_nats::Stream;
 
-/// A minimal HTTP/1.1 GET (the workspace has no HTTP client crate; this is all the tests need).
+/// A minimal HTTP/1.1 GET (the workspace has no HTTP client crate; this is all the tests need),
+/// as an operator, who may read every hold and order.
 pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let operator = format!("Bearer {}", auth::testing::operator_token());
+    get_as(addr, path, Some(&operator)).await
+}
+
+/// A GET with this `Authorization` header, or none.
+pub async fn get_as(addr: SocketAddr, path: &str, authorization: Option<&str>) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let authorization = authorization
+        .map(|value| format!("Authorization: {value}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{authorization}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -51,7 +62,7 @@ impl Stack {
         let projector = tokio::spawn(projector.run_until(async {
             let _ = stopped.await;
         }));
-        let mut config = query_svc::Config::new(&nats_url(), &env.database_url, &env.prefix);
+        let mut config = query_svc::Config::for_test(&nats_url(), &env.database_url, &env.prefix);
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.after_wait_ms = after_wait_ms;
         let app = query_svc::build(config).await.unwrap();
