@@ -59,9 +59,9 @@ pub struct Cli {
     /// are kept until the end of the run.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub abandon_percent: u8,
-    /// The event's hold TTL (`hold_ttl_seconds`): how long a hold lasts unpaid. Abandoned holds
-    /// are waited for, so keep it short when abandoning.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+    /// The event's hold TTL (`hold_ttl_seconds`, 5 to 86,400): how long a hold lasts unpaid.
+    /// Abandoned holds are waited for, so keep it short when abandoning.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(5..=86_400))]
     pub hold_ttl_seconds: u32,
     /// Percentage of orders paid with a card the test gateway declines.
     #[arg(long, default_value_t = 10)]
@@ -76,7 +76,7 @@ pub struct Cli {
     #[arg(long)]
     pub no_read_audit: bool,
     /// A short sale for the platform demo: 64 clients sell out a 12,000-seat venue (at most 5 s);
-    /// 10% of the holds are abandoned and expire after 3 s, the others are ordered.
+    /// 10% of the holds are abandoned and expire after 5 s, the others are ordered.
     #[arg(long)]
     pub demo: bool,
     /// Write the report as JSON here.
@@ -94,7 +94,7 @@ impl Cli {
             cli.seconds = 5.0;
             cli.order_percent = 90;
             cli.abandon_percent = 10;
-            cli.hold_ttl_seconds = 3;
+            cli.hold_ttl_seconds = 5;
             cli.sections = 10;
             cli.rows = 30;
             cli.seats_per_row = 40;

@@ -5,6 +5,7 @@
 
 use crate::stats::OrderTaken;
 use domain::ordering::{evolve, OrderEvent, OrderState, OrderStatus};
+use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -12,6 +13,8 @@ use tv_nats::{EventStore, Stream};
 
 /// How long the audit waits for every order to settle after the sale.
 const SETTLE_LIMIT: Duration = Duration::from_secs(20);
+/// Order streams read at once.
+const LOADS_IN_FLIGHT: usize = 32;
 
 #[derive(Debug, Default, Serialize)]
 pub struct OrderAudit {
@@ -54,13 +57,24 @@ pub async fn audit(store: &EventStore, orders: &[OrderTaken]) -> anyhow::Result<
     let mut finals = Vec::new();
     loop {
         let mut still = Vec::new();
-        for taken in pending {
+        let loads: Vec<_> = stream::iter(pending)
+            .map(|taken| async move {
+                let loaded = store
+                    .load::<OrderEvent>(Stream::Orders, &taken.order_id, 0)
+                    .await;
+                (taken, loaded)
+            })
+            .buffered(LOADS_IN_FLIGHT)
+            .collect()
+            .await;
+        for (taken, loaded) in loads {
             let id = &taken.order_id;
-            let loaded = store.load::<OrderEvent>(Stream::Orders, id, 0).await?;
+            let loaded = loaded?;
             let facts: Vec<&OrderEvent> = loaded.commits.iter().flat_map(|c| &c.events).collect();
             let state = facts.iter().copied().fold(OrderState::default(), evolve);
             match state.status() {
-                Some(status) if settled(status) => {
+                // An order that ended with money taken settles once refunded.
+                Some(status) if settled(status) && state.refund_due_minor() == 0 => {
                     audit
                         .settled
                         .push(settled_order(taken, &state, &facts, loaded.last_sequence));

@@ -215,7 +215,10 @@ async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats
                     "customer_id": customer,
                     "payment": {"token": token},
                 });
-                place_order(&api, &customer, &format!("o{key}"), &order, &mut stats).await;
+                // Order ids derive from (customer, key): the key names the event, whose customers
+                // have the same names as earlier sales' on the same services.
+                let order_key = format!("o{}-{key}", event.event_id);
+                place_order(&api, &customer, &order_key, &order, &mut stats).await;
             }
             // A client retry with the same key must get the same answer back.
             if cli.retry_every > 0 && i.is_multiple_of(cli.retry_every) && *status == 201 {
