@@ -42,6 +42,17 @@ impl AuthConfig {
         }
     }
 
+    /// The settings in the environment alone (`TV_JWT_SECRET`, `TV_JWT_SECRET_FILE`,
+    /// `TV_JWT_ISSUER`), for a binary whose flags do not carry them.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Ok(Self {
+            secret: var("TV_JWT_SECRET").map(|s| s.parse()).transpose()?,
+            secret_file: var("TV_JWT_SECRET_FILE").map(PathBuf::from),
+            issuer: var("TV_JWT_ISSUER"),
+        })
+    }
+
     /// The configured secret; an error that names the variable to set when there is none.
     pub fn secret(&self) -> Result<Secret, ConfigError> {
         match (&self.secret, &self.secret_file) {

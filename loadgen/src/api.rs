@@ -1,9 +1,19 @@
 //! Every HTTP request loadgen sends goes through [`Api`]: commands to command-svc, reads from
-//! query-svc. A request made on a customer's behalf names the customer, so whatever identifies a
-//! customer to the services is attached here, in one place.
+//! query-svc. A request made on a customer's behalf carries that customer's bearer token; any
+//! other (creating and publishing the event, public reads) an operator's. Tokens are signed here,
+//! in one place, with the services' secret (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`).
 
+use anyhow::Context;
+use auth::{AuthConfig, Issuer, Role};
 use serde_json::Value;
 use std::time::Duration;
+
+/// How long a token loadgen signs is valid: longer than a request, short enough not to matter if
+/// one leaked. Tokens are signed per request (microseconds), so a long run never outlives one.
+const TOKEN_TTL: Duration = Duration::from_secs(600);
+
+/// The subject of loadgen's operator tokens.
+const OPERATOR: &str = "loadgen";
 
 /// An answer: its status and its JSON body (`Null` when the body is not JSON).
 #[derive(Debug, Clone)]
@@ -24,6 +34,7 @@ pub struct Api {
     http: reqwest::Client,
     command_url: String,
     query_url: String,
+    tokens: Issuer,
 }
 
 impl Api {
@@ -33,8 +44,12 @@ impl Api {
             .tcp_nodelay(true)
             .timeout(Duration::from_secs(30))
             .build()?;
+        let tokens = AuthConfig::from_env()
+            .and_then(|config| config.issuer())
+            .context("loadgen signs its customers' tokens with the services' secret")?;
         Ok(Self {
             http,
+            tokens,
             command_url: command_url.trim_end_matches('/').to_owned(),
             query_url: query_url.trim_end_matches('/').to_owned(),
         })
@@ -81,13 +96,17 @@ impl Api {
         answer(request).await
     }
 
-    /// What a request carries for the customer it is sent for (nothing yet but the id in bodies).
+    /// The bearer token of the customer a request is sent for, or an operator's.
     fn on_behalf_of(
         &self,
         request: reqwest::RequestBuilder,
-        _customer: Option<&str>,
+        customer: Option<&str>,
     ) -> reqwest::RequestBuilder {
-        request
+        let token = match customer {
+            Some(customer) => self.tokens.mint(customer, &[Role::Customer], TOKEN_TTL),
+            None => self.tokens.mint(OPERATOR, &[Role::Operator], TOKEN_TTL),
+        };
+        request.bearer_auth(token)
     }
 }
 
