@@ -8,6 +8,7 @@
 #     source scripts/lib/infra.sh
 #     start_nats         # exports NATS_URL
 #     start_postgres     # exports DATABASE_URL
+#     ensure_jwt_secret  # exports TV_JWT_SECRET_FILE (unless a secret is configured)
 #     stop_started       # stops only what this shell started
 #
 # Rules this file keeps:
@@ -580,6 +581,39 @@ stop_postgres_if_started() {
     _tv_pg_ctl -m fast -w -t 60 stop >/dev/null || tv_say "PostgreSQL: pg_ctl stop failed; see $TV_PG_LOG"
     if [[ "${DATABASE_URL:-}" == "${TV_DATABASE_URL_OURS:-}" ]]; then unset DATABASE_URL; fi
     unset TV_DATABASE_URL_OURS
+}
+
+# ------------------------------------------------------------------------- token secret
+
+# The secret that signs bearer tokens, shared by every service and by loadgen. A configured one
+# (TV_JWT_SECRET or TV_JWT_SECRET_FILE) is used as it is; otherwise .data/jwt-secret, generated
+# once (48 random bytes, readable by this user only) and kept for the next run, so that tokens
+# minted for curl stay valid across restarts. Exports TV_JWT_SECRET_FILE in that case.
+ensure_jwt_secret() {
+    if [[ -n "${TV_JWT_SECRET:-}" || -n "${TV_JWT_SECRET_FILE:-}" ]]; then
+        return 0
+    fi
+    local file="$TV_DATA/jwt-secret"
+    if [[ ! -s "$file" ]]; then
+        mkdir -p "$TV_DATA"
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$file") ||
+            _tv_die "could not write a token secret to $file (python3 is needed)" || return 1
+        tv_say "token secret: generated ${file#"$TV_ROOT"/} (keep it private; delete it to rotate)"
+    fi
+    export TV_JWT_SECRET_FILE="$file"
+}
+
+# How to mint a token for curl, for the scripts' closing messages. $1: the tv-token binary.
+tv_token_hint() {
+    local bin=$1 secret
+    if [[ -n "${TV_JWT_SECRET_FILE:-}" ]]; then
+        secret="TV_JWT_SECRET_FILE=${TV_JWT_SECRET_FILE#"$TV_ROOT"/}"
+    else
+        secret="TV_JWT_SECRET=<the secret>"
+    fi
+    tv_say "tokens:     export TOKEN=\$($secret ${bin#"$TV_ROOT"/} --subject alice --role customer)"
+    tv_say "            (--role operator to create and publish events), then"
+    tv_say "            curl -H \"Authorization: Bearer \$TOKEN\" ..."
 }
 
 # ------------------------------------------------------------------------------ both
