@@ -16,7 +16,8 @@ pub struct AuthConfig {
         long = "jwt-secret",
         env = "TV_JWT_SECRET",
         hide = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = Secret::unchecked
     )]
     pub secret: Option<Secret>,
     /// A file holding the HS256 secret that signs tokens (at least 32 bytes; surrounding
@@ -57,7 +58,7 @@ impl AuthConfig {
     pub fn secret(&self) -> Result<Secret, ConfigError> {
         match (&self.secret, &self.secret_file) {
             (Some(_), Some(_)) => Err(ConfigError::TwoSecrets),
-            (Some(secret), None) => Ok(secret.clone()),
+            (Some(secret), None) => secret.checked(),
             (None, Some(path)) => Secret::from_file(path),
             (None, None) => Err(ConfigError::NoSecret),
         }
@@ -122,5 +123,19 @@ mod tests {
             .to_string();
         assert!(help.contains("--jwt-secret-file"), "{help}");
         assert!(!help.contains(TEXT), "{help}");
+    }
+
+    #[test]
+    fn a_short_secret_on_the_command_line_is_refused_without_echoing_it() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            auth: AuthConfig,
+        }
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["cli", "--jwt-secret", "hunter2"]).unwrap();
+        let error = cli.auth.verifier().unwrap_err().to_string();
+        assert!(error.contains("at least 32"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
     }
 }

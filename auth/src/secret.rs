@@ -34,6 +34,17 @@ impl Secret {
         Self::new(contents.trim_ascii().to_vec())
     }
 
+    /// Any text, unchecked: for the command line, whose parse errors echo the value. The length
+    /// is checked when the configuration hands the secret out ([`Secret::checked`]).
+    pub(crate) fn unchecked(text: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self(text.trim().as_bytes().into()))
+    }
+
+    /// This secret if it is long enough.
+    pub(crate) fn checked(&self) -> Result<Self, ConfigError> {
+        Self::new(self.0.to_vec())
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.0
     }
