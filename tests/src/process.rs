@@ -503,9 +503,12 @@ pub async fn hold_until_answered(
         unavailable_answers: 0,
         statuses: Vec::new(),
     };
+    let path = format!("/events/{event}/holds");
+    let authorization = crate::client::authorization_for(&path, &body);
     while Instant::now() < deadline {
         let sent = http
-            .post(format!("{base_url}/events/{event}/holds"))
+            .post(format!("{base_url}{path}"))
+            .header("Authorization", &authorization)
             .header("Idempotency-Key", &outcome.wish.key)
             .json(&body)
             .send()
