@@ -36,6 +36,10 @@ pub struct Config {
     /// PostgreSQL connections.
     #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
     pub pg_pool_size: usize,
+    /// `/readyz` answers 503 while a projection's oldest unapplied commit is older than this, in
+    /// milliseconds.
+    #[arg(long, env = "TV_READY_MAX_LAG_MS", default_value_t = 5_000)]
+    pub ready_max_lag_ms: u64,
 }
 
 impl Config {
@@ -49,7 +53,12 @@ impl Config {
             after_wait_ms: 2_000,
             cache_entries: 100_000,
             pg_pool_size: 16,
+            ready_max_lag_ms: 5_000,
         }
+    }
+
+    pub(crate) fn ready_max_lag(&self) -> Duration {
+        Duration::from_millis(self.ready_max_lag_ms)
     }
 
     pub(crate) fn after_wait(&self) -> Duration {
