@@ -98,6 +98,41 @@ impl Durable {
         filter_subject: Option<String>,
         options: DurableOptions,
     ) -> Result<Self, StoreError> {
+        Self::create(
+            store,
+            stream,
+            name,
+            filter_subject.into_iter().collect(),
+            options,
+        )
+        .await
+    }
+
+    /// A durable consumer of the subjects matching any of `filter_subjects` (a projector
+    /// partition's shards), created if it does not exist. Messages still come in stream order.
+    pub async fn ensure_filtered(
+        store: &EventStore,
+        stream: Stream,
+        name: &str,
+        filter_subjects: Vec<String>,
+    ) -> Result<Self, StoreError> {
+        Self::create(
+            store,
+            stream,
+            name,
+            filter_subjects,
+            DurableOptions::default(),
+        )
+        .await
+    }
+
+    async fn create(
+        store: &EventStore,
+        stream: Stream,
+        name: &str,
+        filter_subjects: Vec<String>,
+        options: DurableOptions,
+    ) -> Result<Self, StoreError> {
         let handle = store
             .jetstream()
             .get_stream(store.naming().stream(stream))
@@ -105,7 +140,14 @@ impl Durable {
             .map_err(|e| StoreError::other("opening stream (is it provisioned?)", e))?;
         let config = pull::Config {
             durable_name: Some(name.to_owned()),
-            filter_subject: filter_subject.unwrap_or_default(),
+            filter_subject: match filter_subjects.as_slice() {
+                [one] => one.clone(),
+                _ => String::new(),
+            },
+            filter_subjects: match filter_subjects.len() {
+                0 | 1 => Vec::new(),
+                _ => filter_subjects,
+            },
             deliver_policy: DeliverPolicy::All,
             ack_policy: match options.explicit_acks {
                 true => AckPolicy::Explicit,

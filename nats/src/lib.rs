@@ -29,7 +29,7 @@ pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
 pub use error::{AppendError, StoreError};
 pub use load::{Loaded, Replay};
-pub use naming::{Naming, Position, Stream};
+pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
 pub use provision::{StreamSettings, MIN_SERVER_VERSION};
 pub use schedule::Timers;
 pub use snapshot::Snapshots;

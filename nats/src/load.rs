@@ -76,10 +76,86 @@ impl EventStore {
             .await
     }
 
+    /// Every commit of `stream` on a subject matching one of `filters` with a sequence above
+    /// `after_seq`, up to the last such commit now (a projector partition filling a gap).
+    pub async fn replay_subjects(
+        &self,
+        stream: Stream,
+        filters: Vec<String>,
+        after_seq: u64,
+    ) -> Result<Replay, StoreError> {
+        let mut end_sequence = 0;
+        for filter in &filters {
+            if let Some(last) = self.last_matching(stream, filter).await? {
+                end_sequence = end_sequence.max(last);
+            }
+        }
+        self.replay_matching(stream, filters, after_seq, end_sequence)
+            .await
+    }
+
+    /// The last sequence of a subject filter (wildcards allowed), if any commit matches it.
+    pub async fn last_matching(
+        &self,
+        stream: Stream,
+        filter: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        match handle.direct_get_last_for_subject(filter).await {
+            Ok(message) => Ok(Some(message.sequence)),
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::other("reading a subject's last sequence", e)),
+        }
+    }
+
+    /// The first commit on a subject matching `filter` (wildcards allowed) above `after_seq`: its
+    /// sequence and when it was stored. `None` when there is none yet: whoever applied everything
+    /// up to `after_seq` of that filter is caught up.
+    pub async fn first_matching_after(
+        &self,
+        stream: Stream,
+        filter: &str,
+        after_seq: u64,
+    ) -> Result<Option<(u64, time::OffsetDateTime)>, StoreError> {
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        match handle
+            .direct_get_next_for_subject(filter, Some(after_seq + 1))
+            .await
+        {
+            Ok(message) => Ok(Some((message.sequence, message.time))),
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::other("reading a subject's next commit", e)),
+        }
+    }
+
     async fn replay_filtered(
         &self,
         stream: Stream,
         subject: Option<String>,
+        after_seq: u64,
+        end_sequence: u64,
+    ) -> Result<Replay, StoreError> {
+        self.replay_matching(
+            stream,
+            subject.into_iter().collect(),
+            after_seq,
+            end_sequence,
+        )
+        .await
+    }
+
+    async fn replay_matching(
+        &self,
+        stream: Stream,
+        filters: Vec<String>,
         after_seq: u64,
         end_sequence: u64,
     ) -> Result<Replay, StoreError> {
@@ -96,7 +172,14 @@ impl EventStore {
             .map_err(|e| StoreError::other("opening stream", e))?;
         let consumer = handle
             .create_consumer(OrderedConfig {
-                filter_subject: subject.unwrap_or_default(),
+                filter_subject: match filters.as_slice() {
+                    [one] => one.clone(),
+                    _ => String::new(),
+                },
+                filter_subjects: match filters.len() {
+                    0 | 1 => Vec::new(),
+                    _ => filters,
+                },
                 deliver_policy: DeliverPolicy::ByStartSequence {
                     start_sequence: after_seq + 1,
                 },

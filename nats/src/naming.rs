@@ -2,6 +2,11 @@
 //!
 //! Prefix `tv` gives streams `TV_CATALOG`, … and subjects `tv.catalog.<id>`, …; a test passes its
 //! own prefix so that many run side by side on one server.
+//!
+//! The inventory stream is sharded: its subjects carry a shard token, `tv.inventory.<shard>.<id>`,
+//! with the shard a stable hash of the aggregate id ([`shard_of`]). A projector partition consumes
+//! only its shards' subjects; append, load and snapshots see no difference, because every
+//! inventory subject is built here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +30,14 @@ impl Stream {
         Stream::Timers,
     ];
 
+    /// How many shards this stream's subjects are spread over (1: not sharded).
+    pub fn shards(self) -> u16 {
+        match self {
+            Stream::Inventory => INVENTORY_SHARDS,
+            _ => 1,
+        }
+    }
+
     /// The subject token of this stream (`inventory`).
     pub fn token(self) -> &'static str {
         match self {
@@ -35,6 +48,21 @@ impl Stream {
             Stream::Timers => "timers",
         }
     }
+}
+
+/// Shards of the inventory stream. Fixed: a subject's shard is part of its name, so changing this
+/// renames every inventory aggregate. 16 leaves room for up to 16 projector partitions.
+pub const INVENTORY_SHARDS: u16 = 16;
+
+/// The shard of aggregate `id` among `shards`: FNV-1a (32 bits) of the id, modulo `shards`, the
+/// hash NATS's own `partition()` subject mapping uses.
+pub fn shard_of(id: &str, shards: u16) -> u16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in id.as_bytes() {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % u32::from(shards.max(1))) as u16
 }
 
 /// Stream and subject names under one prefix.
@@ -71,9 +99,41 @@ impl Naming {
         )
     }
 
-    /// `tv.inventory.<id>`: the subject of one aggregate.
+    /// `tv.orders.<id>`, or `tv.inventory.<shard>.<id>` for a sharded stream: the subject of one
+    /// aggregate.
     pub fn subject(&self, stream: Stream, id: &str) -> String {
-        format!("{}.{}.{}", self.prefix, stream.token(), id)
+        match stream.shards() {
+            1 => format!("{}.{}.{}", self.prefix, stream.token(), id),
+            shards => format!(
+                "{}.{}.{}.{}",
+                self.prefix,
+                stream.token(),
+                shard_of(id, shards),
+                id
+            ),
+        }
+    }
+
+    /// `tv.inventory.<shard>.>`: every subject of one shard (of an unsharded stream: all of them).
+    pub fn shard_wildcard(&self, stream: Stream, shard: u16) -> String {
+        match stream.shards() {
+            1 => self.wildcard(stream),
+            _ => format!("{}.{}.{}.>", self.prefix, stream.token(), shard),
+        }
+    }
+
+    /// The shard of a subject of `stream` (0 for an unsharded stream), read from its shard token.
+    pub fn shard_of_subject(&self, stream: Stream, subject: &str) -> Option<u16> {
+        if stream.shards() == 1 {
+            return Some(0);
+        }
+        let rest = subject
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix('.')?
+            .strip_prefix(stream.token())?
+            .strip_prefix('.')?;
+        let (shard, _id) = rest.split_once('.')?;
+        shard.parse().ok().filter(|s| *s < stream.shards())
     }
 
     /// `tv.inventory.>`: every subject of a stream.
@@ -142,6 +202,44 @@ mod tests {
         assert_eq!(naming.subject(Stream::Orders, "abc"), "t-42.orders.abc");
         assert_eq!(naming.wildcard(Stream::Catalog), "t-42.catalog.>");
         assert_eq!(naming.stream_of("T_42_PAYMENTS"), Some(Stream::Payments));
+    }
+
+    #[test]
+    fn inventory_subjects_carry_their_shard() {
+        let naming = Naming::new("tv");
+        let id = "0b6f4f5e-4a57-4c3e-9d36-2f1d0c7b9a10";
+        let shard = shard_of(id, INVENTORY_SHARDS);
+        let subject = naming.subject(Stream::Inventory, id);
+        assert_eq!(subject, format!("tv.inventory.{shard}.{id}"));
+        assert_eq!(
+            naming.shard_of_subject(Stream::Inventory, &subject),
+            Some(shard)
+        );
+        assert_eq!(
+            naming.shard_wildcard(Stream::Inventory, shard),
+            format!("tv.inventory.{shard}.>")
+        );
+        assert_eq!(
+            naming.shard_of_subject(Stream::Orders, "tv.orders.x"),
+            Some(0)
+        );
+        assert_eq!(
+            naming.shard_of_subject(Stream::Inventory, "tv.inventory.x"),
+            None
+        );
+    }
+
+    #[test]
+    fn shards_are_fnv1a_like_the_nats_partition_mapping() {
+        // FNV-1a 32 of "a" is 0xe40c292c; of "" the offset basis 0x811c9dc5.
+        assert_eq!(shard_of("a", 16), (0xe40c_292c_u32 % 16) as u16);
+        assert_eq!(shard_of("", 16), (0x811c_9dc5_u32 % 16) as u16);
+        // Spread: 1 600 ids fill every shard.
+        let mut counts = [0u32; 16];
+        for i in 0..1_600 {
+            counts[shard_of(&format!("event-{i}"), 16) as usize] += 1;
+        }
+        assert!(counts.iter().all(|c| *c > 50), "{counts:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Configuration from flags and environment variables, with local defaults that match
 //! `scripts/lib/infra.sh` (NATS on 14222, PostgreSQL on 15432).
 
+use crate::partition::Partition;
 use crate::projection::ProjectionName;
 use std::time::Duration;
 
@@ -28,9 +29,18 @@ pub struct Config {
     /// Address of the operations endpoints (`/healthz`, `/readyz`, `/metrics`) while running.
     #[arg(long, env = "TV_PROJECTOR_ADDR", default_value = "127.0.0.1:8082")]
     pub ops_addr: Option<std::net::SocketAddr>,
-    /// Projections this instance runs (all by default).
+    /// Projections this instance runs (by default all of them on partition 0, only the sharded
+    /// inventory on the other partitions).
     #[arg(long = "projection", value_enum)]
     pub projections: Vec<ProjectionName>,
+    /// The partition of the sharded inventory projection this instance runs, `k/N`: it consumes
+    /// the shards `s` with `s mod N = k` (0/1: every shard).
+    #[arg(long, env = "TV_PROJECTOR_PARTITION", default_value = "0/1")]
+    pub partition: Partition,
+    /// `/readyz` answers 503 while a projection's oldest unapplied commit is older than this, in
+    /// milliseconds.
+    #[arg(long, env = "TV_READY_MAX_LAG_MS", default_value_t = 5_000)]
+    pub ready_max_lag_ms: u64,
     /// Test hook: the live loop of every projection stops right after committing this many
     /// batches, before publishing notices and acking, as a crash would.
     #[arg(skip)]
@@ -48,6 +58,8 @@ impl Config {
             fetch_wait_ms: 100,
             ops_addr: None,
             projections: Vec::new(),
+            partition: Partition::WHOLE,
+            ready_max_lag_ms: 5_000,
             crash_after_batches: None,
         }
     }
@@ -56,10 +68,18 @@ impl Config {
         Duration::from_millis(self.fetch_wait_ms.max(1))
     }
 
-    /// The projections selected, or all of them.
+    pub(crate) fn ready_max_lag(&self) -> Duration {
+        Duration::from_millis(self.ready_max_lag_ms)
+    }
+
+    /// The projections selected; by default all of them on partition 0 and the sharded ones only
+    /// on the others (an unsharded projection has one consumer, run by one instance).
     pub fn selected_projections(&self) -> Vec<ProjectionName> {
         if self.projections.is_empty() {
-            ProjectionName::ALL.to_vec()
+            ProjectionName::ALL
+                .into_iter()
+                .filter(|p| self.partition.index == 0 || p.shards() > 1)
+                .collect()
         } else {
             let mut selected = self.projections.clone();
             selected.dedup();
@@ -96,6 +116,7 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Print each projection's checkpoint, its stream's last sequence and the lag.
+    /// Print each projection's checkpoint (each shard's for a sharded one), its stream's last
+    /// sequence and the lag.
     Status,
 }

@@ -6,6 +6,7 @@
 
 use crate::error::ProjectError;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// One schema change, as a file `NNNN_name.sql`.
@@ -27,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "orders",
         sql: include_str!("../migrations/0002_orders.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "shard_checkpoints",
+        sql: include_str!("../migrations/0003_shard_checkpoints.sql"),
     },
 ];
 
@@ -110,24 +116,30 @@ pub(crate) async fn create_schema_copy(
     Ok(())
 }
 
-/// The checkpoint of `projection` in `schema`, without locking it.
-pub(crate) async fn read_checkpoint(
+/// The checkpoint of every shard of `projection` in `schema`, without locking them.
+pub(crate) async fn read_checkpoints(
     client: &impl GenericClient,
     schema: &str,
     projection: &str,
-) -> Result<u64, ProjectError> {
-    let row = client
-        .query_opt(
+) -> Result<BTreeMap<u16, u64>, ProjectError> {
+    let rows = client
+        .query(
             &format!(
-                "SELECT last_sequence FROM {schema}.projection_checkpoints WHERE projection = $1"
+                "SELECT shard, last_sequence FROM {schema}.projection_checkpoints
+                 WHERE projection = $1 ORDER BY shard"
             ),
             &[&projection],
         )
-        .await?
-        .ok_or_else(|| {
-            ProjectError::Schema(format!("no checkpoint row for projection {projection}"))
-        })?;
-    Ok(row.get::<_, i64>(0) as u64)
+        .await?;
+    if rows.is_empty() {
+        return Err(ProjectError::Schema(format!(
+            "no checkpoint row for projection {projection}"
+        )));
+    }
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<_, i32>(0) as u16, row.get::<_, i64>(1) as u64))
+        .collect())
 }
 
 #[cfg(test)]

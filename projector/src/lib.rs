@@ -2,7 +2,9 @@
 //!
 //! One durable pull consumer per projection ([`ProjectionName`]): `catalog` (event listing and
 //! detail), `inventory` (availability per section, seat maps, holds) and `orders` (orders per
-//! customer, their status and tickets). A fetched batch is applied in one transaction with bulk
+//! customer, their status and tickets). The inventory stream is sharded by event: an instance
+//! started as partition `k/N` ([`Partition`]) runs inventory on one consumer filtered to its shards,
+//! beside the other partitions' instances. A fetched batch is applied in one transaction with bulk
 //! statements, the projection's checkpoint (the last stream sequence applied) moves in the same
 //! transaction, then the batch is acked: commits at or below the checkpoint are skipped, so effects
 //! are exactly once across crashes and re-deliveries. After each commit a change notice
@@ -16,16 +18,20 @@
 mod config;
 pub mod db;
 mod error;
+mod lag;
 mod live;
 pub mod notice;
 mod ops;
+mod partition;
 mod projection;
 mod rebuild;
 mod status;
 
 pub use config::{Cli, Command, Config};
 pub use error::ProjectError;
+pub use lag::ShardLag;
 pub use live::{shutdown_signal, Projector};
-pub use projection::{apply_batch, BatchOutcome, ProjectionName};
+pub use partition::{InvalidPartition, Partition};
+pub use projection::{apply_batch, apply_shards, BatchOutcome, ProjectionName};
 pub use rebuild::{rebuild, RebuildOptions, RebuildReport};
-pub use status::{status, ProjectionStatus, StatusTable};
+pub use status::{status, ProjectionStatus, ShardStatus, StatusTable};

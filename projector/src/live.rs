@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::db;
 use crate::error::ProjectError;
-use crate::projection::{apply_batch, BatchOutcome, ProjectionName};
+use crate::projection::{apply_shards, BatchOutcome, ProjectionName};
 use anyhow::Context;
 use deadpool_postgres::Pool;
 use std::future::Future;
@@ -18,7 +18,7 @@ pub struct Projector {
     config: Config,
     store: EventStore,
     pool: Pool,
-    consumers: Vec<(ProjectionName, Durable)>,
+    consumers: Vec<(ProjectionName, Vec<u16>, Durable)>,
     ops: Option<tokio::net::TcpListener>,
 }
 
@@ -46,16 +46,25 @@ impl Projector {
         let projections = config.selected_projections();
         let (store, pool) = connect(&config, projections.len() + 2).await?;
         let mut consumers = Vec::new();
+        let partition = config.partition;
         for projection in projections {
-            let durable = Durable::ensure(
-                &store,
-                projection.stream(),
-                &projection.durable_name(),
-                None,
-            )
-            .await
-            .with_context(|| format!("durable consumer of projection {projection}"))?;
-            consumers.push((projection, durable));
+            let name = projection.durable_name(partition);
+            let (shards, durable) = if projection.shards() == 1 || partition.is_whole() {
+                let durable = Durable::ensure(&store, projection.stream(), &name, None).await;
+                (projection.all_shards(), durable)
+            } else {
+                let shards = partition.shards(projection.shards());
+                let filters = shards
+                    .iter()
+                    .map(|s| store.naming().shard_wildcard(projection.stream(), *s))
+                    .collect();
+                let durable =
+                    Durable::ensure_filtered(&store, projection.stream(), &name, filters).await;
+                (shards, durable)
+            };
+            let durable = durable
+                .with_context(|| format!("durable consumer {name} of projection {projection}"))?;
+            consumers.push((projection, shards, durable));
         }
         let ops = match config.ops_addr {
             Some(addr) => Some(
@@ -101,6 +110,12 @@ impl Projector {
             let router = crate::ops::router(crate::ops::Ops {
                 store: self.store.clone(),
                 pool: self.pool.clone(),
+                runs: self
+                    .consumers
+                    .iter()
+                    .map(|(projection, shards, _)| (*projection, shards.clone()))
+                    .collect(),
+                max_lag: self.config.ready_max_lag(),
             });
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router).await {
@@ -108,9 +123,10 @@ impl Projector {
                 }
             })
         });
-        for (projection, durable) in self.consumers {
+        for (projection, shards, durable) in self.consumers {
             let worker = Worker {
                 projection,
+                shards,
                 durable,
                 store: self.store.clone(),
                 pool: self.pool.clone(),
@@ -120,7 +136,11 @@ impl Projector {
             };
             tasks.spawn(worker.run(stop_rx.clone()));
         }
-        tracing::info!(prefix = %self.config.prefix, "projector running");
+        tracing::info!(
+            prefix = %self.config.prefix,
+            partition = %self.config.partition,
+            "projector running"
+        );
         tokio::pin!(stop);
         let mut result = Ok(());
         tokio::select! {
@@ -145,6 +165,8 @@ impl Projector {
 
 struct Worker {
     projection: ProjectionName,
+    /// The shards this worker applies (every shard of an unsharded or whole projection).
+    shards: Vec<u16>,
     durable: Durable,
     store: EventStore,
     pool: Pool,
@@ -238,10 +260,11 @@ impl Worker {
     async fn apply(&self, deliveries: &[Delivery]) -> Result<BatchOutcome, ProjectError> {
         let commits = deliveries.iter().map(|d| d.raw.clone()).collect();
         let mut client = self.pool.get().await?;
-        apply_batch(
+        apply_shards(
             &mut client,
             "public",
             self.projection,
+            &self.shards,
             commits,
             Some(&self.store),
         )

@@ -3,7 +3,10 @@
 //! and repaired by reloading from PostgreSQL).
 //!
 //! One notice per batch. `from`/`to` are the checkpoint before and after the batch, so a reader
-//! sees a gap when `from` is past what it has seen. The hot rows (availability per section) travel
+//! sees a gap when `from` is past what it has seen. A sharded projection (inventory) checkpoints
+//! per shard and its partitions publish side by side, so its notices also list `shards`, each
+//! with its own `from`/`to`: a reader keeps coverage per shard, and a notice from one partition
+//! never moves another partition's shards. A notice without `shards` covers every shard. The hot rows (availability per section) travel
 //! whole, with their version (the stream sequence of their last change), so a reader updates its
 //! cache in place and never replaces a newer row with an older one; colder things (holds, seat
 //! maps, events) are named so that a reader drops its cached copy. `reset` tells a reader to drop
@@ -36,6 +39,18 @@ pub struct Notice {
     /// Events whose listing or detail changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Uuid>,
+    /// The shards this notice covers, each with its checkpoint before and after the batch (a
+    /// sharded projection only; empty: every shard, from `from` to `to`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardRange>,
+}
+
+/// One shard's checkpoint before and after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRange {
+    pub shard: u16,
+    pub from: u64,
+    pub to: u64,
 }
 
 /// One section's availability as stored: `held` counts every hold not yet released, expired or
@@ -61,6 +76,11 @@ impl Notice {
         self
     }
 
+    pub(crate) fn with_shards(mut self, shards: Vec<ShardRange>) -> Self {
+        self.shards = shards;
+        self
+    }
+
     /// The JSON to publish: this notice, or a `reset` for the same range if it is too large.
     pub fn encode(&self) -> Vec<u8> {
         let bytes = serde_json::to_vec(self).expect("notices serialize");
@@ -73,6 +93,7 @@ impl Notice {
             from: self.from,
             to: self.to,
             reset: true,
+            shards: self.shards.clone(),
             ..Notice::default()
         };
         serde_json::to_vec(&reset).expect("notices serialize")

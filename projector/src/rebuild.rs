@@ -5,10 +5,11 @@
 //! indexes and constraints included. The live projector and query-svc keep using the live tables
 //! meanwhile. The replay is applied with the very function the live loop uses, in batches.
 //!
-//! The swap is one transaction: it locks the live checkpoint row (which every live batch locks
-//! first, so live batches wait), replays whatever the live projection applied beyond the rebuild
-//! into the fresh tables, moves the live tables out and the fresh ones in with `ALTER TABLE ..
-//! SET SCHEMA` (a rename: no data is copied), sets the checkpoint, and drops the old tables. Readers
+//! The swap is one transaction: it locks the live checkpoint rows of every shard (which every live
+//! batch of every partition locks first, so live batches wait), replays whatever the live
+//! projection applied beyond the rebuild (up to its most advanced shard) into the fresh tables, moves the live tables out and the fresh ones in with `ALTER TABLE ..
+//! SET SCHEMA` (a rename: no data is copied), sets every shard's checkpoint to where the fresh
+//! tables are, and drops the old tables. Readers
 //! see the old tables until the commit and the new ones after it. A `reset` notice then tells
 //! query-svc to drop its caches of the projection (the rebuild may have gone past the live
 //! checkpoint, and the live loop skips what a notice would have said).
@@ -18,7 +19,7 @@ use crate::db;
 use crate::error::ProjectError;
 use crate::live::connect;
 use crate::notice::Notice;
-use crate::projection::{apply_batch, apply_in_transaction, lock_checkpoint, ProjectionName};
+use crate::projection::{apply_batch, apply_in_transaction, lock_checkpoints, ProjectionName};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
 use tv_nats::{EventStore, RawCommit};
@@ -123,7 +124,11 @@ async fn rebuild_locked(
 
     // Catch up with the live projection outside the lock, so the locked part stays short.
     for _ in 0..3 {
-        let live = db::read_checkpoint(&client, "public", projection.as_str()).await?;
+        let live = db::read_checkpoints(&client, "public", projection.as_str())
+            .await?
+            .into_values()
+            .max()
+            .unwrap_or(0);
         if live <= counts.position {
             break;
         }
@@ -145,7 +150,10 @@ async fn rebuild_locked(
 
     // The swap.
     let tx = client.transaction().await?;
-    let live = lock_checkpoint(&tx, "public", projection).await?;
+    let shards = projection.all_shards();
+    let live_shards = lock_checkpoints(&tx, "public", projection, &shards).await?;
+    let live = live_shards.values().copied().max().unwrap_or(0);
+    let live_lowest = live_shards.values().copied().min().unwrap_or(0);
     if live > counts.position {
         let mut replay = store.replay(projection.stream(), counts.position).await?;
         while let Some(raw) = replay.next().await {
@@ -155,7 +163,8 @@ async fn rebuild_locked(
             }
             batch.push(raw);
         }
-        let outcome = apply_in_transaction(&tx, &schema, projection, &mut batch, None).await?;
+        let outcome =
+            apply_in_transaction(&tx, &schema, projection, &shards, &mut batch, None).await?;
         counts.commits += outcome.commits as u64;
         counts.events += outcome.events as u64;
         counts.position = counts.position.max(outcome.to);
@@ -183,7 +192,7 @@ async fn rebuild_locked(
     let reset = Notice {
         projection: projection.as_str().into(),
         stream: store.naming().stream(projection.stream()),
-        from: live,
+        from: live_lowest,
         to: checkpoint,
         reset: true,
         ..Notice::default()

@@ -40,6 +40,10 @@ pub struct Config {
     /// (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`, required) and the issuer they must name.
     #[command(flatten)]
     pub auth: auth::AuthConfig,
+    /// `/readyz` answers 503 while a projection's oldest unapplied commit is older than this, in
+    /// milliseconds.
+    #[arg(long, env = "TV_READY_MAX_LAG_MS", default_value_t = 5_000)]
+    pub ready_max_lag_ms: u64,
 }
 
 impl Config {
@@ -54,6 +58,7 @@ impl Config {
             after_wait_ms: 2_000,
             cache_entries: 100_000,
             pg_pool_size: 16,
+            ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),
         }
     }
@@ -64,6 +69,10 @@ impl Config {
             auth: auth::testing::config(),
             ..Self::new(nats_url, database_url, prefix)
         }
+    }
+
+    pub(crate) fn ready_max_lag(&self) -> Duration {
+        Duration::from_millis(self.ready_max_lag_ms)
     }
 
     pub(crate) fn after_wait(&self) -> Duration {

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -74,7 +74,7 @@ async fn list_events(
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let min_as_of = state
-        .wait_for(q.after.as_deref(), Projection::Catalog)
+        .wait_for(q.after.as_deref(), Projection::Catalog, None)
         .await?;
     let events = state.read.events(min_as_of).await?;
     Ok(Json(&*events).into_response())
@@ -88,7 +88,7 @@ async fn event_detail(
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
-        .wait_for(q.after.as_deref(), Projection::Catalog)
+        .wait_for(q.after.as_deref(), Projection::Catalog, Some(event_id))
         .await?;
     let event = state
         .read
@@ -112,7 +112,7 @@ async fn availability(
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
-        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
     let sections = match state.read.sections(event_id, min_as_of).await? {
         Some(sections) => {
@@ -170,7 +170,7 @@ async fn seats(
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
-        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
     let Some(map) = state
         .read
@@ -211,17 +211,18 @@ async fn hold(
     Path(hold_id): Path<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
-    let valid = hold_id
+    let event_id = hold_id
         .split_once('.')
-        .is_some_and(|(e, h)| Uuid::try_parse(e).is_ok() && Uuid::try_parse(h).is_ok());
-    if !valid {
-        return Err(ApiError::bad_request(
-            "invalid_hold_id",
-            "hold_id must be <event uuid>.<hold uuid>",
-        ));
-    }
+        .filter(|(_, h)| Uuid::try_parse(h).is_ok())
+        .and_then(|(e, _)| Uuid::try_parse(e).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_hold_id",
+                "hold_id must be <event uuid>.<hold uuid>",
+            )
+        })?;
     let min_as_of = state
-        .wait_for(q.after.as_deref(), Projection::Inventory)
+        .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
     let hold = state
         .read
@@ -263,7 +264,7 @@ async fn order(
     let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
     // Orders are read straight from PostgreSQL: only the position wait applies.
     state
-        .wait_for(q.after.as_deref(), Projection::Orders)
+        .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
     let order = state
         .read
@@ -294,7 +295,7 @@ async fn customer_orders(
     }
     caller.may_read(&customer_id, "customer's order list")?;
     state
-        .wait_for(q.after.as_deref(), Projection::Orders)
+        .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
     let orders = state.read.customer_orders(&customer_id).await?;
     Ok(Json(orders).into_response())
@@ -304,30 +305,114 @@ async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// Ready when PostgreSQL answers (and has the read models) and NATS is connected.
+/// Ready when PostgreSQL answers (and has the read models), NATS is connected, and no projection
+/// has an unapplied commit older than `TV_READY_MAX_LAG_MS` (the lag, per projection, is in the
+/// body either way).
 async fn readyz(State(state): State<Shared>) -> Response {
     let nats = state.store.is_connected();
-    let postgres = tokio::time::timeout(
-        Duration::from_secs(2),
-        state.read.checkpoint(Projection::Inventory),
-    )
-    .await
-    .is_ok_and(|r| r.is_ok());
-    if nats && postgres {
-        Json(json!({"status": "ready", "nats": "connected", "postgres": "reachable"}))
-            .into_response()
+    let lags = tokio::time::timeout(Duration::from_secs(2), projection_lags(&state)).await;
+    let (postgres, lags) = match lags {
+        Ok(Ok(lags)) => (true, lags),
+        Ok(Err(LagError::Store(e))) => {
+            tracing::warn!(error = %e, "readyz: reading the streams failed");
+            (true, serde_json::Map::new())
+        }
+        _ => (false, serde_json::Map::new()),
+    };
+    let max_lag = state.config.ready_max_lag();
+    let behind: Vec<&str> = lags
+        .iter()
+        .filter(|(_, lag)| {
+            lag["lag_ms"]
+                .as_u64()
+                .is_none_or(|ms| ms > max_lag.as_millis() as u64)
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let caught_up = nats && postgres && lags.len() == Projection::ALL.len() && behind.is_empty();
+    let details = json!({
+        "nats": if nats { "connected" } else { "disconnected" },
+        "postgres": if postgres { "reachable" } else { "unreachable" },
+        "max_lag_ms": max_lag.as_millis() as u64,
+        "projections": lags,
+    });
+    if caught_up {
+        let mut body = details;
+        body["status"] = json!("ready");
+        Json(body).into_response()
     } else {
         let message = match (nats, postgres) {
-            (false, false) => "NATS is not connected and PostgreSQL is unreachable",
-            (false, true) => "NATS is not connected",
-            _ => "PostgreSQL is unreachable or has no read models yet",
+            (false, false) => "NATS is not connected and PostgreSQL is unreachable".to_owned(),
+            (false, true) => "NATS is not connected".to_owned(),
+            (true, false) => "PostgreSQL is unreachable or has no read models yet".to_owned(),
+            (true, true) if behind.is_empty() => "the event streams could not be read".to_owned(),
+            (true, true) => format!(
+                "projections behind their streams by more than {} ms: {}",
+                max_lag.as_millis(),
+                behind.join(", ")
+            ),
         };
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": {"code": "not_ready", "message": message}})),
+            Json(json!({
+                "error": {"code": "not_ready", "message": message},
+                "status": "not_ready",
+                "details": details,
+            })),
         )
             .into_response()
     }
+}
+
+enum LagError {
+    Postgres,
+    Store(tv_nats::StoreError),
+}
+
+/// Per projection: its lowest shard checkpoint and the age of its oldest commit not yet applied
+/// in PostgreSQL (the stream's first commit of each shard after the shard's checkpoint).
+async fn projection_lags(state: &AppState) -> Result<serde_json::Map<String, Value>, LagError> {
+    let now = OffsetDateTime::now_utc();
+    let mut lags = serde_json::Map::new();
+    for projection in Projection::ALL {
+        let checkpoints = state
+            .read
+            .checkpoints(projection)
+            .await
+            .map_err(|_| LagError::Postgres)?;
+        if checkpoints.is_empty() {
+            return Err(LagError::Postgres);
+        }
+        let stream = projection.stream();
+        let firsts =
+            futures::future::try_join_all(checkpoints.iter().map(|(shard, checkpoint)| {
+                let filter = state.naming.shard_wildcard(stream, *shard);
+                async move {
+                    state
+                        .store
+                        .first_matching_after(stream, &filter, *checkpoint)
+                        .await
+                }
+            }))
+            .await
+            .map_err(LagError::Store)?;
+        let oldest = firsts
+            .iter()
+            .flatten()
+            .min_by_key(|(sequence, _)| *sequence);
+        let lag_ms = oldest.map_or(0, |(_, stored)| {
+            (now - *stored).whole_milliseconds().max(0) as u64
+        });
+        lags.insert(
+            projection.as_str().to_owned(),
+            json!({
+                "lag_ms": lag_ms,
+                "checkpoint": checkpoints.iter().map(|(_, c)| *c).min(),
+                "oldest_unapplied": oldest.map(|(sequence, _)| *sequence),
+            }),
+        );
+    }
+    Ok(lags)
 }
 
 async fn metrics_text(State(state): State<Shared>) -> Response {

@@ -23,6 +23,18 @@ pub struct Notice {
     pub holds: Vec<String>,
     #[serde(default)]
     pub events: Vec<Uuid>,
+    /// The shards covered, each with its own range (a sharded projection; empty: every shard,
+    /// from `from` to `to`).
+    #[serde(default)]
+    pub shards: Vec<ShardRange>,
+}
+
+/// One shard's checkpoint before and after the batch of a notice.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ShardRange {
+    pub shard: u16,
+    pub from: u64,
+    pub to: u64,
 }
 
 /// One section's stored availability (see [`crate::read::SectionRow`]).

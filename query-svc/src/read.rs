@@ -1,12 +1,14 @@
 //! The read models as query-svc serves them: moka caches in front of PostgreSQL, kept coherent by
 //! the projector's change notices.
 //!
-//! Coherence rules (per projection, see [`Coherence`]):
-//! - Every cached value carries `as_of`, the projection's checkpoint read in the same SQL statement
-//!   as the value, so it is exact as of that position.
+//! Coherence rules (per projection and shard, see [`Coherence`]; the inventory projection is kept
+//! per shard of its stream, the others have one shard):
+//! - Every cached value carries `as_of`, the checkpoint of its shard (for inventory: the shard of
+//!   its event) read in the same SQL statement as the value, so it is exact as of that position.
 //! - Notices are applied in order by one task. `covered` is the checkpoint up to which every notice
-//!   has been applied; a notice whose `from` is past `covered` reveals lost notices: the
-//!   projection's caches are dropped and `floor` moves up. A cached value with `as_of < floor` is
+//!   of the shard has been applied; a notice whose `from` for a shard is past that shard's
+//!   `covered` reveals lost notices: the projection's caches are dropped and the `floor` of the
+//!   notice's shards moves up. A notice only moves the shards it lists (its partition's). A cached value with `as_of < floor` is
 //!   treated as missing (it may have been loaded before the drop and inserted after it).
 //! - Every change to a cache entry goes through moka's `entry(..).and_try_compute_with`, which
 //!   moka serialises per key: a load and a notice for the same key never interleave, and concurrent
@@ -18,7 +20,7 @@
 //! projected. A section row is exact until its `next_expiry`; past it the active holds already
 //! due are read (cached per event, row versions and second) and subtracted.
 
-use crate::notice::{AvailabilityRow, Notice};
+use crate::notice::{AvailabilityRow, Notice, ShardRange};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
@@ -67,6 +69,20 @@ pub enum Projection {
     Orders,
 }
 
+/// The inventory shard of an event (the shard token of its stream subject).
+pub fn event_shard(event_id: Uuid) -> u16 {
+    tv_nats::shard_of(&event_id.to_string(), tv_nats::INVENTORY_SHARDS)
+}
+
+/// The inventory shard of a hold, `<event uuid>.<hold uuid>`: its event's (0 for a malformed id,
+/// which is never found anyway).
+pub fn hold_shard(hold_id: &str) -> u16 {
+    hold_id
+        .split_once('.')
+        .and_then(|(event, _)| Uuid::try_parse(event).ok())
+        .map_or(0, event_shard)
+}
+
 impl Projection {
     pub const ALL: [Projection; 3] = [
         Projection::Catalog,
@@ -81,9 +97,26 @@ impl Projection {
             Self::Orders => "orders",
         }
     }
+
+    /// The shards its checkpoints are kept for.
+    pub fn shards(self) -> u16 {
+        match self {
+            Self::Inventory => tv_nats::INVENTORY_SHARDS,
+            Self::Catalog | Self::Orders => 1,
+        }
+    }
+
+    /// Its stream.
+    pub fn stream(self) -> tv_nats::Stream {
+        match self {
+            Self::Catalog => tv_nats::Stream::Catalog,
+            Self::Inventory => tv_nats::Stream::Inventory,
+            Self::Orders => tv_nats::Stream::Orders,
+        }
+    }
 }
 
-/// How far the caches of one projection are known to be coherent.
+/// How far the caches of one shard of a projection are known to be coherent.
 #[derive(Default)]
 pub struct Coherence {
     covered: AtomicU64,
@@ -247,7 +280,8 @@ pub struct ReadModels {
     pool: Pool,
     caches: Caches,
     catalog: Coherence,
-    inventory: Coherence,
+    /// One per inventory shard.
+    inventory: Vec<Coherence>,
     orders: Coherence,
 }
 
@@ -315,7 +349,9 @@ impl ReadModels {
                     .build(),
             },
             catalog: Coherence::default(),
-            inventory: Coherence::default(),
+            inventory: (0..tv_nats::INVENTORY_SHARDS)
+                .map(|_| Coherence::default())
+                .collect(),
             orders: Coherence::default(),
         }
     }
@@ -324,38 +360,59 @@ impl ReadModels {
         &self.pool
     }
 
-    pub fn coherence(&self, projection: Projection) -> &Coherence {
+    /// The coherence of one shard of `projection` (the shard is ignored for an unsharded one).
+    pub fn coherence(&self, projection: Projection, shard: u16) -> &Coherence {
         match projection {
             Projection::Catalog => &self.catalog,
-            Projection::Inventory => &self.inventory,
+            Projection::Inventory => &self.inventory[usize::from(shard % projection.shards())],
             Projection::Orders => &self.orders,
         }
     }
 
-    /// The checkpoint of `projection` in PostgreSQL now.
-    pub async fn checkpoint(&self, projection: Projection) -> Result<u64, ReadError> {
+    /// The checkpoint of one shard of `projection` in PostgreSQL now.
+    pub async fn checkpoint(&self, projection: Projection, shard: u16) -> Result<u64, ReadError> {
         let client = self.pool.get().await?;
         let statement = client
             .prepare_cached(
-                "SELECT last_sequence FROM projection_checkpoints WHERE projection = $1",
+                "SELECT last_sequence FROM projection_checkpoints WHERE projection = $1 AND shard = $2",
             )
             .await?;
+        let shard = i32::from(shard % projection.shards());
         let row = client
-            .query_opt(&statement, &[&projection.as_str()])
+            .query_opt(&statement, &[&projection.as_str(), &shard])
             .await?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 
+    /// The checkpoint of every shard of `projection` in PostgreSQL now, by shard.
+    pub async fn checkpoints(&self, projection: Projection) -> Result<Vec<(u16, u64)>, ReadError> {
+        let client = self.pool.get().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT shard, last_sequence FROM projection_checkpoints WHERE projection = $1
+                 ORDER BY shard",
+            )
+            .await?;
+        Ok(client
+            .query(&statement, &[&projection.as_str()])
+            .await?
+            .iter()
+            .map(|r| (r.get::<_, i32>(0) as u16, r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+
     /// Starts coherence at the checkpoints in PostgreSQL (called once notices are subscribed to,
-    /// so that none falls between). Without a schema yet, both start at 0 and the first notice
+    /// so that none falls between). Without a schema yet, all start at 0 and the first notice
     /// resets them.
     pub async fn start_coherence(&self) {
         for projection in Projection::ALL {
-            match self.checkpoint(projection).await {
-                Ok(position) => {
-                    let c = self.coherence(projection);
-                    c.floor.store(position, Ordering::Release);
-                    c.covered.store(position, Ordering::Release);
+            match self.checkpoints(projection).await {
+                Ok(checkpoints) => {
+                    for (shard, position) in checkpoints {
+                        let c = self.coherence(projection, shard);
+                        c.floor.store(position, Ordering::Release);
+                        c.covered.store(position, Ordering::Release);
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reading checkpoints at start; caches start cold")
@@ -376,32 +433,73 @@ impl ReadModels {
         };
         metrics::counter!("tv_query_notices_total", "projection" => projection.as_str())
             .increment(1);
-        let coherence = self.coherence(projection);
-        let covered = coherence.covered();
-        if notice.reset || notice.from > covered {
-            if !notice.reset {
+        // The shards it covers: those it lists, or every shard.
+        let ranges: Vec<ShardRange> = if notice.shards.is_empty() {
+            (0..projection.shards())
+                .map(|shard| ShardRange {
+                    shard,
+                    from: notice.from,
+                    to: notice.to,
+                })
+                .collect()
+        } else {
+            notice
+                .shards
+                .iter()
+                .filter(|r| r.shard < projection.shards())
+                .copied()
+                .collect()
+        };
+        let lost = ranges
+            .iter()
+            .find(|r| r.from > self.coherence(projection, r.shard).covered());
+        if notice.reset || lost.is_some() {
+            if let Some(lost) = lost.filter(|_| !notice.reset) {
                 metrics::counter!("tv_query_notice_gaps_total", "projection" => projection.as_str())
                     .increment(1);
                 tracing::info!(
                     projection = projection.as_str(),
-                    covered,
-                    from = notice.from,
+                    shard = lost.shard,
+                    covered = self.coherence(projection, lost.shard).covered(),
+                    from = lost.from,
                     "change notices were lost; dropping the projection's caches"
                 );
             }
-            let position = notice.to.max(covered);
-            coherence.floor.store(position, Ordering::Release);
-            self.drop_all(projection);
-            coherence.covered.store(position, Ordering::Release);
-        } else if notice.to > covered {
-            match projection {
-                Projection::Catalog => self.apply_catalog_notice(&notice).await,
-                Projection::Inventory => self.apply_inventory_notice(&notice).await,
-                Projection::Orders => {}
+            // Floors first, then the drop: a value loaded before the drop and inserted after it
+            // is below the floor.
+            for r in &ranges {
+                let coherence = self.coherence(projection, r.shard);
+                let position = r.to.max(coherence.covered());
+                coherence.floor.store(position, Ordering::Release);
             }
-            coherence.covered.store(notice.to, Ordering::Release);
+            self.drop_all(projection);
+            for r in &ranges {
+                let coherence = self.coherence(projection, r.shard);
+                let position = r.to.max(coherence.covered());
+                coherence.covered.store(position, Ordering::Release);
+            }
+        } else {
+            let newer: HashMap<u16, u64> = ranges
+                .iter()
+                .filter(|r| r.to > self.coherence(projection, r.shard).covered())
+                .map(|r| (r.shard, r.to))
+                .collect();
+            if !newer.is_empty() {
+                match projection {
+                    Projection::Catalog => self.apply_catalog_notice(&notice).await,
+                    Projection::Inventory => self.apply_inventory_notice(&notice, &newer).await,
+                    Projection::Orders => {}
+                }
+                for (shard, to) in newer {
+                    self.coherence(projection, shard)
+                        .covered
+                        .store(to, Ordering::Release);
+                }
+            }
         }
-        coherence.changed.notify_waiters();
+        for r in &ranges {
+            self.coherence(projection, r.shard).changed.notify_waiters();
+        }
     }
 
     fn drop_all(&self, projection: Projection) {
@@ -438,13 +536,16 @@ impl ReadModels {
         }
     }
 
-    async fn apply_inventory_notice(&self, notice: &Notice) {
+    /// Applies the rows of the shards whose notices are new (`newer`: shard → its `to`).
+    async fn apply_inventory_notice(&self, notice: &Notice, newer: &HashMap<u16, u64>) {
         let mut by_event: HashMap<Uuid, Vec<&AvailabilityRow>> = HashMap::new();
         for row in &notice.availability {
             by_event.entry(row.event_id).or_default().push(row);
         }
         for (event_id, rows) in by_event {
-            let to = notice.to;
+            let Some(&to) = newer.get(&event_shard(event_id)) else {
+                continue;
+            };
             let incoming: Vec<SectionRow> = rows.iter().map(|r| SectionRow::from(*r)).collect();
             self.caches
                 .availability
@@ -481,6 +582,9 @@ impl ReadModels {
             }
         }
         for hold_id in &notice.holds {
+            if !newer.contains_key(&hold_shard(hold_id)) {
+                continue;
+            }
             self.caches
                 .holds
                 .entry(hold_id.clone())
@@ -493,14 +597,14 @@ impl ReadModels {
 
     /// True when a cached value may be served: not older than the last drop, nor than `min_as_of`
     /// (a position the caller must see, when the notices have not brought the caches there).
-    fn valid(&self, projection: Projection, as_of: u64, min_as_of: u64) -> bool {
-        as_of >= self.coherence(projection).floor().max(min_as_of)
+    fn valid(&self, projection: Projection, shard: u16, as_of: u64, min_as_of: u64) -> bool {
+        as_of >= self.coherence(projection, shard).floor().max(min_as_of)
     }
 
     /// Every event, by start time.
     pub async fn events(&self, min_as_of: u64) -> Result<Arc<Vec<EventSummary>>, ReadError> {
         if let Some(hit) = self.caches.events.get(&()).await {
-            if self.valid(Projection::Catalog, hit.as_of, min_as_of) {
+            if self.valid(Projection::Catalog, 0, hit.as_of, min_as_of) {
                 count("events", true);
                 return Ok(hit.value);
             }
@@ -512,7 +616,7 @@ impl ReadModels {
             .entry(())
             .and_try_compute_with(|current| async move {
                 if let Some(current) = current {
-                    if self.valid(Projection::Catalog, current.value().as_of, min_as_of) {
+                    if self.valid(Projection::Catalog, 0, current.value().as_of, min_as_of) {
                         return Ok(Op::Nop);
                     }
                 }
@@ -560,7 +664,7 @@ impl ReadModels {
         min_as_of: u64,
     ) -> Result<Option<Arc<EventDetail>>, ReadError> {
         if let Some(hit) = self.caches.event_detail.get(&event_id).await {
-            if self.valid(Projection::Catalog, hit.as_of, min_as_of) {
+            if self.valid(Projection::Catalog, 0, hit.as_of, min_as_of) {
                 count("event_detail", true);
                 return Ok(hit.value);
             }
@@ -572,7 +676,7 @@ impl ReadModels {
             .entry(event_id)
             .and_try_compute_with(|current| async move {
                 if let Some(current) = current {
-                    if self.valid(Projection::Catalog, current.value().as_of, min_as_of) {
+                    if self.valid(Projection::Catalog, 0, current.value().as_of, min_as_of) {
                         return Ok(Op::Nop);
                     }
                 }
@@ -624,8 +728,9 @@ impl ReadModels {
         event_id: Uuid,
         min_as_of: u64,
     ) -> Result<Option<EventSections>, ReadError> {
+        let shard = event_shard(event_id);
         if let Some(hit) = self.caches.availability.get(&event_id).await {
-            if self.valid(Projection::Inventory, hit.as_of, min_as_of) {
+            if self.valid(Projection::Inventory, shard, hit.as_of, min_as_of) {
                 count("availability", true);
                 return Ok(hit.value);
             }
@@ -638,11 +743,11 @@ impl ReadModels {
             .and_try_compute_with(|current| async move {
                 let current = current.map(|e| e.into_value());
                 if let Some(current) = &current {
-                    if self.valid(Projection::Inventory, current.as_of, min_as_of) {
+                    if self.valid(Projection::Inventory, shard, current.as_of, min_as_of) {
                         return Ok(Op::Nop);
                     }
                 }
-                let loaded = self.load_sections(event_id).await?;
+                let loaded = self.load_sections(event_id, shard).await?;
                 // Never go back: keep the newer of each row (a reload cannot be older than what
                 // a notice brought, but a notice can be newer than a slow reload).
                 let value = match (current.and_then(|c| c.value), loaded.value) {
@@ -663,6 +768,7 @@ impl ReadModels {
     async fn load_sections(
         &self,
         event_id: Uuid,
+        shard: u16,
     ) -> Result<Versioned<Option<EventSections>>, ReadError> {
         metrics::counter!("tv_query_cache_loads_total", "cache" => "availability").increment(1);
         let client = self.pool.get().await?;
@@ -672,11 +778,13 @@ impl ReadModels {
                         a.next_expiry, a.version
                  FROM projection_checkpoints cp
                  LEFT JOIN availability a ON a.event_id = $1
-                 WHERE cp.projection = 'inventory'
+                 WHERE cp.projection = 'inventory' AND cp.shard = $2
                  ORDER BY a.ordinal",
             )
             .await?;
-        let rows = client.query(&statement, &[&event_id]).await?;
+        let rows = client
+            .query(&statement, &[&event_id, &i32::from(shard)])
+            .await?;
         let as_of = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
         let sections: Vec<SectionRow> = rows
             .iter()
@@ -782,9 +890,10 @@ impl ReadModels {
         section_id: &str,
         min_as_of: u64,
     ) -> Result<Option<Arc<SeatMap>>, ReadError> {
+        let shard = event_shard(event_id);
         let key = (event_id, section_id.to_owned());
         if let Some(hit) = self.caches.seat_maps.get(&key).await {
-            if self.valid(Projection::Inventory, hit.as_of, min_as_of) {
+            if self.valid(Projection::Inventory, shard, hit.as_of, min_as_of) {
                 count("seat_maps", true);
                 return Ok(hit.value);
             }
@@ -796,11 +905,18 @@ impl ReadModels {
             .entry(key)
             .and_try_compute_with(|current| async move {
                 if let Some(current) = current {
-                    if self.valid(Projection::Inventory, current.value().as_of, min_as_of) {
+                    if self.valid(
+                        Projection::Inventory,
+                        shard,
+                        current.value().as_of,
+                        min_as_of,
+                    ) {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_seat_map(event_id, section_id).await.map(Op::Put)
+                self.load_seat_map(event_id, section_id, shard)
+                    .await
+                    .map(Op::Put)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
@@ -810,6 +926,7 @@ impl ReadModels {
         &self,
         event_id: Uuid,
         section_id: &str,
+        shard: u16,
     ) -> Result<Versioned<Option<Arc<SeatMap>>>, ReadError> {
         metrics::counter!("tv_query_cache_loads_total", "cache" => "seat_maps").increment(1);
         let client = self.pool.get().await?;
@@ -819,11 +936,13 @@ impl ReadModels {
                  FROM projection_checkpoints cp
                  LEFT JOIN availability a ON a.event_id = $1 AND a.section_id = $2
                  LEFT JOIN seats s ON s.event_id = a.event_id AND s.section_id = a.section_id
-                 WHERE cp.projection = 'inventory'
+                 WHERE cp.projection = 'inventory' AND cp.shard = $3
                  ORDER BY s.row_ordinal, s.number",
             )
             .await?;
-        let rows = client.query(&statement, &[&event_id, &section_id]).await?;
+        let rows = client
+            .query(&statement, &[&event_id, &section_id, &i32::from(shard)])
+            .await?;
         let as_of = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
         let Some(version) = rows.first().and_then(|r| r.get::<_, Option<i64>>(1)) else {
             return Ok(Versioned { as_of, value: None });
@@ -852,8 +971,9 @@ impl ReadModels {
         hold_id: &str,
         min_as_of: u64,
     ) -> Result<Option<Arc<HoldRow>>, ReadError> {
+        let shard = hold_shard(hold_id);
         if let Some(hit) = self.caches.holds.get(hold_id).await {
-            if self.valid(Projection::Inventory, hit.as_of, min_as_of) {
+            if self.valid(Projection::Inventory, shard, hit.as_of, min_as_of) {
                 count("holds", true);
                 return Ok(hit.value);
             }
@@ -865,17 +985,26 @@ impl ReadModels {
             .entry(hold_id.to_owned())
             .and_try_compute_with(|current| async move {
                 if let Some(current) = current {
-                    if self.valid(Projection::Inventory, current.value().as_of, min_as_of) {
+                    if self.valid(
+                        Projection::Inventory,
+                        shard,
+                        current.value().as_of,
+                        min_as_of,
+                    ) {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_hold(hold_id).await.map(Op::Put)
+                self.load_hold(hold_id, shard).await.map(Op::Put)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
     }
 
-    async fn load_hold(&self, hold_id: &str) -> Result<Versioned<Option<Arc<HoldRow>>>, ReadError> {
+    async fn load_hold(
+        &self,
+        hold_id: &str,
+        shard: u16,
+    ) -> Result<Versioned<Option<Arc<HoldRow>>>, ReadError> {
         metrics::counter!("tv_query_cache_loads_total", "cache" => "holds").increment(1);
         let client = self.pool.get().await?;
         let statement = client
@@ -884,10 +1013,12 @@ impl ReadModels {
                         h.quantity, h.expires_at, h.status, h.order_id, h.version
                  FROM projection_checkpoints cp
                  LEFT JOIN holds h ON h.hold_id = $1
-                 WHERE cp.projection = 'inventory'",
+                 WHERE cp.projection = 'inventory' AND cp.shard = $2",
             )
             .await?;
-        let row = client.query_one(&statement, &[&hold_id]).await?;
+        let row = client
+            .query_one(&statement, &[&hold_id, &i32::from(shard)])
+            .await?;
         let as_of = row.get::<_, i64>(0) as u64;
         let value = row.get::<_, Option<String>>(1).map(|hold_id| {
             Arc::new(HoldRow {

@@ -156,6 +156,26 @@ pub async fn spawn_projector(prefix: &str, database: &Database) -> Running {
     })
 }
 
+/// Partition `partition` (`k/N`) of the projector under `prefix`, writing to `database`: the
+/// inventory shards of that partition, and catalog and orders on partition 0.
+pub async fn spawn_projector_partition(
+    prefix: &str,
+    database: &Database,
+    partition: &str,
+) -> Running {
+    let mut config = projector::Config::new(&crate::nats_url(), &database.url, prefix);
+    config.fetch_wait_ms = 20;
+    config.partition = partition.parse().expect("a partition k/N");
+    let projector = projector::Projector::build(config)
+        .await
+        .expect("the projector starts");
+    Running::spawn(|stopped| {
+        projector.run_until(async {
+            let _ = stopped.await;
+        })
+    })
+}
+
 /// query-svc under `prefix`, reading `database`, on a free port.
 pub async fn spawn_query(prefix: &str, database: &Database) -> (Running, SocketAddr) {
     let mut config = query_svc::Config::for_test(&crate::nats_url(), &database.url, prefix);

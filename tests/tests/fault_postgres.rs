@@ -162,18 +162,20 @@ async fn admin(statement: &str) {
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
-/// The inventory projection's checkpoint, read directly (not through the proxy).
+/// The inventory projection's checkpoint (its lowest shard's), read directly (not through the
+/// proxy).
 async fn checkpoint(database: &str) -> u64 {
     let pool = projector::db::pool(&database_url(database, None), 1).expect("a pool");
     let client = pool.get().await.expect("connecting to the test database");
     client
-        .query_opt(
-            "SELECT last_sequence FROM projection_checkpoints WHERE projection = 'inventory'",
+        .query_one(
+            "SELECT min(last_sequence) FROM projection_checkpoints WHERE projection = 'inventory'",
             &[],
         )
         .await
         .expect("reading the checkpoint")
-        .map_or(0, |row| row.get::<_, i64>(0) as u64)
+        .get::<_, Option<i64>>(0)
+        .map_or(0, |c| c as u64)
 }
 
 async fn count_rows(database: &str, table: &str) -> i64 {

@@ -95,17 +95,19 @@ impl TestEnv {
         client
     }
 
+    /// The lowest checkpoint of `projection`'s shards: everything up to it is applied.
     pub async fn checkpoint(&self, projection: &str) -> u64 {
         let client = self.client().await;
         client
             .query_opt(
-                "SELECT last_sequence FROM projection_checkpoints WHERE projection = $1",
+                "SELECT min(last_sequence) FROM projection_checkpoints WHERE projection = $1",
                 &[&projection],
             )
             .await
             .ok()
             .flatten()
-            .map_or(0, |r| r.get::<_, i64>(0) as u64)
+            .and_then(|r| r.get::<_, Option<i64>>(0))
+            .map_or(0, |c| c as u64)
     }
 
     /// Waits until `projection`'s checkpoint reaches `sequence`.
