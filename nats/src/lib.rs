@@ -30,7 +30,7 @@ pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
 pub use error::{AppendError, StoreError};
 pub use load::{Loaded, Replay};
 pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
-pub use provision::{StreamSettings, MIN_SERVER_VERSION};
+pub use provision::{StreamSettings, MIN_SERVER_VERSION, REPLICAS_VAR};
 pub use schedule::Timers;
 pub use snapshot::Snapshots;
 pub use store::EventStore;

@@ -9,8 +9,13 @@ use std::time::Duration;
 /// The oldest nats-server with atomic batch publish and message schedules.
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 12);
 
+/// Environment variable with the number of replicas of every stream (1 on one server, 3 in a
+/// cluster). Every service provisions the streams at start, so every service must be given the
+/// same value: a service started without it would set a replicated stream back to one replica.
+pub const REPLICAS_VAR: &str = "TV_STREAM_REPLICAS";
+
 /// How the streams are stored: replicas (1 on one machine, 3 in a cluster).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamSettings {
     pub replicas: usize,
 }
@@ -21,16 +26,36 @@ impl Default for StreamSettings {
     }
 }
 
+impl StreamSettings {
+    /// The settings named by [`REPLICAS_VAR`] (1 when it is not set).
+    pub fn from_env() -> Result<Self, StoreError> {
+        Self::parse(std::env::var(REPLICAS_VAR).ok().as_deref())
+    }
+
+    fn parse(replicas: Option<&str>) -> Result<Self, StoreError> {
+        match replicas.map(str::trim) {
+            None | Some("") => Ok(Self::default()),
+            Some(value) => match value.parse::<usize>() {
+                // JetStream allows 1 to 5 replicas; an even count buys nothing over the odd below.
+                Ok(replicas @ 1..=5) => Ok(Self { replicas }),
+                _ => Err(StoreError::Other(format!(
+                    "{REPLICAS_VAR}={value:?}: set it to 1 on one server, 3 (or 5) in a cluster"
+                ))),
+            },
+        }
+    }
+}
+
 fn parse_version(version: &str) -> Option<(u64, u64)> {
     let mut parts = version.trim_start_matches('v').split(['.', '-']);
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 impl EventStore {
-    /// Checks the server version, then creates (or updates) every stream. Safe to call at every
-    /// start of every service.
+    /// Checks the server version, then creates (or updates) every stream with the replicas
+    /// [`REPLICAS_VAR`] names. Safe to call at every start of every service.
     pub async fn provision(&self) -> Result<(), StoreError> {
-        self.provision_with(StreamSettings::default()).await
+        self.provision_with(StreamSettings::from_env()?).await
     }
 
     pub async fn provision_with(&self, settings: StreamSettings) -> Result<(), StoreError> {
@@ -88,7 +113,7 @@ impl EventStore {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_version;
+    use super::{parse_version, StreamSettings};
 
     #[test]
     fn versions_compare_by_major_and_minor() {
@@ -96,5 +121,16 @@ mod tests {
         assert_eq!(parse_version("v2.12.0-beta"), Some((2, 12)));
         assert!(parse_version("2.9.25").unwrap() < super::MIN_SERVER_VERSION);
         assert_eq!(parse_version("x"), None);
+    }
+
+    #[test]
+    fn replicas_come_from_the_environment_value_or_default_to_one() {
+        assert_eq!(StreamSettings::parse(None).unwrap().replicas, 1);
+        assert_eq!(StreamSettings::parse(Some("")).unwrap().replicas, 1);
+        assert_eq!(StreamSettings::parse(Some("3")).unwrap().replicas, 3);
+        for wrong in ["0", "6", "three", "-1"] {
+            let error = StreamSettings::parse(Some(wrong)).unwrap_err().to_string();
+            assert!(error.contains("TV_STREAM_REPLICAS"), "{error}");
+        }
     }
 }
