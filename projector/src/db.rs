@@ -116,6 +116,47 @@ pub(crate) async fn create_schema_copy(
     Ok(())
 }
 
+/// Drops the secondary indexes of `tables` in `schema` (every index not backing a constraint) and
+/// returns their definitions, for [`create_indexes`] once the
+/// tables are loaded: building an index over loaded rows is much cheaper than maintaining it row
+/// by row.
+pub(crate) async fn drop_secondary_indexes(
+    client: &impl GenericClient,
+    schema: &str,
+    tables: &[&str],
+) -> Result<Vec<String>, ProjectError> {
+    let rows = client
+        .query(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i
+             WHERE i.schemaname = $1 AND i.tablename = ANY($2)
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                               WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+             ORDER BY i.indexname",
+            &[&schema, &tables],
+        )
+        .await?;
+    let mut definitions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name: &str = row.get(0);
+        client
+            .batch_execute(&format!("DROP INDEX {schema}.{name}"))
+            .await?;
+        definitions.push(row.get(1));
+    }
+    Ok(definitions)
+}
+
+/// Creates the indexes [`drop_secondary_indexes`] dropped (their definitions name the schema).
+pub(crate) async fn create_indexes(
+    client: &impl GenericClient,
+    definitions: &[String],
+) -> Result<(), ProjectError> {
+    for definition in definitions {
+        client.batch_execute(definition).await?;
+    }
+    Ok(())
+}
+
 /// The checkpoint of every shard of `projection` in `schema`, without locking them.
 pub(crate) async fn read_checkpoints(
     client: &impl GenericClient,

@@ -3,7 +3,10 @@
 //! The fresh tables are built by the same migration files, run with a scratch schema
 //! (`tv_rebuild_<projection>`) first on the search path, so they are identical to the live ones,
 //! indexes and constraints included. The live projector and query-svc keep using the live tables
-//! meanwhile. The replay is applied with the very function the live loop uses, in batches.
+//! meanwhile. The replay is applied with the very function the live loop uses, in batches, while a
+//! task reads the next ones. The bulk of it is written in [`Mode::Bulk`] into tables stripped of
+//! their secondary indexes, which are built afterwards, before the derived values of every row are
+//! computed; the rest (catch-up and the swap) is applied incrementally, as the live loop does.
 //!
 //! The swap is one transaction: it locks the live checkpoint rows of every shard (which every live
 //! batch of every partition locks first, so live batches wait), replays whatever the live
@@ -19,13 +22,19 @@ use crate::db;
 use crate::error::ProjectError;
 use crate::live::connect;
 use crate::notice::Notice;
-use crate::projection::{apply_batch, apply_in_transaction, lock_checkpoints, ProjectionName};
+use crate::projection::{
+    apply_in_transaction, compute_derived, lock_checkpoints, Mode, ProjectionName,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
-use tv_nats::{EventStore, RawCommit};
+use tokio::sync::mpsc;
+use tv_nats::{EventStore, RawCommit, StoreError};
 
 /// Commits per transaction while replaying.
-const REPLAY_BATCH: usize = 1_000;
+const REPLAY_BATCH: usize = 10_000;
+
+/// Batches read ahead of the one being written.
+const READ_AHEAD: usize = 2;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RebuildOptions {
@@ -101,26 +110,21 @@ async fn rebuild_locked(
     let retired = format!("tv_retired_{}", projection.as_str());
     let mut client = pool.get().await?;
     db::create_schema_copy(&mut client, &schema).await?;
+    let deferred = db::drop_secondary_indexes(&client, &schema, projection.tables()).await?;
 
-    let mut replay = store.replay(projection.stream(), 0).await?;
-    let bar = progress_bar(projection, replay.end_sequence(), options.show_progress);
-    let mut counts = Counts::default();
-    let mut batch: Vec<RawCommit> = Vec::with_capacity(REPLAY_BATCH);
-    while let Some(raw) = replay.next().await {
-        batch.push(raw?);
-        if batch.len() >= REPLAY_BATCH {
-            counts
-                .flush(&mut client, &schema, projection, &mut batch)
-                .await?;
-            bar.set_position(counts.position);
-            bar.set_message(counts.rate(started));
-        }
-    }
-    counts
-        .flush(&mut client, &schema, projection, &mut batch)
-        .await?;
-    bar.set_position(counts.position);
-    bar.set_message(counts.rate(started));
+    let mut counts = Counts::new(progress_bar(projection, options.show_progress), started);
+    // The bulk: no secondary index to maintain, derived values computed once at the end.
+    replay_into(
+        store,
+        &mut client,
+        &schema,
+        projection,
+        &mut counts,
+        Mode::Bulk,
+    )
+    .await?;
+    db::create_indexes(&client, &deferred).await?;
+    compute_derived(&client, &schema, projection).await?;
 
     // Catch up with the live projection outside the lock, so the locked part stays short.
     for _ in 0..3 {
@@ -132,20 +136,15 @@ async fn rebuild_locked(
         if live <= counts.position {
             break;
         }
-        let mut replay = store.replay(projection.stream(), counts.position).await?;
-        bar.set_length(replay.end_sequence());
-        while let Some(raw) = replay.next().await {
-            batch.push(raw?);
-            if batch.len() >= REPLAY_BATCH {
-                counts
-                    .flush(&mut client, &schema, projection, &mut batch)
-                    .await?;
-            }
-        }
-        counts
-            .flush(&mut client, &schema, projection, &mut batch)
-            .await?;
-        bar.set_position(counts.position);
+        replay_into(
+            store,
+            &mut client,
+            &schema,
+            projection,
+            &mut counts,
+            Mode::Incremental,
+        )
+        .await?;
     }
 
     // The swap.
@@ -155,6 +154,7 @@ async fn rebuild_locked(
     let live = live_shards.values().copied().max().unwrap_or(0);
     let live_lowest = live_shards.values().copied().min().unwrap_or(0);
     if live > counts.position {
+        let mut batch = Vec::new();
         let mut replay = store.replay(projection.stream(), counts.position).await?;
         while let Some(raw) = replay.next().await {
             let raw = raw?;
@@ -163,12 +163,19 @@ async fn rebuild_locked(
             }
             batch.push(raw);
         }
-        let outcome =
-            apply_in_transaction(&tx, &schema, projection, &shards, &mut batch, None).await?;
+        let outcome = apply_in_transaction(
+            &tx,
+            &schema,
+            projection,
+            &shards,
+            &mut batch,
+            None,
+            Mode::Incremental,
+        )
+        .await?;
         counts.commits += outcome.commits as u64;
         counts.events += outcome.events as u64;
         counts.position = counts.position.max(outcome.to);
-        batch.clear();
     }
     let checkpoint = live.max(counts.position);
     let mut swap = format!("DROP SCHEMA IF EXISTS {retired} CASCADE; CREATE SCHEMA {retired};");
@@ -208,11 +215,9 @@ async fn rebuild_locked(
         tracing::warn!(error = %e, "publishing the reset notice failed; readers reload on the next notice's gap");
     }
     let _ = store.client().flush().await;
-    bar.finish_with_message(format!(
-        "{} · swapped in at {}",
-        counts.rate(started),
-        checkpoint
-    ));
+    counts
+        .bar
+        .finish_with_message(format!("{} · swapped in at {}", counts.rate(), checkpoint));
     Ok(RebuildReport {
         projection,
         commits: counts.commits,
@@ -223,42 +228,117 @@ async fn rebuild_locked(
     })
 }
 
-#[derive(Default)]
+/// Replays the stream from `counts.position` to its current end into the scratch tables.
+///
+/// Reading is a task of its own, a few batches ahead: the next batch arrives from NATS while the
+/// previous one is written.
+async fn replay_into(
+    store: &EventStore,
+    client: &mut deadpool_postgres::Object,
+    schema: &str,
+    projection: ProjectionName,
+    counts: &mut Counts,
+    mode: Mode,
+) -> Result<(), ProjectError> {
+    let mut replay = store.replay(projection.stream(), counts.position).await?;
+    counts
+        .bar
+        .set_length(replay.end_sequence().max(counts.position));
+    let (sender, mut batches) = mpsc::channel::<Result<Vec<RawCommit>, StoreError>>(READ_AHEAD);
+    let reader = tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        while let Some(raw) = replay.next().await {
+            let failed = raw.is_err();
+            match raw {
+                Ok(raw) => batch.push(raw),
+                Err(e) => {
+                    let _ = sender.send(Err(e)).await;
+                }
+            }
+            if failed {
+                return;
+            }
+            if batch.len() >= REPLAY_BATCH
+                && sender.send(Ok(std::mem::take(&mut batch))).await.is_err()
+            {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.send(Ok(batch)).await;
+        }
+    });
+    while let Some(batch) = batches.recv().await {
+        counts
+            .flush(client, schema, projection, batch?, mode)
+            .await?;
+    }
+    // The reader has sent everything (on an error above, the dropped receiver stops it).
+    let _ = reader.await;
+    Ok(())
+}
+
+/// What the replay has applied so far, shown on the progress bar.
 struct Counts {
     commits: u64,
     events: u64,
     position: u64,
+    bar: ProgressBar,
+    started: Instant,
 }
 
 impl Counts {
+    fn new(bar: ProgressBar, started: Instant) -> Self {
+        Self {
+            commits: 0,
+            events: 0,
+            position: 0,
+            bar,
+            started,
+        }
+    }
+
     async fn flush(
         &mut self,
         client: &mut deadpool_postgres::Object,
         schema: &str,
         projection: ProjectionName,
-        batch: &mut Vec<RawCommit>,
+        batch: Vec<RawCommit>,
+        mode: Mode,
     ) -> Result<(), ProjectError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let outcome = apply_batch(client, schema, projection, std::mem::take(batch), None).await?;
+        // A crash loses nothing here: a rebuild starts again from scratch, and only the swap needs
+        // to be durable.
+        let tx = client.transaction().await?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
+        let mut batch = batch;
+        let shards = projection.all_shards();
+        let outcome =
+            apply_in_transaction(&tx, schema, projection, &shards, &mut batch, None, mode).await?;
+        tx.commit().await?;
         self.commits += outcome.commits as u64;
         self.events += outcome.events as u64;
         self.position = self.position.max(outcome.to);
+        self.bar.set_position(self.position);
+        self.bar.set_message(self.rate());
         Ok(())
     }
 
-    fn rate(&self, started: Instant) -> String {
-        let seconds = started.elapsed().as_secs_f64().max(1e-3);
+    fn rate(&self) -> String {
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
         format!("{:.0} events/s", self.events as f64 / seconds)
     }
 }
 
-fn progress_bar(projection: ProjectionName, end: u64, visible: bool) -> ProgressBar {
+/// The bar's length is set by each replay, to the stream's end when it starts.
+fn progress_bar(projection: ProjectionName, visible: bool) -> ProgressBar {
     if !visible {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(end), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix:>10} [{elapsed_precise}] {wide_bar} {pos}/{len} seq · {msg} · ETA {eta}",

@@ -291,6 +291,31 @@ async fn a_rebuild_during_live_traffic_equals_the_live_projection() {
         .unwrap()
         .get(0);
     assert_eq!(leftovers, 0, "scratch schemas are dropped");
+
+    // The rebuilt tables have every index of the migrations, the ones built after the bulk too.
+    let indexes: Vec<String> = client
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    for index in [
+        "availability_pkey",
+        "events_listing_idx",
+        "holds_customer_idx",
+        "holds_pending_expiry_idx",
+        "holds_pkey",
+        "orders_customer_idx",
+        "orders_status_idx",
+        "seats_map_idx",
+        "seats_pkey",
+    ] {
+        assert!(indexes.iter().any(|i| i == index), "{index} in {indexes:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

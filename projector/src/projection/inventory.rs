@@ -13,7 +13,7 @@
 //! (deltas, version, and `next_expiry` recomputed from the active holds) returning the new rows
 //! for the change notice.
 
-use super::{aggregate_id, undecodable};
+use super::{aggregate_id, undecodable, Mode};
 use crate::error::ProjectError;
 use crate::notice::{AvailabilityRow, Notice};
 use deadpool_postgres::Transaction;
@@ -21,6 +21,8 @@ use domain::catalog::SectionLayout;
 use domain::inventory::InventoryEvent;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tv_nats::{RawCommit, Stream};
 use uuid::Uuid;
 
@@ -479,6 +481,7 @@ pub(super) async fn apply(
     tx: &Transaction<'_>,
     schema: &str,
     commits: &[RawCommit],
+    mode: Mode,
 ) -> Result<(usize, Notice), ProjectError> {
     let mut decoded = Vec::with_capacity(commits.len());
     let mut events = 0;
@@ -521,10 +524,10 @@ pub(super) async fn apply(
         }
     }
 
-    write_opened(tx, schema, &fold).await?;
-    write_holds(tx, schema, &fold).await?;
+    write_opened(tx, schema, &mut fold, mode).await?;
+    write_holds(tx, schema, &fold, mode).await?;
     write_seats(tx, schema, &fold).await?;
-    let availability = write_availability(tx, schema, &fold).await?;
+    let availability = write_availability(tx, schema, &fold, mode).await?;
 
     let mut holds: Vec<String> = fold
         .new_holds
@@ -545,7 +548,13 @@ pub(super) async fn apply(
     ))
 }
 
-async fn write_opened(tx: &Transaction<'_>, schema: &str, fold: &Fold) -> Result<(), ProjectError> {
+/// Inserts opened sections and seats; the seats also changed by the batch leave `fold.seats`.
+async fn write_opened(
+    tx: &Transaction<'_>,
+    schema: &str,
+    fold: &mut Fold,
+    mode: Mode,
+) -> Result<(), ProjectError> {
     if !fold.opened.is_empty() {
         let o = &fold.opened;
         let statement = tx
@@ -571,55 +580,148 @@ async fn write_opened(tx: &Transaction<'_>, schema: &str, fold: &Fold) -> Result
         )
         .await?;
     }
-    if !fold.opened_seats.is_empty() {
-        let statement = tx
-            .prepare_cached(&format!(
-                "INSERT INTO {schema}.seats (event_id, section_id, seat, row_ordinal, number, status, version)
-                 SELECT e, s, seat, r, n, 'available', v
-                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::int8[])
-                     AS d(e, s, seat, r, n, v)
-                 ON CONFLICT (event_id, section_id, seat) DO NOTHING"
-            ))
-            .await?;
-        // One statement per chunk keeps a 200 000-seat event's arrays at a sane size.
-        for chunk in fold.opened_seats.chunks(50_000) {
-            tx.execute(
-                &statement,
-                &[
-                    &chunk.iter().map(|s| s.event_id).collect::<Vec<_>>(),
-                    &chunk
-                        .iter()
-                        .map(|s| s.section_id.as_str())
-                        .collect::<Vec<_>>(),
-                    &chunk.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>(),
-                    &chunk.iter().map(|s| s.row_ordinal).collect::<Vec<_>>(),
-                    &chunk.iter().map(|s| s.number).collect::<Vec<_>>(),
-                    &chunk.iter().map(|s| s.version).collect::<Vec<_>>(),
-                ],
-            )
-            .await?;
+    if fold.opened_seats.is_empty() {
+        return Ok(());
+    }
+    // A seat opened and changed in the same batch is inserted as changed (its update would
+    // set exactly the changed columns, and still does if the seat already existed).
+    let mut plain = Vec::new();
+    let mut changed = Vec::new();
+    for seat in &fold.opened_seats {
+        let key = (seat.event_id, seat.section_id.clone(), seat.seat.clone());
+        match fold.seats.remove(&key) {
+            Some(change) => changed.push((seat, change)),
+            None => plain.push(seat),
         }
+    }
+    let insert = format!(
+        "INSERT INTO {schema}.seats (event_id, section_id, seat, row_ordinal, number, status, version)
+         SELECT e, s, seat, r, n, 'available', v
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::int8[])
+             AS d(e, s, seat, r, n, v)"
+    );
+    // One statement per chunk keeps a 200 000-seat event's arrays at a sane size.
+    for chunk in plain.chunks(50_000) {
+        insert_rows(
+            tx,
+            mode,
+            &insert,
+            "ON CONFLICT (event_id, section_id, seat) DO NOTHING",
+            &[
+                &chunk.iter().map(|s| s.event_id).collect::<Vec<_>>(),
+                &chunk
+                    .iter()
+                    .map(|s| s.section_id.as_str())
+                    .collect::<Vec<_>>(),
+                &chunk.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>(),
+                &chunk.iter().map(|s| s.row_ordinal).collect::<Vec<_>>(),
+                &chunk.iter().map(|s| s.number).collect::<Vec<_>>(),
+                &chunk.iter().map(|s| s.version).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+    }
+    let insert = format!(
+        "INSERT INTO {schema}.seats (event_id, section_id, seat, row_ordinal, number, status,
+             hold_id, order_id, hold_expires_at, version)
+         SELECT e, s, seat, r, n, status, h, o, x, v
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::text[],
+             $7::text[], $8::uuid[], $9::timestamptz[], $10::int8[])
+             AS d(e, s, seat, r, n, status, h, o, x, v)"
+    );
+    for chunk in changed.chunks(50_000) {
+        insert_rows(
+            tx,
+            mode,
+            &insert,
+            "ON CONFLICT (event_id, section_id, seat) DO UPDATE
+                 SET status = EXCLUDED.status, hold_id = EXCLUDED.hold_id,
+                     order_id = EXCLUDED.order_id, hold_expires_at = EXCLUDED.hold_expires_at,
+                     version = EXCLUDED.version",
+            &[
+                &chunk.iter().map(|(s, _)| s.event_id).collect::<Vec<_>>(),
+                &chunk
+                    .iter()
+                    .map(|(s, _)| s.section_id.as_str())
+                    .collect::<Vec<_>>(),
+                &chunk
+                    .iter()
+                    .map(|(s, _)| s.seat.as_str())
+                    .collect::<Vec<_>>(),
+                &chunk.iter().map(|(s, _)| s.row_ordinal).collect::<Vec<_>>(),
+                &chunk.iter().map(|(s, _)| s.number).collect::<Vec<_>>(),
+                &chunk
+                    .iter()
+                    .map(|(_, c)| c.status.as_str())
+                    .collect::<Vec<_>>(),
+                &chunk
+                    .iter()
+                    .map(|(_, c)| c.hold_id.as_deref())
+                    .collect::<Vec<_>>(),
+                &chunk.iter().map(|(_, c)| c.order_id).collect::<Vec<_>>(),
+                &chunk.iter().map(|(_, c)| c.expires_at).collect::<Vec<_>>(),
+                &chunk.iter().map(|(_, c)| c.version).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
 
-async fn write_holds(tx: &Transaction<'_>, schema: &str, fold: &Fold) -> Result<(), ProjectError> {
+/// Runs `insert` with `on_conflict`, the upsert that makes it safe to write a row twice. In
+/// [`Mode::Bulk`] it first tries without `on_conflict`, which costs PostgreSQL about half as much,
+/// and upserts only should a row exist after all (a savepoint undoes the failed attempt).
+async fn insert_rows(
+    tx: &Transaction<'_>,
+    mode: Mode,
+    insert: &str,
+    on_conflict: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<(), ProjectError> {
+    if mode == Mode::Bulk {
+        let plain = tx.prepare_cached(insert).await?;
+        tx.batch_execute("SAVEPOINT bulk_insert").await?;
+        match tx.execute(&plain, params).await {
+            Ok(_) => {
+                tx.batch_execute("RELEASE SAVEPOINT bulk_insert").await?;
+                return Ok(());
+            }
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT bulk_insert")
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let upsert = tx
+        .prepare_cached(&format!("{insert} {on_conflict}"))
+        .await?;
+    tx.execute(&upsert, params).await?;
+    Ok(())
+}
+
+async fn write_holds(
+    tx: &Transaction<'_>,
+    schema: &str,
+    fold: &Fold,
+    mode: Mode,
+) -> Result<(), ProjectError> {
     if !fold.new_holds.is_empty() {
         let h: Vec<(&String, &NewHold)> = fold.new_holds.iter().collect();
-        let statement = tx
-            .prepare_cached(&format!(
-                "INSERT INTO {schema}.holds (hold_id, event_id, section_id, customer_id, seats, quantity,
-                     expires_at, status, order_id, created_at, version)
-                 SELECT h, e, s, c, string_to_array(st, ','), q, x, status, o, ca, v
-                 FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int4[],
-                     $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::int8[])
-                     AS d(h, e, s, c, st, q, x, status, o, ca, v)
-                 ON CONFLICT (hold_id) DO UPDATE
-                     SET status = EXCLUDED.status, order_id = EXCLUDED.order_id, version = EXCLUDED.version"
-            ))
-            .await?;
-        tx.execute(
-            &statement,
+        let insert = format!(
+            "INSERT INTO {schema}.holds (hold_id, event_id, section_id, customer_id, seats, quantity,
+                 expires_at, status, order_id, created_at, version)
+             SELECT h, e, s, c, string_to_array(st, ','), q, x, status, o, ca, v
+             FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int4[],
+                 $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::int8[])
+                 AS d(h, e, s, c, st, q, x, status, o, ca, v)"
+        );
+        insert_rows(
+            tx,
+            mode,
+            &insert,
+            "ON CONFLICT (hold_id) DO UPDATE
+                 SET status = EXCLUDED.status, order_id = EXCLUDED.order_id, version = EXCLUDED.version",
             &[
                 &h.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
                 &h.iter().map(|(_, n)| n.event_id).collect::<Vec<_>>(),
@@ -703,6 +805,7 @@ async fn write_availability(
     tx: &Transaction<'_>,
     schema: &str,
     fold: &Fold,
+    mode: Mode,
 ) -> Result<Vec<AvailabilityRow>, ProjectError> {
     if fold.sections.is_empty() {
         return Ok(Vec::new());
@@ -710,14 +813,15 @@ async fn write_availability(
     let d: Vec<(&SectionKey, &SectionDelta)> = fold.sections.iter().collect();
     // next_expiry is recomputed from the pending (active or checked-out) holds of each touched
     // section (an index-only min over holds_pending_expiry_idx), after the holds were written
-    // above.
+    // above (or by compute_next_expiry, once a rebuild's bulk is written).
+    let next_expiry = match mode {
+        Mode::Incremental => format!(", next_expiry = ({})", next_expiry_of_a(schema)),
+        Mode::Bulk => String::new(),
+    };
     let statement = tx
         .prepare_cached(&format!(
             "UPDATE {schema}.availability a
-             SET held = a.held + d.held, sold = a.sold + d.sold, version = d.version,
-                 next_expiry = (SELECT min(h.expires_at) FROM {schema}.holds h
-                                WHERE h.event_id = a.event_id AND h.section_id = a.section_id
-                                  AND h.status IN ('active', 'checked_out'))
+             SET held = a.held + d.held, sold = a.sold + d.sold, version = d.version{next_expiry}
              FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[])
                  AS d(event_id, section_id, held, sold, version)
              WHERE a.event_id = d.event_id AND a.section_id = d.section_id
@@ -758,4 +862,29 @@ async fn write_availability(
             version: row.get::<_, i64>(8) as u64,
         })
         .collect())
+}
+
+/// The earliest expiry of the pending holds of availability row `a`'s section.
+fn next_expiry_of_a(schema: &str) -> String {
+    format!(
+        "SELECT min(h.expires_at) FROM {schema}.holds h
+         WHERE h.event_id = a.event_id AND h.section_id = a.section_id
+           AND h.status IN ('active', 'checked_out')"
+    )
+}
+
+/// Sets `next_expiry` of every section from the holds: what the batches applied with
+/// [`Mode::Bulk`] left out. Every change of a section's pending holds touches the section,
+/// so a batch recomputing it leaves the same value as this.
+pub(super) async fn compute_next_expiry(
+    client: &impl deadpool_postgres::GenericClient,
+    schema: &str,
+) -> Result<(), ProjectError> {
+    client
+        .batch_execute(&format!(
+            "UPDATE {schema}.availability a SET next_expiry = ({})",
+            next_expiry_of_a(schema)
+        ))
+        .await?;
+    Ok(())
 }

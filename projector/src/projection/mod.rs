@@ -115,6 +115,32 @@ impl std::fmt::Display for ProjectionName {
     }
 }
 
+/// How a batch writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every batch leaves the tables complete: the live loop, and the batches a rebuild applies
+    /// after its bulk.
+    Incremental,
+    /// The bulk of a rebuild, into scratch tables without secondary indexes: values derived from
+    /// other rows (inventory's `next_expiry`, read through an index of holds) are left for
+    /// [`compute_derived`], and rows the batch creates are inserted without an upsert (should one
+    /// exist after all, the batch's rows are upserted as in `Incremental`).
+    Bulk,
+}
+
+/// Computes the derived values of every row of `projection`'s tables in `schema`: what the batches
+/// applied in [`Mode::Bulk`] left out.
+pub(crate) async fn compute_derived(
+    client: &impl deadpool_postgres::GenericClient,
+    schema: &str,
+    projection: ProjectionName,
+) -> Result<(), ProjectError> {
+    match projection {
+        ProjectionName::Inventory => inventory::compute_next_expiry(client, schema).await,
+        ProjectionName::Catalog | ProjectionName::Orders => Ok(()),
+    }
+}
+
 /// What one call of [`apply_batch`] did.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
@@ -164,8 +190,16 @@ pub async fn apply_shards(
     fill_gaps: Option<&EventStore>,
 ) -> Result<BatchOutcome, ProjectError> {
     let tx = client.transaction().await?;
-    let outcome =
-        apply_in_transaction(&tx, schema, projection, shards, &mut commits, fill_gaps).await?;
+    let outcome = apply_in_transaction(
+        &tx,
+        schema,
+        projection,
+        shards,
+        &mut commits,
+        fill_gaps,
+        Mode::Incremental,
+    )
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -178,6 +212,7 @@ pub(crate) async fn apply_in_transaction(
     shards: &[u16],
     commits: &mut Vec<RawCommit>,
     fill_gaps: Option<&EventStore>,
+    mode: Mode,
 ) -> Result<BatchOutcome, ProjectError> {
     let before = lock_checkpoints(tx, schema, projection, shards).await?;
     let delivered_last = commits.iter().map(|c| c.sequence).max();
@@ -237,7 +272,7 @@ pub(crate) async fn apply_in_transaction(
     } else {
         match projection {
             ProjectionName::Catalog => catalog::apply(tx, schema, commits).await?,
-            ProjectionName::Inventory => inventory::apply(tx, schema, commits).await?,
+            ProjectionName::Inventory => inventory::apply(tx, schema, commits, mode).await?,
             ProjectionName::Orders => orders::apply(tx, schema, commits).await?,
         }
     };
