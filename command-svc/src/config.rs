@@ -35,9 +35,10 @@ pub struct Config {
     /// Run the fulfilment reactor (orders → payment → seats → tickets, or refunds).
     #[arg(long, env = "TV_FULFILMENT_REACTOR", default_value_t = true, action = clap::ArgAction::Set)]
     pub fulfilment_reactor: bool,
-    /// Seconds a delivered order commit may stay unacknowledged before it is delivered again:
-    /// longer than the slowest gateway call, short enough to repair a crash quickly.
-    #[arg(long, env = "TV_FULFILMENT_ACK_WAIT_SECS", default_value_t = 30)]
+    /// Seconds a delivered order commit may stay unacknowledged (and not marked in progress,
+    /// which a live instance does while it works) before it is delivered again: how long the
+    /// orders of a crashed instance wait for another.
+    #[arg(long, env = "TV_FULFILMENT_ACK_WAIT_SECS", default_value_t = 1)]
     pub fulfilment_ack_wait_secs: u64,
     /// Test payment gateway: latency added to every call, in milliseconds.
     #[arg(long, env = "TV_PAYMENT_LATENCY_MS", default_value_t = 0)]
@@ -74,7 +75,7 @@ impl Config {
             snapshot_every: 1000,
             expiry_reactor: true,
             fulfilment_reactor: true,
-            fulfilment_ack_wait_secs: 30,
+            fulfilment_ack_wait_secs: 1,
             payment_latency_ms: 0,
             payment_slow_ms: 2000,
             payment_failure_rate: 0.0,

@@ -3,21 +3,31 @@
 //! Timers fire on `<prefix>.timers.fired.<event>` and reach this durable consumer (several
 //! instances share it, each timer goes to one). A late or duplicate timer decides nothing: expiry
 //! is lazy anyway, so the timer only makes the `HoldExpired` facts appear soon after the fact.
+//! The batch in hand is kept in progress while it is decided; after a crash it comes back within
+//! [`ACK_WAIT`].
 
 use crate::inventory::{CommandError, Inventories};
 use domain::ids::EventId;
 use domain::inventory::InventoryCommand;
 use std::time::Duration;
-use tv_nats::{Durable, EventStore, Stream, Timers};
+use tv_nats::{Durable, DurableOptions, EventStore, Stream, Timers};
+
+/// How long a fired timer delivered to a crashed instance waits before it is delivered again.
+pub const ACK_WAIT: Duration = Duration::from_secs(1);
 
 pub async fn run(store: EventStore, inventories: Inventories) {
     let timers = Timers::new(store.clone());
     let consumer = loop {
-        match Durable::ensure(
+        let options = DurableOptions {
+            explicit_acks: false,
+            ack_wait: ACK_WAIT,
+        };
+        match Durable::ensure_with(
             &store,
             Stream::Timers,
             "expiry-reactor",
             Some(timers.fired_wildcard()),
+            options,
         )
         .await
         {

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 use support::{cleanup, events, meta, store, Sample};
-use tv_nats::{Durable, Snapshots, Stream, Timers};
+use tv_nats::{Durable, DurableOptions, EventStore, Snapshots, Stream, Timers};
 
 #[tokio::test]
 async fn a_durable_consumer_redelivers_what_was_not_acked() {
@@ -50,6 +50,96 @@ async fn a_durable_consumer_redelivers_what_was_not_acked() {
     }
     assert_eq!(*seen.last().unwrap(), 5);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    cleanup(&store).await;
+}
+
+async fn append_orders(store: &EventStore, count: u32) {
+    for i in 0..count {
+        store
+            .append(
+                Stream::Orders,
+                &format!("o{i}"),
+                0,
+                &meta(),
+                &events(i..i + 1),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// After a crash with a batch delivered and not acked, and no new traffic, a consumer resumed at
+/// its checkpoint delivers the rest at once, not after the delivered batch's `ack_wait`.
+#[tokio::test]
+async fn a_resumed_consumer_delivers_from_its_start_at_once() {
+    let store = store().await;
+    append_orders(&store, 10).await;
+    {
+        // Delivered, never acked: a process killed in the middle of applying it.
+        let crashed = Durable::resume_at(&store, Stream::Orders, "proj", Vec::new(), 1)
+            .await
+            .unwrap();
+        let batch = crashed.fetch(10, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(batch.len(), 10);
+    }
+    // Checkpoint 6 was committed: the restarted consumer starts at 7.
+    let started = std::time::Instant::now();
+    let resumed = Durable::resume_at(&store, Stream::Orders, "proj", Vec::new(), 7)
+        .await
+        .unwrap();
+    let batch = resumed.fetch(10, Duration::from_secs(5)).await.unwrap();
+    let sequences: Vec<u64> = batch.iter().map(|d| d.raw.sequence).collect();
+    assert_eq!(sequences, vec![7, 8, 9, 10]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "resumed in {:?}, not after an ack wait",
+        started.elapsed()
+    );
+
+    // A rewind (after a consumer error) does the same on a live handle.
+    let mut resumed = resumed;
+    resumed.rewind(9).await.unwrap();
+    let batch = resumed.fetch(10, Duration::from_secs(5)).await.unwrap();
+    let sequences: Vec<u64> = batch.iter().map(|d| d.raw.sequence).collect();
+    assert_eq!(sequences, vec![9, 10]);
+    cleanup(&store).await;
+}
+
+/// A reactor's delivery is kept in progress while it is held, however long past `ack_wait`, and
+/// comes back to another instance within about `ack_wait` once it is dropped unacked (a crash).
+#[tokio::test]
+async fn a_held_delivery_stays_in_progress_and_a_dropped_one_comes_back_within_ack_wait() {
+    let store = store().await;
+    append_orders(&store, 1).await;
+    let options = DurableOptions::reactor(Duration::from_secs(1));
+    let first = Durable::ensure_with(&store, Stream::Orders, "reactor", None, options.clone())
+        .await
+        .unwrap();
+    let second = Durable::ensure_with(&store, Stream::Orders, "reactor", None, options)
+        .await
+        .unwrap();
+    let held = first.fetch(10, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(held.len(), 1);
+    // Held for three ack waits: the other instance must not get it meanwhile.
+    let meanwhile = second.fetch(10, Duration::from_secs(3)).await.unwrap();
+    assert!(meanwhile.is_empty(), "a held delivery was sent again");
+
+    // The first instance crashes: its delivery and its pull are gone.
+    let dropped_at = std::time::Instant::now();
+    drop(held);
+    drop(first);
+    let again = second.fetch(10, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(again.len(), 1, "the dropped delivery comes back");
+    assert_eq!(
+        again[0].delivered, 2,
+        "delivered once more, not once per tick"
+    );
+    assert!(
+        dropped_at.elapsed() < Duration::from_secs(3),
+        "came back after {:?}",
+        dropped_at.elapsed()
+    );
+    again[0].ack().await.unwrap();
     cleanup(&store).await;
 }
 

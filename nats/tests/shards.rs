@@ -43,7 +43,7 @@ async fn a_partition_consumes_only_its_shards() {
         .iter()
         .map(|s| naming.shard_wildcard(Stream::Inventory, *s))
         .collect();
-    let consumer = Durable::ensure_filtered(&store, Stream::Inventory, "part-1of2", filters)
+    let consumer = Durable::resume_at(&store, Stream::Inventory, "part-1of2", filters, 1)
         .await
         .unwrap();
     let expected: BTreeSet<String> = ids

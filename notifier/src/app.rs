@@ -71,10 +71,7 @@ impl Notifier {
             .provision()
             .await
             .context("provisioning the streams")?;
-        let options = DurableOptions {
-            explicit_acks: true,
-            ack_wait: Duration::from_secs(config.ack_wait_secs.max(1)),
-        };
+        let options = DurableOptions::reactor(Duration::from_secs(config.ack_wait_secs.max(1)));
         let consumer = Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options)
             .await
             .context("the notifier's durable consumer")?;

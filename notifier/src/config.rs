@@ -30,8 +30,10 @@ pub struct Config {
     /// How long a fetch waits for the first commit, in milliseconds.
     #[arg(long, env = "TV_NOTIFIER_FETCH_WAIT_MS", default_value_t = 500)]
     pub fetch_wait_ms: u64,
-    /// Seconds a delivered commit may stay unacked before it is delivered again.
-    #[arg(long, env = "TV_NOTIFIER_ACK_WAIT_SECS", default_value_t = 30)]
+    /// Seconds a delivered commit may stay unacked (and not marked in progress, which a live
+    /// notifier does while it works) before it is delivered again: how long the notices of a
+    /// crashed notifier wait.
+    #[arg(long, env = "TV_NOTIFIER_ACK_WAIT_SECS", default_value_t = 1)]
     pub ack_wait_secs: u64,
     /// Address of the operations endpoints (`/healthz`, `/readyz`, `/metrics`); port 0 picks a
     /// free one.
@@ -52,7 +54,7 @@ impl Config {
             prefix: prefix.to_owned(),
             batch_size: 200,
             fetch_wait_ms: 500,
-            ack_wait_secs: 30,
+            ack_wait_secs: 1,
             ops_addr: None,
             log_format: "text".into(),
         }

@@ -18,7 +18,7 @@ pub struct Projector {
     config: Config,
     store: EventStore,
     pool: Pool,
-    consumers: Vec<(ProjectionName, Vec<u16>, Durable)>,
+    consumers: Vec<(Resume, Durable)>,
     ops: Option<tokio::net::TcpListener>,
 }
 
@@ -49,22 +49,31 @@ impl Projector {
         let partition = config.partition;
         for projection in projections {
             let name = projection.durable_name(partition);
-            let (shards, durable) = if projection.shards() == 1 || partition.is_whole() {
-                let durable = Durable::ensure(&store, projection.stream(), &name, None).await;
-                (projection.all_shards(), durable)
+            let (shards, filters) = if projection.shards() == 1 || partition.is_whole() {
+                (projection.all_shards(), Vec::new())
             } else {
                 let shards = partition.shards(projection.shards());
                 let filters = shards
                     .iter()
                     .map(|s| store.naming().shard_wildcard(projection.stream(), *s))
                     .collect();
-                let durable =
-                    Durable::ensure_filtered(&store, projection.stream(), &name, filters).await;
-                (shards, durable)
+                (shards, filters)
             };
-            let durable = durable
-                .with_context(|| format!("durable consumer {name} of projection {projection}"))?;
-            consumers.push((projection, shards, durable));
+            let resume = Resume {
+                store: store.clone(),
+                pool: pool.clone(),
+                projection,
+                shards,
+                name,
+                filters,
+            };
+            let durable = resume.start().await.with_context(|| {
+                format!(
+                    "durable consumer {} of projection {projection}",
+                    resume.name
+                )
+            })?;
+            consumers.push((resume, durable));
         }
         let ops = match config.ops_addr {
             Some(addr) => Some(
@@ -113,7 +122,7 @@ impl Projector {
                 runs: self
                     .consumers
                     .iter()
-                    .map(|(projection, shards, _)| (*projection, shards.clone()))
+                    .map(|(resume, _)| (resume.projection, resume.shards.clone()))
                     .collect(),
                 max_lag: self.config.ready_max_lag(),
             });
@@ -123,11 +132,12 @@ impl Projector {
                 }
             })
         });
-        for (projection, shards, durable) in self.consumers {
+        for (resume, durable) in self.consumers {
             let worker = Worker {
-                projection,
-                shards,
+                projection: resume.projection,
+                shards: resume.shards.clone(),
                 durable,
+                resume,
                 store: self.store.clone(),
                 pool: self.pool.clone(),
                 batch_size: self.config.batch_size.max(1),
@@ -168,6 +178,8 @@ struct Worker {
     /// The shards this worker applies (every shard of an unsharded or whole projection).
     shards: Vec<u16>,
     durable: Durable,
+    /// How the consumer is put back at the checkpoint after an error.
+    resume: Resume,
     store: EventStore,
     pool: Pool,
     batch_size: usize,
@@ -176,7 +188,7 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    async fn run(mut self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let name = self.projection.as_str();
         let notice_subject = self.store.naming().notice_subject(name);
         let stream_name = self.store.naming().stream(self.projection.stream());
@@ -194,8 +206,13 @@ impl Worker {
                 Ok(deliveries) if deliveries.is_empty() => continue,
                 Ok(deliveries) => deliveries,
                 Err(e) => {
-                    tracing::warn!(projection = name, error = %e, "fetch failed; retrying");
+                    // Whatever the broken pull had delivered is not waited for: the consumer
+                    // starts again at the checkpoint.
+                    tracing::warn!(projection = name, error = %e, "fetch failed; resuming at the checkpoint");
                     backoff.wait(&mut stop).await;
+                    if let Err(e) = self.resume.rewind(&mut self.durable).await {
+                        tracing::warn!(projection = name, error = %e, "resuming failed; retrying");
+                    }
                     continue;
                 }
             };
@@ -269,6 +286,58 @@ impl Worker {
             Some(&self.store),
         )
         .await
+    }
+}
+
+/// Where a projection's consumer starts: the next commit after the lowest checkpoint of its
+/// shards, read from PostgreSQL, so a crash never waits for the server to re-deliver what the
+/// dead process had fetched. Commits at or below a shard's own (higher) checkpoint are skipped by
+/// the batch.
+struct Resume {
+    store: EventStore,
+    pool: Pool,
+    projection: ProjectionName,
+    shards: Vec<u16>,
+    /// The durable consumer's name.
+    name: String,
+    /// The partition's shard subjects (none: the whole stream).
+    filters: Vec<String>,
+}
+
+impl Resume {
+    /// The consumer, (re-)created at the checkpoint.
+    async fn start(&self) -> Result<Durable, ProjectError> {
+        let next = self.next_sequence().await?;
+        let durable = Durable::resume_at(
+            &self.store,
+            self.projection.stream(),
+            &self.name,
+            self.filters.clone(),
+            next,
+        )
+        .await?;
+        tracing::info!(projection = %self.projection, consumer = %self.name, next, "consuming from the checkpoint");
+        Ok(durable)
+    }
+
+    /// Puts `durable` back at the checkpoint.
+    async fn rewind(&self, durable: &mut Durable) -> Result<(), ProjectError> {
+        let next = self.next_sequence().await?;
+        durable.rewind(next).await?;
+        tracing::info!(projection = %self.projection, next, "consumer rewound to the checkpoint");
+        Ok(())
+    }
+
+    async fn next_sequence(&self) -> Result<u64, ProjectError> {
+        let client = self.pool.get().await?;
+        let checkpoints = db::read_checkpoints(&client, "public", self.projection.as_str()).await?;
+        let lowest = self
+            .shards
+            .iter()
+            .map(|shard| checkpoints.get(shard).copied().unwrap_or(0))
+            .min()
+            .unwrap_or(0);
+        Ok(lowest + 1)
     }
 }
 

@@ -246,9 +246,51 @@ async fn killing_the_projector_at_random_points_converges_to_the_same_tables() {
         task.abort();
         let _ = task.await;
     }
+    // No traffic after the last kill: whatever a killed run had fetched is not waited for.
     let running = Running::start(config).await;
+    env.wait_for_checkpoint_within("inventory", sim.last_sequence, RESUME_LIMIT)
+        .await;
+    running.stop().await;
+    assert_projected(&env, &sim.appended).await;
+}
+
+/// How long a restarted projector may take to reach the end of a quiet stream: well above a
+/// resume from the checkpoint, well below the 30 s ack wait of a delivery to a dead process.
+const RESUME_LIMIT: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_a_crash_with_a_batch_in_hand_catches_up_at_once_without_new_traffic() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 7).await;
+    sim.run(&env.store, 30).await;
+    let running = Running::start(env.projector_config()).await;
     env.wait_for_checkpoint("inventory", sim.last_sequence)
         .await;
+    running.stop().await;
+
+    // The projector is killed with the next commits fetched and not applied: the server counts
+    // them delivered to a process that is gone.
+    sim.run(&env.store, 20).await;
+    let name = ProjectionName::Inventory.durable_name(projector::Partition::WHOLE);
+    {
+        let dead = tv_nats::Durable::ensure(&env.store, Stream::Inventory, &name, None)
+            .await
+            .unwrap();
+        let mut in_hand = Vec::new();
+        while in_hand.last().map(|d: &tv_nats::Delivery| d.raw.sequence) != Some(sim.last_sequence)
+        {
+            let batch = dead.fetch(100, Duration::from_secs(5)).await.unwrap();
+            assert!(!batch.is_empty(), "the commits are delivered");
+            in_hand.extend(batch);
+        }
+    }
+
+    // Restarted, with no new traffic: it reads from its checkpoint at once.
+    let running = Running::start(env.projector_config()).await;
+    let took = env
+        .wait_for_checkpoint_within("inventory", sim.last_sequence, RESUME_LIMIT)
+        .await;
+    eprintln!("caught up {took:?} after the restart");
     running.stop().await;
     assert_projected(&env, &sim.appended).await;
 }

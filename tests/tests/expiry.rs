@@ -241,3 +241,82 @@ async fn the_reactor_expires_holds_but_never_sold_ones() {
     })
     .await;
 }
+
+/// How long a restarted reactor may take to record an expiry whose fired timer a crashed one had
+/// in hand: well above the reactor's one-second ack wait, well below the 30 s it used to cost.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_timer_in_the_hands_of_a_crashed_reactor_is_recorded_within_seconds_of_a_restart() {
+    scenario(|env: TestEnv| async move {
+        // No reactor yet: the timer fires into the consumer and waits there.
+        let asleep = Config {
+            expiry_reactor: false,
+            ..Config::for_test(&e2e::nats_url(), &env.prefix)
+        };
+        let svc = CommandSvc::spawn_with(asleep, e2e::client::http_client()).await;
+        let spec = EventSpec::seated().ttl(TTL_SECONDS);
+        let event = svc
+            .api()
+            .create_on_sale("crash-timer", &spec.to_json())
+            .await;
+        let (status, alice) = place(&svc, &event, "alice", &["A-1", "A-2"]).await;
+        assert_eq!(status, StatusCode::CREATED, "{alice}");
+        sleep_past(expires_at(&alice), Duration::from_millis(200)).await;
+        svc.shutdown().await;
+
+        // The crashed reactor: the fired timer delivered to it, never acked.
+        {
+            let timers = tv_nats::Timers::new(env.store.clone());
+            let options = tv_nats::DurableOptions {
+                explicit_acks: false,
+                ack_wait: command_svc::expiry::ACK_WAIT,
+            };
+            let dead = tv_nats::Durable::ensure_with(
+                &env.store,
+                tv_nats::Stream::Timers,
+                "expiry-reactor",
+                Some(timers.fired_wildcard()),
+                options,
+            )
+            .await
+            .expect("the reactor's consumer");
+            let in_hand = dead.fetch(10, Duration::from_secs(10)).await.unwrap();
+            assert_eq!(in_hand.len(), 1, "the timer fired");
+        }
+        assert_eq!(
+            InventoryLog::read(&env.store, &event)
+                .await
+                .count("HoldExpired"),
+            0
+        );
+
+        let restarted = std::time::Instant::now();
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let recorded = e2e::eventually(RECOVERY_LIMIT, || {
+            let store = env.store.clone();
+            let event = event.clone();
+            async move {
+                (InventoryLog::read(&store, &event)
+                    .await
+                    .count("HoldExpired")
+                    > 0)
+                .then_some(())
+            }
+        })
+        .await;
+        assert!(
+            recorded.is_some(),
+            "no HoldExpired within {RECOVERY_LIMIT:?} of the restart"
+        );
+        eprintln!(
+            "HoldExpired recorded {:?} after the restart",
+            restarted.elapsed()
+        );
+        let alice_hold = hold_id(alice["hold_id"].as_str().expect("hold_id"));
+        let log = InventoryLog::read(&env.store, &event).await;
+        assert_eq!(log.kinds_of_hold(&alice_hold), ["SeatsHeld", "HoldExpired"]);
+        svc.shutdown().await;
+    })
+    .await;
+}

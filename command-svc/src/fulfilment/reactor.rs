@@ -10,9 +10,9 @@
 //! holds up only its own order, never the orders behind it. One order has one task at a time:
 //! commits of an order already in flight (the process manager's own facts, mostly) wait for that
 //! task, which advances the order once more for them. Each delivery is acked on its own,
-//! explicitly, once its order's `advance` has finished; while it runs, the delivery is marked in
-//! progress every half `ack_wait`. A crash stops both: the server delivers the commit again after
-//! `ack_wait`, whatever was acked since.
+//! explicitly, once its order's `advance` has finished; until then the consumer keeps it in
+//! progress (see [`tv_nats::Durable`]), however slow the gateway. A crash stops both: the server
+//! delivers the commit again after `ack_wait` (a second by default), whatever was acked since.
 //!
 //! A transient failure (store, inventory writer, gateway) is retried in place with backoff, with
 //! the same keys; a step refused for good is logged, counted and skipped.
@@ -45,10 +45,7 @@ pub struct ReactorSettings {
 
 /// Runs until the task is aborted (which aborts the orders in flight) or a test hook halts it.
 pub async fn run(store: EventStore, fulfilment: Fulfilment, settings: ReactorSettings) {
-    let options = DurableOptions {
-        explicit_acks: true,
-        ack_wait: settings.ack_wait,
-    };
+    let options = DurableOptions::reactor(settings.ack_wait);
     let consumer = loop {
         match Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options.clone())
             .await
@@ -63,7 +60,6 @@ pub async fn run(store: EventStore, fulfilment: Fulfilment, settings: ReactorSet
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let waiting = Waiting::default();
     let mut in_flight = JoinSet::new();
-    let keep_alive = (settings.ack_wait / 2).max(Duration::from_millis(200));
     while !fulfilment.is_halted() {
         while in_flight.try_join_next().is_some() {}
         let batch = match consumer.fetch(BATCH, Duration::from_secs(1)).await {
@@ -95,7 +91,7 @@ pub async fn run(store: EventStore, fulfilment: Fulfilment, settings: ReactorSet
             let (fulfilment, waiting) = (fulfilment.clone(), waiting.clone());
             in_flight.spawn(async move {
                 let _slot = slot;
-                run_order(&fulfilment, &waiting, order, deliveries, keep_alive).await;
+                run_order(&fulfilment, &waiting, order, deliveries).await;
             });
         }
     }
@@ -143,10 +139,9 @@ async fn run_order(
     waiting: &Waiting,
     order: OrderId,
     mut deliveries: Vec<Delivery>,
-    keep_alive: Duration,
 ) {
     loop {
-        if !settle_marking_progress(fulfilment, order, &deliveries, keep_alive).await {
+        if !settle_traced(fulfilment, order, &deliveries).await {
             // Halted: as a crash, nothing is acked; it comes back after `ack_wait`.
             return;
         }
@@ -160,14 +155,9 @@ async fn run_order(
     }
 }
 
-/// Settles one order, marking its deliveries in progress while it runs. True when its deliveries
-/// may be acked.
-async fn settle_marking_progress(
-    fulfilment: &Fulfilment,
-    order: OrderId,
-    deliveries: &[Delivery],
-    keep_alive: Duration,
-) -> bool {
+/// Settles one order in the trace of the commit that brought it. True when its deliveries may be
+/// acked.
+async fn settle_traced(fulfilment: &Fulfilment, order: OrderId, deliveries: &[Delivery]) -> bool {
     let last = &deliveries.last().expect("grouped deliveries").raw;
     // One span per order, a child of the trace of the commit that brought it (the request that
     // placed or cancelled it, or the step before); the commits it writes carry this span on.
@@ -180,19 +170,7 @@ async fn settle_marking_progress(
         correlation_id: Some(order.to_string()),
         causation_id: last.commit_id().map(str::to_owned),
     };
-    let settle = settle(fulfilment, order, &causes).instrument(span);
-    tokio::pin!(settle);
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
-    loop {
-        tokio::select! {
-            done = &mut settle => return done,
-            _ = ticks.tick() => {
-                for delivery in deliveries {
-                    let _ = delivery.in_progress().await;
-                }
-            }
-        }
-    }
+    settle(fulfilment, order, &causes).instrument(span).await
 }
 
 /// Advances one order until it has nothing left to do now, retrying transient failures. False

@@ -112,15 +112,27 @@ impl TestEnv {
 
     /// Waits until `projection`'s checkpoint reaches `sequence`.
     pub async fn wait_for_checkpoint(&self, projection: &str, sequence: u64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_checkpoint_within(projection, sequence, Duration::from_secs(30))
+            .await;
+    }
+
+    /// Waits until `projection`'s checkpoint reaches `sequence`, failing after `limit`; returns
+    /// how long it took.
+    pub async fn wait_for_checkpoint_within(
+        &self,
+        projection: &str,
+        sequence: u64,
+        limit: Duration,
+    ) -> Duration {
+        let started = tokio::time::Instant::now();
         loop {
             let checkpoint = self.checkpoint(projection).await;
             if checkpoint >= sequence {
-                return;
+                return started.elapsed();
             }
             assert!(
-                tokio::time::Instant::now() < deadline,
-                "{projection} stuck at {checkpoint}, expected {sequence}"
+                started.elapsed() < limit,
+                "{projection} stuck at {checkpoint} for {limit:?}, expected {sequence}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
