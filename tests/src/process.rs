@@ -247,6 +247,8 @@ pub struct CommandSvcProcess {
     nats_url: String,
     prefix: String,
     log: PathBuf,
+    /// Settings beyond the defaults, as environment variables.
+    settings: Vec<(String, String)>,
     process: Option<ChildProcess>,
 }
 
@@ -254,6 +256,16 @@ impl CommandSvcProcess {
     /// Starts `target/<profile>/command-svc` (built first if needed) on a free loopback port and
     /// waits until `/healthz` answers. Its output goes to `log`.
     pub async fn start(nats_url: &str, prefix: &str, log: &Path) -> Self {
+        Self::start_with(nats_url, prefix, log, &[]).await
+    }
+
+    /// [`CommandSvcProcess::start`] with other settings (`TV_…` variables), kept for restarts.
+    pub async fn start_with(
+        nats_url: &str,
+        prefix: &str,
+        log: &Path,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut svc = Self {
@@ -262,6 +274,10 @@ impl CommandSvcProcess {
             nats_url: nats_url.to_owned(),
             prefix: prefix.to_owned(),
             log: log.to_path_buf(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             process: None,
         };
         svc.restart().await;
@@ -287,7 +303,8 @@ impl CommandSvcProcess {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("info".into()),
             )
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .envs(self.settings.iter().map(|(k, v)| (k, v)));
         let mut process = ChildProcess::spawn("command-svc", command, &self.log);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
