@@ -16,5 +16,6 @@ pub mod ordering;
 pub mod payments;
 #[cfg(test)]
 mod test_support;
+pub mod waiting_room;
 
 pub use time::OffsetDateTime as Timestamp;
