@@ -20,8 +20,8 @@ pub(super) enum Ended {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Admission {
-    /// The customer's index in the line.
-    pub(super) line_index: usize,
+    /// The customer's slot in the line (their join index).
+    pub(super) slot: usize,
     pub(super) admitted_at: Timestamp,
     pub(super) admitted_until: Timestamp,
     pub(super) ended: Option<Ended>,
@@ -46,14 +46,9 @@ impl Admissions {
     }
 
     /// Record an admission; returns its sequence number.
-    pub(super) fn push(
-        &mut self,
-        line_index: usize,
-        admitted_at: Timestamp,
-        until: Timestamp,
-    ) -> usize {
+    pub(super) fn push(&mut self, slot: usize, admitted_at: Timestamp, until: Timestamp) -> usize {
         self.records.push(Admission {
-            line_index,
+            slot,
             admitted_at,
             admitted_until: until,
             ended: None,

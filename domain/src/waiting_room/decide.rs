@@ -232,7 +232,7 @@ fn expiries(state: &WaitingRoom, now: Timestamp) -> Vec<WaitingRoomEvent> {
         .map(|seq| {
             let admission = state.admissions.get(seq);
             WaitingRoomEvent::AdmissionEnded {
-                customer_id: state.line.customer(admission.line_index).clone(),
+                customer_id: state.line.joiner(admission.slot).clone(),
                 reason: AdmissionEndReason::Expired,
                 ended_at: now,
             }

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Place {
     pub(super) joined_at: Timestamp,
-    /// Where they stand in the line.
-    pub(super) line_index: usize,
+    /// Their join index; the line knows where that stands.
+    pub(super) slot: usize,
     /// Their admission, by sequence number, once admitted.
     pub(super) admission: Option<usize>,
     pub(super) left_at: Option<Timestamp>,
@@ -109,12 +109,12 @@ impl WaitingRoom {
                     return;
                 }
                 let into_prequeue = *queue == JoinedQueue::Prequeue;
-                let line_index = self.line.push(customer_id.clone(), into_prequeue);
+                let slot = self.line.push(customer_id.clone(), into_prequeue);
                 self.places.insert(
                     customer_id.clone(),
                     Place {
                         joined_at: *joined_at,
-                        line_index,
+                        slot,
                         admission: None,
                         left_at: None,
                     },
@@ -127,11 +127,7 @@ impl WaitingRoom {
                 if self.is_shuffled() || *prequeue_len != self.prequeue_len() {
                     return;
                 }
-                for (line_index, customer) in self.line.shuffle(*seed) {
-                    if let Some(place) = self.places.get_mut(customer) {
-                        place.line_index = line_index;
-                    }
-                }
+                self.line.shuffle(*seed);
             }
             WaitingRoomEvent::CustomerAdmitted {
                 customer_id,
@@ -150,9 +146,9 @@ impl WaitingRoom {
                 }
                 let seq = self
                     .admissions
-                    .push(place.line_index, *admitted_at, *admitted_until);
+                    .push(place.slot, *admitted_at, *admitted_until);
                 place.admission = Some(seq);
-                self.line.admitted(place.line_index);
+                self.line.admitted(place.slot);
                 self.pacing
                     .admitted(*admitted_at, config.admission_interval());
                 self.waiting -= 1;
@@ -184,7 +180,7 @@ impl WaitingRoom {
                 match place.admission {
                     Some(seq) => self.admissions.end(seq, Ended::Left),
                     None => {
-                        self.line.mark_gone(place.line_index);
+                        self.line.mark_gone(place.slot);
                         self.waiting -= 1;
                     }
                 }

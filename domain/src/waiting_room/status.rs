@@ -145,7 +145,7 @@ impl WaitingRoom {
                 None if admission.admitted_until <= now => QueueState::Expired,
                 None => QueueState::Admitted,
             };
-        } else if self.line.in_unshuffled_prequeue(place.line_index) {
+        } else if self.line.in_unshuffled_prequeue(place.slot) {
             status.state = QueueState::Prequeue;
             let to_opening = (config.sale_opens_at() - now).max(Duration::ZERO);
             let expected_ahead = self.waiting.saturating_sub(1) / 2;
@@ -153,7 +153,7 @@ impl WaitingRoom {
             status.estimated_wait_seconds = Some(wait);
             status.poll_after_ms = poll_after_ms(seconds_up(to_opening).saturating_mul(1_000));
         } else {
-            let ahead = self.line.ahead_of(place.line_index);
+            let ahead = self.line.ahead_of(place.slot);
             let wait = wait_seconds(ahead, per_minute);
             status.position = Some(ahead + 1);
             status.ahead = Some(ahead);
