@@ -14,8 +14,9 @@ pub mod inventory;
 pub mod money;
 pub mod ordering;
 pub mod payments;
+pub mod waiting_room;
+
 #[cfg(test)]
 mod test_support;
-pub mod waiting_room;
 
 pub use time::OffsetDateTime as Timestamp;

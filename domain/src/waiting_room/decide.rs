@@ -6,7 +6,6 @@
 //! them (expiry is lazy), they keep the log readable. Joining, leaving, shuffling and finishing
 //! again decide nothing, forever.
 
-use super::pacing::admissible;
 use super::{
     AdmissionEndReason, CloseReason, ClosedBecause, FinishReason, JoinedQueue, ShuffleSeed,
     WaitingRoom, WaitingRoomCommand, WaitingRoomConfig, WaitingRoomError, WaitingRoomEvent,
@@ -180,26 +179,6 @@ fn admit(
             }),
     );
     Ok(events)
-}
-
-impl WaitingRoom {
-    /// How many customers the rules let in at `now`, if that many were waiting: the pacing slots
-    /// due, within `admit_per_minute` per 60 s and the room left under `max_active`. 0 before the
-    /// sale opens, when closed or unconfigured.
-    pub fn admissible(&self, now: Timestamp) -> u64 {
-        let now = self.clock(now);
-        let Some(config) = &self.config else { return 0 };
-        if now < config.sale_opens_at() || self.closed.is_some() {
-            return 0;
-        }
-        admissible(
-            self.pacing.slots_due(now, config.admission_interval()),
-            config.admit_per_minute(),
-            self.admissions.made_in_the_minute_to(now),
-            config.max_active(),
-            self.admissions.live_at(now),
-        )
-    }
 }
 
 /// An admission finished early stops counting; one that is not live any more decides nothing.

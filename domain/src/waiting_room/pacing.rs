@@ -7,6 +7,7 @@
 //! that much, not the whole idle time. On top of the schedule, a hard cap: no more than
 //! `admit_per_minute` admissions in any 60 s, counted from the recorded admissions.
 
+use super::WaitingRoom;
 use crate::Timestamp;
 use time::Duration;
 
@@ -44,16 +45,23 @@ impl Pacing {
     }
 }
 
-/// How many may be admitted at `now`, by the rules alone (not counting who is waiting): the slots
-/// due, within the cap of `admit_per_minute` per 60 s and the room left under `max_active`.
-pub(super) fn admissible(
-    slots_due: u64,
-    admit_per_minute: u32,
-    made_in_the_last_minute: u64,
-    max_active: Option<u32>,
-    live: u64,
-) -> u64 {
-    let by_minute = u64::from(admit_per_minute).saturating_sub(made_in_the_last_minute);
-    let by_active = max_active.map_or(u64::MAX, |max| u64::from(max).saturating_sub(live));
-    slots_due.min(by_minute).min(by_active)
+impl WaitingRoom {
+    /// How many customers the rules let in at `now`, if that many were waiting: the pacing slots
+    /// due, within `admit_per_minute` per 60 s and the room left under `max_active`. 0 before the
+    /// sale opens, when closed or unconfigured.
+    pub fn admissible(&self, now: Timestamp) -> u64 {
+        let now = self.clock(now);
+        let Some(config) = &self.config else { return 0 };
+        if now < config.sale_opens_at() || self.closed.is_some() {
+            return 0;
+        }
+        let slots_due = self.pacing.slots_due(now, config.admission_interval());
+        let by_minute = u64::from(config.admit_per_minute())
+            .saturating_sub(self.admissions.made_in_the_minute_to(now));
+        let live = self.admissions.live_at(now);
+        let by_active = config
+            .max_active()
+            .map_or(u64::MAX, |max| u64::from(max).saturating_sub(live));
+        slots_due.min(by_minute).min(by_active)
+    }
 }
