@@ -14,6 +14,8 @@ pub mod inventory;
 pub mod money;
 pub mod ordering;
 pub mod payments;
+pub mod waiting_room;
+
 #[cfg(test)]
 mod test_support;
 

@@ -102,6 +102,26 @@ impl Decider for Payments {
     }
 }
 
+pub(crate) struct WaitingRooms;
+
+impl Decider for WaitingRooms {
+    type State = crate::waiting_room::WaitingRoom;
+    type Command = crate::waiting_room::WaitingRoomCommand;
+    type Event = crate::waiting_room::WaitingRoomEvent;
+    type Error = crate::waiting_room::WaitingRoomError;
+
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+        now: Timestamp,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        crate::waiting_room::decide(state, command, now)
+    }
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        crate::waiting_room::evolve(state, event)
+    }
+}
+
 /// The facts a story starts from, folded into a state.
 pub(crate) struct Given<D: Decider> {
     state: D::State,
