@@ -66,6 +66,13 @@ pub enum ConfigError {
          head -c 32 /dev/urandom | base64 > .data/jwt-secret)"
     )]
     SecretTooShort { length: usize },
+    #[error("both TV_ADMISSION_SECRET and TV_ADMISSION_SECRET_FILE are set: keep one")]
+    TwoAdmissionSecrets,
+    #[error(
+        "the admission secret is the bearer tokens' secret: give TV_ADMISSION_SECRET_FILE a key of \
+         its own (head -c 32 /dev/urandom | base64 > .data/admission-secret)"
+    )]
+    SharedAdmissionSecret,
     #[error("reading the token secret from {path} (TV_JWT_SECRET_FILE): {source}")]
     SecretFile {
         path: PathBuf,

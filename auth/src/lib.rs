@@ -12,6 +12,7 @@
 //! Boundaries: this crate says who the caller is and which roles it has; what a role may do, and
 //! whether a hold or an order is the caller's, is for the services and the domain to decide.
 
+mod admission;
 mod claims;
 mod config;
 mod error;
@@ -21,6 +22,10 @@ mod secret;
 pub mod testing;
 mod verifier;
 
+pub use admission::{
+    AdmissionConfig, AdmissionKey, AdmissionTokenClaims, InvalidAdmission,
+    AUDIENCE as ADMISSION_AUDIENCE,
+};
 pub use claims::{Claims, Identity, Role};
 pub use config::AuthConfig;
 pub use error::{AuthError, ConfigError};

@@ -35,3 +35,19 @@ pub fn customer_token(customer: &str) -> String {
 pub fn operator_token() -> String {
     issuer().mint("operator", &[Role::Operator], TOKEN_TTL)
 }
+
+/// The tests' admission secret (public too; not the bearer tokens' secret).
+pub const ADMISSION_SECRET: &str = "ticketview-tests-only-admission-secret-is-public-987654";
+
+/// Admission settings with the tests' admission secret.
+pub fn admission_config() -> crate::AdmissionConfig {
+    crate::AdmissionConfig::with_secret(ADMISSION_SECRET.parse().expect("long enough"))
+}
+
+/// An admission of `customer` to `event_id` from `iat` to `exp` (Unix seconds), signed with the
+/// tests' admission secret.
+pub fn admission_token(customer: &str, event_id: &str, iat: i64, exp: i64) -> String {
+    crate::AdmissionKey::new(&ADMISSION_SECRET.parse().expect("long enough")).sign(
+        &crate::AdmissionTokenClaims::new(customer, event_id, iat, exp),
+    )
+}

@@ -39,6 +39,7 @@ async fn main() {
         max_tickets_per_customer: 8,
         sale_opens_at: None,
         sale_closes_at: None,
+        waiting_room: false,
     };
     let meta = CommitMeta::new("EventInventory", "Bench");
     let mut last = store

@@ -43,6 +43,13 @@ pub async fn build_with_gateway(
         .auth
         .verifier()
         .context("command-svc checks bearer tokens")?;
+    let admission = config
+        .admission
+        .key(&config.auth.secret()?)
+        .context("command-svc checks admission tokens")?;
+    if admission.is_none() {
+        tracing::info!("no admission key (TV_ADMISSION_SECRET_FILE): events sold through a waiting room admit nobody");
+    }
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
         .with_context(|| format!("connecting to NATS at {} (set NATS_URL)", config.nats_url))?;
@@ -73,6 +80,7 @@ pub async fn build_with_gateway(
         catalog,
         inventories: inventories.clone(),
         orders,
+        admission,
     });
     let mut reactors = Vec::new();
     if config.expiry_reactor {

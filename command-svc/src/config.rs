@@ -54,6 +54,11 @@ pub struct Config {
     /// required) and the issuer they must name.
     #[command(flatten)]
     pub auth: auth::AuthConfig,
+    /// Admission tokens of waiting rooms: the key they are signed with
+    /// (`TV_ADMISSION_SECRET_FILE` or `TV_ADMISSION_SECRET`; without one, events sold through a
+    /// waiting room admit nobody).
+    #[command(flatten)]
+    pub admission: auth::AdmissionConfig,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -80,6 +85,7 @@ impl Config {
             payment_slow_ms: 2000,
             payment_failure_rate: 0.0,
             auth: auth::testing::config(),
+            admission: auth::testing::admission_config(),
             log_format: "text".into(),
             fulfilment_halt: None,
         }

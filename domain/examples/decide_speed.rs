@@ -176,6 +176,7 @@ fn open(sections: Vec<InventorySection>, hold_ttl_seconds: u32) -> EventInventor
         max_tickets_per_customer: 8,
         sale_opens_at: None,
         sale_closes_at: None,
+        waiting_room: false,
     };
     let mut state = EventInventory::default();
     for event in decide(&state, &open, T0).unwrap() {
@@ -216,5 +217,6 @@ fn hold(i: usize, section: &str, selection: Selection) -> InventoryCommand {
         customer_id: customer,
         section_id: SectionId::parse(section).unwrap(),
         selection,
+        admission: None,
     })
 }

@@ -100,6 +100,8 @@ impl From<InventoryError> for ApiError {
         let (status, code) = match &e {
             NotOpen | SaleNotOpen => (StatusCode::CONFLICT, "sale_not_open"),
             SaleClosed => (StatusCode::CONFLICT, "sale_closed"),
+            NotAdmitted => (StatusCode::FORBIDDEN, "not_admitted"),
+            AdmissionExpired => (StatusCode::FORBIDDEN, "admission_expired"),
             AlreadyOpen => (StatusCode::CONFLICT, "invalid_state"),
             UnknownSection => (StatusCode::NOT_FOUND, "unknown_section"),
             UnknownSeat(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_seat"),

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use domain::catalog::{EventDetails, EventDraft, EventStatus, RowDraft, SectionDraft};
 use domain::ids::EventId;
+use domain::waiting_room::WaitingRoomDraft;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -27,6 +28,9 @@ pub struct CreateEventBody {
     sale_closes_at: Option<OffsetDateTime>,
     hold_ttl_seconds: Option<u32>,
     max_tickets_per_customer: Option<u32>,
+    /// `{opens_at, admit_per_minute, max_active?, admission_ttl_seconds?}`: sold only through a
+    /// waiting room.
+    waiting_room: Option<WaitingRoomDraft>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +79,7 @@ impl From<CreateEventBody> for EventDraft {
             sale_closes_at: body.sale_closes_at,
             hold_ttl_seconds: body.hold_ttl_seconds,
             max_tickets_per_customer: body.max_tickets_per_customer,
+            waiting_room: body.waiting_room,
         }
     }
 }

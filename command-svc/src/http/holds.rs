@@ -5,10 +5,11 @@ use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
 use super::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::ids::{EventId, HoldId, SeatLabel, SectionId};
 use domain::inventory::{Hold, HoldRequest, InventoryCommand, InventoryError, Selection};
+use domain::waiting_room::AdmissionClaims;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
@@ -70,13 +71,31 @@ fn selection(body: &PlaceHoldBody) -> Result<Selection, ApiError> {
     }
 }
 
-#[tracing::instrument(skip(caller, state, key, trace, body), fields(event_id = %event_id))]
+/// The claims of the request's `Admission` token when its signature is ours. An absent, forged or
+/// malformed token gives none: an event sold through a waiting room then refuses the hold as
+/// `not_admitted`, and any other event does not look at it.
+fn admission(state: &AppState, headers: &HeaderMap) -> Option<AdmissionClaims> {
+    let token = headers.get(ADMISSION_HEADER)?.to_str().ok()?.trim();
+    let claims = state.admission.as_ref()?.verify(token).ok()?;
+    Some(AdmissionClaims {
+        sub: claims.sub.parse().ok()?,
+        event_id: claims.event_id.parse().ok()?,
+        iat: claims.iat,
+        exp: claims.exp,
+    })
+}
+
+/// The header that carries a waiting room's admission token.
+const ADMISSION_HEADER: &str = "admission";
+
+#[tracing::instrument(skip(caller, state, key, trace, headers, body), fields(event_id = %event_id))]
 pub async fn place(
     caller: Customer,
     State(state): State<AppState>,
     Path(event_id): Path<String>,
     RequiredKey(key): RequiredKey,
     TraceParent(trace): TraceParent,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<PlaceHoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;
@@ -86,6 +105,7 @@ pub async fn place(
         customer_id: customer,
         section_id: SectionId::parse(&body.section_id)?,
         selection: selection(&body)?,
+        admission: admission(&state, &headers),
     };
     let decided = state
         .inventories

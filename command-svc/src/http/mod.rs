@@ -34,6 +34,8 @@ pub struct Services {
     pub catalog: Catalog,
     pub inventories: Inventories,
     pub orders: Orders,
+    /// Verifies the `Admission` header of holds; `None` when no admission key is configured.
+    pub admission: Option<auth::AdmissionKey>,
 }
 
 impl AppState {

@@ -3,6 +3,9 @@
 use super::EventDetails;
 use crate::ids::EventId;
 
+/// A command lives for one decision and is never stored in bulk, so the size of `Create` (the
+/// whole event's details) against the other variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CatalogCommand {
     /// Create the event as a draft. Repeating it with the same details changes nothing.

@@ -3,6 +3,7 @@
 use crate::ids::{RowLabel, SectionId, MAX_SEATS_PER_ROW};
 use crate::inventory::{InventoryCommand, InventorySection};
 use crate::money::{Currency, MAX_PRICE_MINOR};
+use crate::waiting_room::{WaitingRoomConfig, WaitingRoomDraft};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -33,6 +34,9 @@ pub struct EventDraft {
     pub sale_closes_at: Option<Timestamp>,
     pub hold_ttl_seconds: Option<u32>,
     pub max_tickets_per_customer: Option<u32>,
+    /// The event is sold only through its waiting room (see [`crate::waiting_room`]).
+    #[serde(default)]
+    pub waiting_room: Option<WaitingRoomDraft>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +80,10 @@ pub struct EventDetails {
     pub sale_closes_at: Option<Timestamp>,
     pub hold_ttl_seconds: u32,
     pub max_tickets_per_customer: u32,
+    /// When set, the event is sold only to customers its waiting room admitted. Absent from
+    /// events created before waiting rooms existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<WaitingRoomConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,6 +184,15 @@ impl EventDetails {
             }
         }
 
+        let waiting_room = draft
+            .waiting_room
+            .as_ref()
+            .map(|room| {
+                WaitingRoomConfig::parse(room, draft.sale_opens_at, draft.sale_closes_at)
+                    .map_err(|e| invalid(e.field(), e.to_string()))
+            })
+            .transpose()?;
+
         Ok(EventDetails {
             name,
             venue,
@@ -186,6 +203,7 @@ impl EventDetails {
             sale_closes_at: draft.sale_closes_at,
             hold_ttl_seconds,
             max_tickets_per_customer,
+            waiting_room,
         })
     }
 
@@ -217,6 +235,7 @@ pub fn open_inventory(details: &EventDetails) -> InventoryCommand {
         max_tickets_per_customer: details.max_tickets_per_customer,
         sale_opens_at: details.sale_opens_at,
         sale_closes_at: details.sale_closes_at,
+        waiting_room: details.waiting_room.is_some(),
     }
 }
 

@@ -23,6 +23,7 @@ impl EventInventory {
                 max_tickets_per_customer,
                 sale_opens_at,
                 sale_closes_at,
+                waiting_room,
             } => {
                 if self.config.is_none() {
                     self.open(SaleConfig {
@@ -32,6 +33,7 @@ impl EventInventory {
                         max_tickets_per_customer: *max_tickets_per_customer,
                         sale_opens_at: *sale_opens_at,
                         sale_closes_at: *sale_closes_at,
+                        waiting_room: *waiting_room,
                     });
                 }
             }

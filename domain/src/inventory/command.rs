@@ -2,6 +2,7 @@
 
 use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use crate::inventory::InventorySection;
+use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub enum InventoryCommand {
         max_tickets_per_customer: u32,
         sale_opens_at: Option<Timestamp>,
         sale_closes_at: Option<Timestamp>,
+        /// Sold only through a waiting room: every new hold needs an admission.
+        waiting_room: bool,
     },
     /// Hold named seats or a quantity for a customer until `now + hold_ttl`.
     PlaceHold(HoldRequest),
@@ -59,6 +62,9 @@ pub struct HoldRequest {
     pub customer_id: CustomerId,
     pub section_id: SectionId,
     pub selection: Selection,
+    /// The claims of the admission token the request carried, its signature already verified;
+    /// needed by every new hold of an event sold through a waiting room, ignored otherwise.
+    pub admission: Option<AdmissionClaims>,
 }
 
 /// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a

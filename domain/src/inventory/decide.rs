@@ -75,6 +75,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             max_tickets_per_customer,
             sale_opens_at,
             sale_closes_at,
+            waiting_room,
         } => Some(SaleConfig {
             sections: sections.clone(),
             currency: *currency,
@@ -82,6 +83,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             max_tickets_per_customer: *max_tickets_per_customer,
             sale_opens_at: *sale_opens_at,
             sale_closes_at: *sale_closes_at,
+            waiting_room: *waiting_room,
         }),
         _ => None,
     }
@@ -95,6 +97,7 @@ fn opened(config: SaleConfig) -> InventoryEvent {
         max_tickets_per_customer: config.max_tickets_per_customer,
         sale_opens_at: config.sale_opens_at,
         sale_closes_at: config.sale_closes_at,
+        waiting_room: config.waiting_room,
     }
 }
 

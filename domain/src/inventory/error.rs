@@ -14,6 +14,14 @@ pub enum InventoryError {
     SaleNotOpen,
     #[error("the sale has closed")]
     SaleClosed,
+    /// The event is sold through a waiting room and the request carries no admission for this
+    /// customer and event.
+    #[error(
+        "this event is sold through its waiting room: join the queue and hold seats once admitted"
+    )]
+    NotAdmitted,
+    #[error("the customer's admission expired: join the queue again")]
+    AdmissionExpired,
     #[error("the event has no such section")]
     UnknownSection,
     #[error("the section has no seat {0}")]

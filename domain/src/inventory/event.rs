@@ -32,6 +32,10 @@ pub enum InventoryEvent {
         sale_opens_at: Option<Timestamp>,
         #[serde(with = "time::serde::rfc3339::option")]
         sale_closes_at: Option<Timestamp>,
+        /// Sold only through a waiting room (absent, so false, in inventories opened before
+        /// waiting rooms existed).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        waiting_room: bool,
     },
     /// `seats` is empty in a general-admission section; `quantity` is always the ticket count.
     /// `request` is what the customer asked for, kept to recognise a retry of the same request.

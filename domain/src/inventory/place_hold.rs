@@ -1,11 +1,13 @@
-//! Deciding a `PlaceHold`: the retry check, the sale window, the seats (named or best available)
-//! and the customer's limit, in that order, against the inventory as it stands at `now`.
+//! Deciding a `PlaceHold`: the retry check, the sale window, the admission (for an event sold
+//! through a waiting room), the seats (named or best available) and the customer's limit, in that
+//! order, against the inventory as it stands at `now`.
 
 use super::best_available::best_available;
 use super::live_view::LiveView;
 use super::state::SaleConfig;
 use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
 use crate::ids::SeatLabel;
+use crate::waiting_room::AdmissionRefused;
 use std::collections::HashSet;
 use time::Duration;
 
@@ -36,6 +38,9 @@ pub(super) fn place_hold(
         .is_some_and(|closes| view.now >= closes)
     {
         return Err(InventoryError::SaleClosed);
+    }
+    if config.waiting_room {
+        check_admission(view, request)?;
     }
     let section = *state
         .index
@@ -133,4 +138,23 @@ fn pick_seats(
     Ok((block.first..block.first + block.len)
         .filter_map(|seat| seats.label(block.row, seat))
         .collect())
+}
+
+/// A new hold of an event sold through a waiting room needs an admission of this customer to
+/// this event that is still live at the decision's `now`.
+fn check_admission(view: &LiveView<'_>, request: &HoldRequest) -> Result<(), InventoryError> {
+    let claims = request
+        .admission
+        .as_ref()
+        .ok_or(InventoryError::NotAdmitted)?;
+    crate::waiting_room::check_admission(
+        claims,
+        &request.customer_id,
+        request.hold_id.event(),
+        view.now,
+    )
+    .map_err(|refused| match refused {
+        AdmissionRefused::AdmissionExpired => InventoryError::AdmissionExpired,
+        _ => InventoryError::NotAdmitted,
+    })
 }

@@ -110,6 +110,9 @@ pub(super) struct SaleConfig {
     pub sale_opens_at: Option<Timestamp>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub sale_closes_at: Option<Timestamp>,
+    /// Sold only through a waiting room (absent from older snapshots: false).
+    #[serde(default)]
+    pub waiting_room: bool,
 }
 
 /// Indexes derived from the configuration and the holds.

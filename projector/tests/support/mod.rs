@@ -549,6 +549,7 @@ pub fn event_details(name: &str) -> EventDetails {
         sale_closes_at: None,
         hold_ttl_seconds: 600,
         max_tickets_per_customer: 8,
+        waiting_room: None,
     }
 }
 
@@ -607,6 +608,7 @@ impl Sim {
             max_tickets_per_customer: details.max_tickets_per_customer,
             sale_opens_at: None,
             sale_closes_at: None,
+            waiting_room: false,
         }
     }
 

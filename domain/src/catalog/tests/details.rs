@@ -6,6 +6,7 @@ use crate::catalog::{
     DEFAULT_HOLD_TTL_SECONDS, DEFAULT_MAX_TICKETS_PER_CUSTOMER, MAX_SECTIONS,
 };
 use crate::inventory::InventoryCommand;
+use crate::waiting_room::WaitingRoomDraft;
 
 /// The field and reason a draft changed by `change` is refused with.
 #[track_caller]
@@ -199,6 +200,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         max_tickets_per_customer,
         sale_opens_at,
         sale_closes_at,
+        waiting_room,
     } = open_inventory(&details)
     else {
         panic!("not an Open command");
@@ -212,6 +214,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         (sale_opens_at, sale_closes_at),
         (details.sale_opens_at, details.sale_closes_at)
     );
+    assert!(!waiting_room, "no waiting room was described");
 }
 
 #[test]
@@ -222,4 +225,52 @@ fn details_round_trip_through_json() {
         serde_json::from_str::<EventDetails>(&json).unwrap(),
         details
     );
+}
+
+fn waiting_room(opens_at: crate::Timestamp, admit_per_minute: u32) -> WaitingRoomDraft {
+    WaitingRoomDraft {
+        opens_at,
+        admit_per_minute,
+        max_active: Some(500),
+        admission_ttl_seconds: None,
+    }
+}
+
+#[test]
+fn a_waiting_room_is_kept_and_makes_the_inventory_sell_through_it() {
+    let mut draft = draft();
+    let opens_at = draft.sale_opens_at.unwrap() - time::Duration::hours(1);
+    draft.waiting_room = Some(waiting_room(opens_at, 600));
+    let details = EventDetails::parse(draft).unwrap();
+    let room = details.waiting_room.expect("the waiting room");
+    assert_eq!(room.admit_per_minute(), 600);
+    assert_eq!(room.opens_at(), opens_at);
+    let InventoryCommand::Open { waiting_room, .. } = open_inventory(&details) else {
+        panic!("not an Open command");
+    };
+    assert!(waiting_room);
+}
+
+#[test]
+fn a_waiting_room_must_open_before_the_sale_and_admit_someone() {
+    refused_at("waiting_room.opens_at", |d| {
+        d.waiting_room = Some(waiting_room(d.sale_opens_at.unwrap(), 600));
+    });
+    refused_at("waiting_room.admit_per_minute", |d| {
+        let opens_at = d.sale_opens_at.unwrap() - time::Duration::hours(1);
+        d.waiting_room = Some(waiting_room(opens_at, 0));
+    });
+    refused_at("sale_opens_at", |d| {
+        let opens_at = d.sale_opens_at.unwrap() - time::Duration::hours(1);
+        d.sale_opens_at = None;
+        d.waiting_room = Some(waiting_room(opens_at, 600));
+    });
+}
+
+#[test]
+fn details_stored_before_waiting_rooms_existed_still_load() {
+    let mut stored = serde_json::to_value(details()).unwrap();
+    stored.as_object_mut().unwrap().remove("waiting_room");
+    let loaded: EventDetails = serde_json::from_value(stored).unwrap();
+    assert_eq!(loaded.waiting_room, None);
 }

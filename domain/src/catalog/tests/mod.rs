@@ -42,6 +42,7 @@ pub(super) fn draft() -> EventDraft {
         sale_closes_at: Some(datetime!(2030-07-01 20:00 UTC)),
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
+        waiting_room: None,
     }
 }
 

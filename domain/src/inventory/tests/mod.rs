@@ -7,6 +7,7 @@
 //! - `boxes`: row X of 3 seats and row Y of 2 (small enough to show best-available choices).
 
 mod abandon;
+mod admission;
 mod checkout;
 mod expiry;
 mod limit;
@@ -114,6 +115,7 @@ pub(super) fn open_command() -> InventoryCommand {
         max_tickets_per_customer: MAX,
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
+        waiting_room: false,
     }
 }
 
@@ -125,6 +127,7 @@ pub(super) fn opened() -> InventoryEvent {
         max_tickets_per_customer: MAX,
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
+        waiting_room: false,
     }
 }
 
@@ -144,6 +147,7 @@ pub(super) fn place(
         customer_id: customer.clone(),
         section_id: section(section_id),
         selection,
+        admission: None,
     })
 }
 

@@ -49,6 +49,7 @@ fn opening_again_with_another_sale_is_refused() {
         max_tickets_per_customer: MAX + 1,
         sale_opens_at,
         sale_closes_at,
+        waiting_room: false,
     };
     on_sale([])
         .when(other, at(5))
@@ -96,6 +97,7 @@ fn the_catalog_opens_what_it_described() {
         sale_closes_at: None,
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
+        waiting_room: None,
     })
     .unwrap();
     let state = given::<Inventory>([])
@@ -107,6 +109,7 @@ fn the_catalog_opens_what_it_described() {
             max_tickets_per_customer: 8,
             sale_opens_at: None,
             sale_closes_at: None,
+            waiting_room: false,
         }]);
     let floor = &state.availability(T0)[0];
     assert_eq!((floor.capacity, floor.available), (10, 10));

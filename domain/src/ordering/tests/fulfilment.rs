@@ -51,6 +51,7 @@ impl Shop {
                 max_tickets_per_customer: 6,
                 sale_opens_at: None,
                 sale_closes_at: None,
+                waiting_room: false,
             },
             at(0),
         )
@@ -90,6 +91,7 @@ impl Shop {
                 customer_id: customer.clone(),
                 section_id: stalls(),
                 selection: Selection::Seats(seats.iter().map(|s| s.parse().unwrap()).collect()),
+                admission: None,
             }),
             now,
         )
