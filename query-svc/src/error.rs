@@ -23,6 +23,9 @@ pub enum ApiError {
     /// `?after=` named a position the read model did not reach within the bounded wait.
     #[error("the read model has not reached {position} yet; retry shortly")]
     NotCaughtUp { position: String },
+    /// `?after=` named a sequence beyond the end of its stream: no wait could reach it.
+    #[error("{position} is beyond the end of its stream (last sequence {end})")]
+    PositionAhead { position: String, end: u64 },
     /// The path exists but not with this method.
     #[error("this endpoint does not take this method")]
     MethodNotAllowed,
@@ -65,6 +68,9 @@ impl IntoResponse for ApiError {
                 e.code(),
                 e.to_string(),
             ),
+            ApiError::PositionAhead { .. } => {
+                (StatusCode::BAD_REQUEST, "position_ahead", self.to_string())
+            }
             ApiError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not_owner", self.to_string()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

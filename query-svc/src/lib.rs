@@ -42,6 +42,8 @@ pub(crate) struct AppState {
     pub store: EventStore,
     pub naming: Naming,
     pub config: Config,
+    /// Permits of the queries waiting for `?after=` (`TV_QUERY_MAX_WAITERS`).
+    pub waiters: tokio::sync::Semaphore,
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -71,6 +73,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         store: store.clone(),
         naming: naming.clone(),
         prometheus: telemetry::metrics_handle(),
+        waiters: tokio::sync::Semaphore::new(config.max_waiters),
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.

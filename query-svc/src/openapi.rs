@@ -33,8 +33,8 @@ fn query(
     parameters.push(json!({"$ref": "#/components/parameters/After"}));
     let mut responses = json!({
         "200": success,
-        "400": error_response("malformed id or position (invalid_*)"),
-        "503": error_response("not_caught_up (the ?after= position was not reached in time) or read_model_unavailable"),
+        "400": error_response("malformed id or position (invalid_*), or position_ahead (the ?after= sequence is beyond the end of its stream)"),
+        "503": json!({"description": "not_caught_up (the ?after= position was not reached in time, or too many queries are waiting) or read_model_unavailable", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
     });
     if not_found {
         responses["404"] =
@@ -85,7 +85,7 @@ pub fn document() -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT signed with HS256: `{sub, roles: [\"customer\"|\"operator\"], iat, exp, iss?}`. Mint one with `tv-token --subject <id> --role customer`."}
             },
             "parameters": {
-                "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up).", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
+                "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up). A sequence beyond the end of its stream is 400 position_ahead at once; more waiting queries than TV_QUERY_MAX_WAITERS is 503 not_caught_up with Retry-After at once.", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},

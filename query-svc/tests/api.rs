@@ -206,13 +206,20 @@ async fn after_sees_the_effect_of_the_command_that_returned_the_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_position_not_reached_in_time_is_not_caught_up() {
-    let stack = Stack::start(300).await;
-    let sim = open_event(&stack.env.store, 13).await;
-    let beyond = stack.inventory_position(sim.last_sequence + 1_000);
+    let mut stack = Stack::start(300).await;
+    let mut sim = open_event(&stack.env.store, 13).await;
+    stack
+        .env
+        .wait_for_checkpoint("inventory", sim.last_sequence)
+        .await;
+    // In the stream, never projected.
+    stack.stop_projector().await;
+    let unprojected = sim.run(&stack.env.store, 1).await;
+    let position = stack.inventory_position(unprojected);
     let started = std::time::Instant::now();
     let (status, body) = get_json(
         stack.addr,
-        &format!("/events/{}/availability?after={beyond}", sim.event_id),
+        &format!("/events/{}/availability?after={position}", sim.event_id),
     )
     .await;
     assert_eq!(
@@ -229,7 +236,7 @@ async fn after_a_position_not_reached_in_time_is_not_caught_up() {
     .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (503, Some("not_caught_up")),
+        (400, Some("position_ahead")),
         "no order is stored at that position: {body}"
     );
     stack.stop().await;
