@@ -14,9 +14,6 @@ pub enum ApiError {
     /// No valid token (401, with a `Bearer` challenge) or not the role (403).
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
-    /// The hold or order belongs to another customer.
-    #[error("this {what} belongs to another customer")]
-    NotOwner { what: &'static str },
     /// Nothing with this id.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -71,7 +68,6 @@ impl IntoResponse for ApiError {
             ApiError::PositionAhead { .. } => {
                 (StatusCode::BAD_REQUEST, "position_ahead", self.to_string())
             }
-            ApiError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not_owner", self.to_string()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

@@ -224,12 +224,13 @@ async fn hold(
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
+    // Someone else's hold is answered exactly as one that does not exist.
     let hold = state
         .read
         .hold(&hold_id, min_as_of)
         .await?
+        .filter(|hold| caller.may_read(&hold.customer_id))
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
-    caller.may_read(&hold.customer_id, "hold")?;
     let now = OffsetDateTime::now_utc();
     // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
     // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
@@ -270,8 +271,8 @@ async fn order(
         .read
         .order(order_id)
         .await?
+        .filter(|order| caller.may_read(&order.customer_id))
         .ok_or_else(|| ApiError::not_found("unknown_order", "no order with this id"))?;
-    caller.may_read(&order.customer_id, "order")?;
     Ok(Json(order).into_response())
 }
 
@@ -293,7 +294,13 @@ async fn customer_orders(
             "customer_id is 1 to 64 letters, digits and - _ . : @",
         ));
     }
-    caller.may_read(&customer_id, "customer's order list")?;
+    // Refused for every other customer id, known or not: it tells nothing.
+    if !caller.may_read(&customer_id) {
+        return Err(auth::AuthError::Forbidden {
+            needed: auth::Role::Operator,
+        }
+        .into());
+    }
     state
         .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
@@ -452,11 +459,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
 
 impl Caller {
     /// Whether the caller may read what belongs to `owner`: that customer, or an operator.
-    fn may_read(&self, owner: &str, what: &'static str) -> Result<(), ApiError> {
-        match self.0.may_read_customer(owner) {
-            true => Ok(()),
-            false => Err(ApiError::NotOwner { what }),
-        }
+    fn may_read(&self, owner: &str) -> bool {
+        self.0.may_read_customer(owner)
     }
 }
 

@@ -7,8 +7,8 @@
 //! it, within a bounded wait ([`position`]).
 //!
 //! Events, availability and seat maps are public. A hold or an order is answered only to its
-//! customer (the bearer token's subject) or to an operator; the caches are shared by everyone
-//! and the check is made on the cached row.
+//! customer (the bearer token's subject) or to an operator, and to anyone else exactly as an id
+//! that does not exist; the caches are shared by everyone and the check is made on the cached row.
 //!
 //! Boundaries: it reads, never writes; it never migrates (the projector owns the schema); it calls
 //! no other service. Startup is [`build`], which binds the configured address (port 0 in tests),

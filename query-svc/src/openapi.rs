@@ -49,7 +49,7 @@ fn query(
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     });
     responses["403"] = error_response(
-        "not_owner (it belongs to another customer) or forbidden (the token has neither the customer nor the operator role)",
+        "forbidden: the token has neither the customer nor the operator role, or (a customer's orders) names another customer. Another customer's hold or order is 404, exactly as one that does not exist",
     );
     json!({"get": {
         "summary": format!("{summary}; only its customer or an operator may read it"),
@@ -65,7 +65,7 @@ pub fn document() -> Value {
         "info": {
             "title": "TicketView query-svc",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Events, availability and seat maps are public; a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 not_owner / forbidden. Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Events, availability and seat maps are public; a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
         },
         "paths": {
             "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone),

@@ -130,8 +130,8 @@ pub struct ReleaseAnswer {
     position: String,
 }
 
-/// The customer is the token's; a hold of another customer is `403 not_owner` (the inventory's
-/// rule).
+/// The customer is the token's; a hold of another customer is `404 unknown_hold`, as if it did
+/// not exist.
 #[tracing::instrument(skip(caller, state, trace, body), fields(hold_id = %hold_id))]
 pub async fn release(
     caller: Customer,

@@ -68,7 +68,7 @@ fn payment_token(body: &PaymentBody) -> Result<String, ApiError> {
     }
 }
 
-/// The customer is the token's; a hold of another customer is `403 not_owner`.
+/// The customer is the token's; a hold of another customer is `404 unknown_hold`.
 #[tracing::instrument(skip(caller, state, key, trace, body), fields(order_id))]
 pub async fn place(
     caller: Customer,
@@ -95,7 +95,7 @@ pub async fn place(
     Ok((StatusCode::ACCEPTED, Json(outcome.into())))
 }
 
-/// The customer is the token's; an order of another customer is `403 not_owner`.
+/// The customer is the token's; an order of another customer is `404 unknown_order`.
 #[tracing::instrument(skip(caller, state, trace, body), fields(order_id = %order_id))]
 pub async fn cancel(
     caller: Customer,
