@@ -2,17 +2,18 @@
 //! from the shared telemetry middleware).
 
 use crate::error::ApiError;
+use crate::extract::{AfterQuery, PathParams};
 use crate::notice::Notice;
 use crate::read::{Projection, SeatMap};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,11 +55,6 @@ pub(crate) async fn follow_notices(state: Shared, mut subscription: async_nats::
     tracing::warn!("change notice subscription ended");
 }
 
-#[derive(Debug, Deserialize)]
-struct After {
-    after: Option<String>,
-}
-
 fn parse_uuid(text: &str, what: &'static str, code: &'static str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(text).map_err(|_| ApiError::bad_request(code, format!("{what} must be a UUID")))
 }
@@ -83,7 +79,7 @@ async fn list_events(
 #[tracing::instrument(skip(state))]
 async fn event_detail(
     State(state): State<Shared>,
-    Path(event_id): Path<String>,
+    PathParams(event_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
@@ -107,7 +103,7 @@ struct AvailabilityBody {
 #[tracing::instrument(skip(state))]
 async fn availability(
     State(state): State<Shared>,
-    Path(event_id): Path<String>,
+    PathParams(event_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
@@ -165,7 +161,7 @@ struct SeatBody<'a> {
 #[tracing::instrument(skip(state))]
 async fn seats(
     State(state): State<Shared>,
-    Path((event_id, section_id)): Path<(String, String)>,
+    PathParams((event_id, section_id)): PathParams<(String, String)>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
@@ -208,7 +204,7 @@ fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
 async fn hold(
     caller: Caller,
     State(state): State<Shared>,
-    Path(hold_id): Path<String>,
+    PathParams(hold_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = hold_id
@@ -259,7 +255,7 @@ async fn hold(
 async fn order(
     caller: Caller,
     State(state): State<Shared>,
-    Path(order_id): Path<String>,
+    PathParams(order_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
@@ -280,7 +276,7 @@ async fn order(
 async fn customer_orders(
     caller: Caller,
     State(state): State<Shared>,
-    Path(customer_id): Path<String>,
+    PathParams(customer_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let valid = !customer_id.is_empty()
@@ -461,22 +457,6 @@ impl Caller {
     /// Whether the caller may read what belongs to `owner`: that customer, or an operator.
     fn may_read(&self, owner: &str) -> bool {
         self.0.may_read_customer(owner)
-    }
-}
-
-/// `?after=` parsed, with a malformed query string answered as the API's JSON error.
-struct AfterQuery(After);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AfterQuery {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, ApiError> {
-        Query::<After>::try_from_uri(&parts.uri)
-            .map(|Query(after)| Self(after))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod config;
 mod error;
+mod extract;
 mod http;
 mod notice;
 mod openapi;

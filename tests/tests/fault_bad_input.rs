@@ -331,3 +331,53 @@ async fn a_wrong_method_is_answered_with_a_json_error() {
     })
     .await;
 }
+
+/// A path segment that does not decode to UTF-8 (`%FF`) is refused as a malformed id, with the
+/// API's JSON error, on both services; before, axum's plain-text rejection went out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_that_does_not_decode_is_answered_with_a_json_error() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let read = e2e::readside::ReadSide::spawn(&env.prefix).await;
+        let http = svc.api().http().clone();
+        let event = uuid::Uuid::new_v4();
+        let bad = StatusCode::BAD_REQUEST;
+        let commands = [
+            Case::post("publish %FF", "/events/%FF/publish", "").expect(bad, "invalid_event_id"),
+            Case::json(
+                "hold in event %FF",
+                "/events/%FF/holds",
+                &json!({"section_id": SEATED_SECTION, "quantity": 1}),
+            )
+            .expect(bad, "invalid_event_id"),
+            Case::json("release %FF", "/holds/%FF/release", &json!({}))
+                .expect(bad, "invalid_hold_id"),
+            Case::json("cancel %C3%28", "/orders/%C3%28/cancel", &json!({}))
+                .expect(bad, "invalid_order_id"),
+        ];
+        for case in &commands {
+            let (status, body) = send(&http, &svc.base_url, case).await;
+            assert_eq!(status, case.status, "{}: {body}", case.what);
+            assert_json_error(case.what, &body, case.code);
+        }
+        let operator = e2e::client::operator_authorization();
+        for (path, code) in [
+            ("/events/%FF".to_owned(), "invalid_event_id"),
+            ("/events/%FF/availability".to_owned(), "invalid_event_id"),
+            (
+                format!("/events/{event}/sections/%FF/seats"),
+                "invalid_section_id",
+            ),
+            ("/holds/%FF".to_owned(), "invalid_hold_id"),
+            ("/orders/%FF".to_owned(), "invalid_order_id"),
+            ("/customers/%FF/orders".to_owned(), "invalid_customer_id"),
+        ] {
+            let (status, body) = read.get_as(&path, Some(&operator)).await;
+            assert_eq!(status, bad, "{path}: {body}");
+            assert_json_error(&path, &body, code);
+        }
+        read.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}

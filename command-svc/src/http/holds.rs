@@ -2,9 +2,9 @@
 
 use super::caller::Customer;
 use super::error::ApiError;
-use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::extract::{parse_path, JsonBody, PathParams, RequiredKey, TraceParent};
 use super::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::ids::{EventId, HoldId, SeatLabel, SectionId};
@@ -74,7 +74,7 @@ fn selection(body: &PlaceHoldBody) -> Result<Selection, ApiError> {
 pub async fn place(
     caller: Customer,
     State(state): State<AppState>,
-    Path(event_id): Path<String>,
+    PathParams(event_id): PathParams<String>,
     RequiredKey(key): RequiredKey,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<PlaceHoldBody>,
@@ -136,7 +136,7 @@ pub struct ReleaseAnswer {
 pub async fn release(
     caller: Customer,
     State(state): State<AppState>,
-    Path(hold_id): Path<String>,
+    PathParams(hold_id): PathParams<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<ReleaseBody>,
 ) -> Result<Json<ReleaseAnswer>, ApiError> {

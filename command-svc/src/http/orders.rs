@@ -2,10 +2,10 @@
 
 use super::caller::Customer;
 use super::error::ApiError;
-use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::extract::{parse_path, JsonBody, PathParams, RequiredKey, TraceParent};
 use super::AppState;
 use crate::orders::{OrderOutcome, PlaceOrder};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::ids::{HoldId, OrderId};
@@ -100,7 +100,7 @@ pub async fn place(
 pub async fn cancel(
     caller: Customer,
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathParams(order_id): PathParams<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<OrderAnswer>, ApiError> {
