@@ -34,9 +34,11 @@ pub struct Config {
     /// not_caught_up` with `Retry-After` at once (guards memory and the notice fan-out).
     #[arg(long, env = "TV_QUERY_MAX_WAITERS", default_value_t = 4_096)]
     pub max_waiters: usize,
-    /// Most entries of each cache.
-    #[arg(long, env = "TV_QUERY_CACHE_ENTRIES", default_value_t = 100_000)]
-    pub cache_entries: u64,
+    /// Most bytes each cache holds (six caches: events, event details, availability, seat maps,
+    /// holds, due holds), by the estimated weight of its entries; guards memory against requests
+    /// for many or large keys.
+    #[arg(long, env = "TV_QUERY_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub cache_bytes: u64,
     /// PostgreSQL connections.
     #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
     pub pg_pool_size: usize,
@@ -61,7 +63,7 @@ impl Config {
             bind: "127.0.0.1:8081".parse().expect("valid address"),
             after_wait_ms: 2_000,
             max_waiters: 4_096,
-            cache_entries: 100_000,
+            cache_bytes: 64 * 1024 * 1024,
             pg_pool_size: 16,
             ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),

@@ -12,6 +12,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::ids::{CustomerId, SectionId};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -165,6 +166,8 @@ async fn seats(
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
+    let section_id = SectionId::parse(&section_id)
+        .map_err(|e| ApiError::bad_request("invalid_section_id", e.to_string()))?;
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
@@ -279,19 +282,11 @@ async fn customer_orders(
     PathParams(customer_id): PathParams<String>,
     AfterQuery(q): AfterQuery,
 ) -> Result<Response, ApiError> {
-    let valid = !customer_id.is_empty()
-        && customer_id.len() <= 64
-        && customer_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
-    if !valid {
-        return Err(ApiError::bad_request(
-            "invalid_customer_id",
-            "customer_id is 1 to 64 letters, digits and - _ . : @",
-        ));
-    }
+    let customer_id = CustomerId::parse(&customer_id)
+        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    let customer_id = customer_id.as_str();
     // Refused for every other customer id, known or not: it tells nothing.
-    if !caller.may_read(&customer_id) {
+    if !caller.may_read(customer_id) {
         return Err(auth::AuthError::Forbidden {
             needed: auth::Role::Operator,
         }
@@ -300,7 +295,7 @@ async fn customer_orders(
     state
         .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
-    let orders = state.read.customer_orders(&customer_id).await?;
+    let orders = state.read.customer_orders(customer_id).await?;
     Ok(Json(orders).into_response())
 }
 

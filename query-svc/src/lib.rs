@@ -25,6 +25,7 @@ mod notice;
 mod openapi;
 mod position;
 pub mod read;
+mod weight;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -70,7 +71,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
     let pool = read::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
     let state = Arc::new(AppState {
-        read: ReadModels::new(pool, config.cache_entries),
+        read: ReadModels::new(pool, config.cache_bytes),
         store: store.clone(),
         naming: naming.clone(),
         prometheus: telemetry::metrics_handle(),

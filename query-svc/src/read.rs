@@ -21,7 +21,9 @@
 //! due are read (cached per event, row versions and second) and subtracted.
 
 use crate::notice::{AvailabilityRow, Notice, ShardRange};
+use crate::weight;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use domain::ids::SectionId;
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
 use serde::Serialize;
@@ -270,7 +272,7 @@ struct Caches {
     events: Cache<(), Versioned<Arc<Vec<EventSummary>>>>,
     event_detail: Cache<Uuid, Versioned<Option<Arc<EventDetail>>>>,
     availability: Cache<Uuid, Versioned<Option<EventSections>>>,
-    seat_maps: Cache<(Uuid, String), Versioned<Option<Arc<SeatMap>>>>,
+    seat_maps: Cache<(Uuid, SectionId), Versioned<Option<Arc<SeatMap>>>>,
     holds: Cache<String, Versioned<Option<Arc<HoldRow>>>>,
     due_holds: Cache<(Uuid, u64, i64), DueHolds>,
 }
@@ -316,6 +318,15 @@ fn count(cache: &'static str, hit: bool) {
     }
 }
 
+/// Stores what a load found, and only that: a miss (an id nobody stored, or not yet) is never
+/// cached, so that unknown keys cannot fill memory; the next request loads again.
+fn known<T>(loaded: Versioned<Option<T>>) -> Op<Versioned<Option<T>>> {
+    match loaded.value {
+        Some(_) => Op::Put(loaded),
+        None => Op::Remove,
+    }
+}
+
 /// The value of a compute's result (every compute below ends with an entry or none).
 fn computed<K, V: Clone>(result: CompResult<K, V>) -> Option<V> {
     match result {
@@ -327,24 +338,46 @@ fn computed<K, V: Clone>(result: CompResult<K, V>) -> Option<V> {
 }
 
 impl ReadModels {
-    pub fn new(pool: Pool, cache_entries: u64) -> Self {
-        let cache_entries = cache_entries.max(16);
+    /// Caches of at most `cache_bytes` each, by the weight of their entries ([`weight`]): a
+    /// cache is bounded by the memory it holds, not by how many entries, whatever their size.
+    pub fn new(pool: Pool, cache_bytes: u64) -> Self {
+        let bytes = cache_bytes.max(1 << 20);
         Self {
             pool,
             caches: Caches {
-                events: Cache::builder().max_capacity(1).build(),
-                event_detail: Cache::builder().max_capacity(cache_entries).build(),
-                availability: Cache::builder().max_capacity(cache_entries).build(),
-                seat_maps: Cache::builder()
-                    // Seat maps are large: bound them by seats, not by count.
-                    .weigher(|_, v: &Versioned<Option<Arc<SeatMap>>>| {
-                        v.value.as_ref().map_or(1, |m| m.seats.len().max(1) as u32)
-                    })
-                    .max_capacity(cache_entries.saturating_mul(20))
+                events: Cache::builder()
+                    .weigher(|_, v: &Versioned<Arc<Vec<EventSummary>>>| weight::events(&v.value))
+                    .max_capacity(bytes)
                     .build(),
-                holds: Cache::builder().max_capacity(cache_entries).build(),
+                event_detail: Cache::builder()
+                    .weigher(|_, v: &Versioned<Option<Arc<EventDetail>>>| {
+                        weight::event_detail(v.value.as_deref())
+                    })
+                    .max_capacity(bytes)
+                    .build(),
+                availability: Cache::builder()
+                    .weigher(|_, v: &Versioned<Option<EventSections>>| {
+                        weight::sections(v.value.as_deref().map(Vec::as_slice))
+                    })
+                    .max_capacity(bytes)
+                    .build(),
+                seat_maps: Cache::builder()
+                    .weigher(
+                        |k: &(Uuid, SectionId), v: &Versioned<Option<Arc<SeatMap>>>| {
+                            weight::seat_map(k.1.as_str(), v.value.as_deref())
+                        },
+                    )
+                    .max_capacity(bytes)
+                    .build(),
+                holds: Cache::builder()
+                    .weigher(|k: &String, v: &Versioned<Option<Arc<HoldRow>>>| {
+                        weight::hold(k, v.value.as_deref())
+                    })
+                    .max_capacity(bytes)
+                    .build(),
                 due_holds: Cache::builder()
-                    .max_capacity(cache_entries)
+                    .weigher(|_, v: &DueHolds| weight::due_holds(v))
+                    .max_capacity(bytes)
                     .time_to_live(Duration::from_secs(5))
                     .build(),
             },
@@ -566,9 +599,13 @@ impl ReadModels {
                 .await;
             for row in rows {
                 let version = row.version;
+                // A section id that does not parse was never cached.
+                let Ok(section_id) = SectionId::parse(&row.section_id) else {
+                    continue;
+                };
                 self.caches
                     .seat_maps
-                    .entry((event_id, row.section_id.clone()))
+                    .entry((event_id, section_id))
                     .and_compute_with(|current| async move {
                         match current.map(|e| e.into_value()) {
                             Some(Versioned {
@@ -680,7 +717,7 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_event(event_id).await.map(Op::Put)
+                self.load_event(event_id).await.map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
@@ -756,7 +793,7 @@ impl ReadModels {
                     }
                     (cached, loaded_rows) => loaded_rows.or(cached),
                 };
-                Ok::<_, ReadError>(Op::Put(Versioned {
+                Ok::<_, ReadError>(known(Versioned {
                     as_of: loaded.as_of,
                     value,
                 }))
@@ -883,15 +920,15 @@ impl ReadModels {
             .map_err(ReadError::from)
     }
 
-    /// The seat map of a section (`None` when the section is unknown).
+    /// The seat map of a section (`None` when the section is unknown; that is not cached).
     pub async fn seat_map(
         &self,
         event_id: Uuid,
-        section_id: &str,
+        section_id: &SectionId,
         min_as_of: u64,
     ) -> Result<Option<Arc<SeatMap>>, ReadError> {
         let shard = event_shard(event_id);
-        let key = (event_id, section_id.to_owned());
+        let key = (event_id, section_id.clone());
         if let Some(hit) = self.caches.seat_maps.get(&key).await {
             if self.valid(Projection::Inventory, shard, hit.as_of, min_as_of) {
                 count("seat_maps", true);
@@ -914,9 +951,9 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_seat_map(event_id, section_id, shard)
+                self.load_seat_map(event_id, section_id.as_str(), shard)
                     .await
-                    .map(Op::Put)
+                    .map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
@@ -994,7 +1031,7 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_hold(hold_id, shard).await.map(Op::Put)
+                self.load_hold(hold_id, shard).await.map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
