@@ -434,3 +434,45 @@ async fn a_rebuild_during_live_traffic_keeps_answering_and_ends_equal_to_live() 
     assert_eq!(stack.env.dump_inventory().await, expected);
     stack.stop().await;
 }
+
+/// Neither a client's method nor its path becomes a metric label: an invented method is `other`,
+/// a path no route matches is `other`, a matched one is its route's template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_labels_are_bounded_whatever_the_method_and_path() {
+    let stack = Stack::start(2_000).await;
+    let event = uuid::Uuid::new_v4();
+    let invented = "XYZZYMETHOD4711";
+    let (status, _, body) = common::request(stack.addr, invented, "/events", None).await;
+    assert!(status >= 400, "{status} {body}");
+    let (status, _) = get(stack.addr, "/no-route-zq7wx/at/all").await;
+    assert_eq!(status, 404);
+    let (status, _) = get(stack.addr, &format!("/events/{event}")).await;
+    assert_eq!(status, 404);
+    let (_, metrics) = get(stack.addr, "/metrics").await;
+    let series: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("tv_http_request_seconds"))
+        .collect();
+    assert!(!series.is_empty(), "{metrics}");
+    for line in &series {
+        assert!(!line.contains(invented), "a method became a label: {line}");
+        assert!(!line.contains("zq7wx"), "a path became a label: {line}");
+        assert!(
+            !line.contains(&event.to_string()),
+            "an id became a label: {line}"
+        );
+    }
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains(r#"route="/events/{event_id}""#)),
+        "{series:?}"
+    );
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains(r#"method="other""#) && l.contains(r#"route="/events""#)),
+        "{series:?}"
+    );
+    stack.stop().await;
+}
