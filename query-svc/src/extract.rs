@@ -15,16 +15,44 @@ pub(crate) struct After {
     pub after: Option<String>,
 }
 
-/// `?after=` parsed, with a malformed query string answered as the API's JSON error.
-pub(crate) struct AfterQuery(pub After);
+/// The query string of `GET /events`: `?after=`, and the page (`limit`, `cursor`) and `status`
+/// wanted, as sent (the handler parses them).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListParams {
+    pub after: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub status: Option<String>,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for AfterQuery {
+/// A query string parsed, with a malformed one answered as the API's JSON error.
+pub(crate) struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Query::<After>::try_from_uri(&parts.uri)
-            .map(|Query(after)| Self(after))
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(params)| Self(params))
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// `?after=` parsed.
+pub(crate) type AfterQuery = QueryParams<After>;
+
+/// The caller's identity when the request carries a valid token, else why not: for an answer
+/// that is public but shows more to some roles.
+pub(crate) struct MaybeIdentity(pub Result<auth::Identity, auth::AuthError>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeIdentity {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(Self(auth::Identity::from_request_parts(parts, state).await))
     }
 }
 

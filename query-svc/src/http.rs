@@ -2,7 +2,7 @@
 //! from the shared telemetry middleware).
 
 use crate::error::ApiError;
-use crate::extract::{AfterQuery, PathParams};
+use crate::extract::{AfterQuery, ListParams, MaybeIdentity, PathParams, QueryParams};
 use crate::notice::Notice;
 use crate::read::{Projection, SeatMap};
 use crate::AppState;
@@ -65,23 +65,39 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-#[tracing::instrument(skip(state))]
+/// Published events to everyone; `?status=draft` to an operator only. The answer is the array of
+/// the contract; a next page is announced by `Link: <…>; rel="next"`.
+#[tracing::instrument(skip(state, caller))]
 async fn list_events(
     State(state): State<Shared>,
-    AfterQuery(q): AfterQuery,
+    caller: MaybeIdentity,
+    QueryParams(q): QueryParams<ListParams>,
 ) -> Result<Response, ApiError> {
+    let request = crate::listing::ListRequest::parse(&q)?;
+    if request.needs_operator() {
+        caller.0?.require(auth::Role::Operator)?;
+    }
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Catalog, None)
         .await?;
-    let events = state.read.events(min_as_of).await?;
-    Ok(Json(&*events).into_response())
+    let page = state
+        .read
+        .events_page(request.listing, request.cursor, request.limit, min_as_of)
+        .await?;
+    let mut response = Json(&page.events).into_response();
+    if let Some(next) = page.next {
+        response
+            .headers_mut()
+            .insert(header::LINK, request.next_link(next));
+    }
+    Ok(response)
 }
 
 #[tracing::instrument(skip(state))]
 async fn event_detail(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -105,7 +121,7 @@ struct AvailabilityBody {
 async fn availability(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -163,7 +179,7 @@ struct SeatBody<'a> {
 async fn seats(
     State(state): State<Shared>,
     PathParams((event_id, section_id)): PathParams<(String, String)>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let section_id = SectionId::parse(&section_id)
@@ -208,7 +224,7 @@ async fn hold(
     caller: Caller,
     State(state): State<Shared>,
     PathParams(hold_id): PathParams<String>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = hold_id
         .split_once('.')
@@ -259,7 +275,7 @@ async fn order(
     caller: Caller,
     State(state): State<Shared>,
     PathParams(order_id): PathParams<String>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
     // Orders are read straight from PostgreSQL: only the position wait applies.
@@ -280,7 +296,7 @@ async fn customer_orders(
     caller: Caller,
     State(state): State<Shared>,
     PathParams(customer_id): PathParams<String>,
-    AfterQuery(q): AfterQuery,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let customer_id = CustomerId::parse(&customer_id)
         .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;

@@ -21,6 +21,7 @@ mod config;
 mod error;
 mod extract;
 mod http;
+mod listing;
 mod notice;
 mod openapi;
 mod position;

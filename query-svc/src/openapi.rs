@@ -59,16 +59,36 @@ fn query(
     }})
 }
 
+/// `GET /events`: published events by start time, in pages; drafts for an operator only.
+fn listing() -> Value {
+    let mut operation = query(&[], "Published events (on sale, closed, cancelled) by start time, in pages; `?status=draft` lists drafts to an operator only", ok("a page of events; when more follow, `Link: </events?limit=…&cursor=…>; rel=\"next\"` gives the next page", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone);
+    let get = &mut operation["get"];
+    if let Some(parameters) = get["parameters"].as_array_mut() {
+        parameters.extend([
+            json!({"name": "limit", "in": "query", "required": false, "description": "Events per page (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}),
+            json!({"name": "cursor", "in": "query", "required": false, "description": "Opaque: the one in the previous page's `Link` header.", "schema": {"type": "string", "pattern": "^[0-9a-f]{48}$"}}),
+            json!({"name": "status", "in": "query", "required": false, "description": "Only events of this status; `draft` needs an operator's bearer token.", "schema": {"enum": ["draft", "on_sale", "closed", "cancelled"]}}),
+        ]);
+    }
+    get["responses"]["200"]["headers"] = json!({"Link": {"description": "`<…>; rel=\"next\"` when a next page exists", "schema": {"type": "string"}}});
+    get["responses"]["400"] = error_response("invalid_limit, invalid_cursor, invalid_status, or a malformed position (invalid_position, position_ahead)");
+    get["responses"]["401"] =
+        error_response("unauthenticated: `?status=draft` without a valid bearer token");
+    get["responses"]["403"] =
+        error_response("forbidden: `?status=draft` with a token that is not an operator's");
+    operation
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "TicketView query-svc",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Events, availability and seat maps are public; a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Published events, availability and seat maps are public (GET /events lists no drafts, except `?status=draft` to an operator, and is paged: `?limit=` default 100, at most 1000, and an opaque `?cursor=` from the previous page's `Link: <…>; rel=\"next\"` header; the answer is still the array of API.md); a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
         },
         "paths": {
-            "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone),
+            "/events": listing(),
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),

@@ -36,6 +36,9 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+mod listing;
+pub use listing::{Cursor, EventsPage, Listing, DEFAULT_LIMIT, MAX_LIMIT, STATUSES};
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct ReadError(String);
@@ -269,7 +272,8 @@ pub struct OrderView {
 type DueHolds = Arc<Vec<(String, OffsetDateTime, i64)>>;
 
 struct Caches {
-    events: Cache<(), Versioned<Arc<Vec<EventSummary>>>>,
+    /// First pages of the listing ([`listing`]).
+    events: Cache<listing::FirstPage, Versioned<Arc<listing::EventsPage>>>,
     event_detail: Cache<Uuid, Versioned<Option<Arc<EventDetail>>>>,
     availability: Cache<Uuid, Versioned<Option<EventSections>>>,
     seat_maps: Cache<(Uuid, SectionId), Versioned<Option<Arc<SeatMap>>>>,
@@ -285,10 +289,9 @@ pub struct ReadModels {
     /// One per inventory shard.
     inventory: Vec<Coherence>,
     orders: Coherence,
+    /// Cached listing pages older than this are not served ([`listing`]).
+    listing_floor: AtomicU64,
 }
-
-/// Most events a listing returns.
-pub const MAX_LISTED_EVENTS: i64 = 1_000;
 
 pub fn pool(database_url: &str, size: usize) -> Result<Pool, ReadError> {
     let config = tokio_postgres::Config::from_str(database_url)?;
@@ -346,7 +349,9 @@ impl ReadModels {
             pool,
             caches: Caches {
                 events: Cache::builder()
-                    .weigher(|_, v: &Versioned<Arc<Vec<EventSummary>>>| weight::events(&v.value))
+                    .weigher(|_, v: &Versioned<Arc<listing::EventsPage>>| {
+                        weight::events(&v.value.events)
+                    })
                     .max_capacity(bytes)
                     .build(),
                 event_detail: Cache::builder()
@@ -386,6 +391,7 @@ impl ReadModels {
                 .map(|_| Coherence::default())
                 .collect(),
             orders: Coherence::default(),
+            listing_floor: AtomicU64::new(0),
         }
     }
 
@@ -555,11 +561,7 @@ impl ReadModels {
         if notice.events.is_empty() {
             return;
         }
-        self.caches
-            .events
-            .entry(())
-            .and_compute_with(|_| async { Op::Remove })
-            .await;
+        self.drop_listing(notice.to);
         for event_id in &notice.events {
             self.caches
                 .event_detail
@@ -636,62 +638,6 @@ impl ReadModels {
     /// (a position the caller must see, when the notices have not brought the caches there).
     fn valid(&self, projection: Projection, shard: u16, as_of: u64, min_as_of: u64) -> bool {
         as_of >= self.coherence(projection, shard).floor().max(min_as_of)
-    }
-
-    /// Every event, by start time.
-    pub async fn events(&self, min_as_of: u64) -> Result<Arc<Vec<EventSummary>>, ReadError> {
-        if let Some(hit) = self.caches.events.get(&()).await {
-            if self.valid(Projection::Catalog, 0, hit.as_of, min_as_of) {
-                count("events", true);
-                return Ok(hit.value);
-            }
-        }
-        count("events", false);
-        let result = self
-            .caches
-            .events
-            .entry(())
-            .and_try_compute_with(|current| async move {
-                if let Some(current) = current {
-                    if self.valid(Projection::Catalog, 0, current.value().as_of, min_as_of) {
-                        return Ok(Op::Nop);
-                    }
-                }
-                self.load_events().await.map(Op::Put)
-            })
-            .await?;
-        Ok(computed(result).map(|v| v.value).unwrap_or_default())
-    }
-
-    async fn load_events(&self) -> Result<Versioned<Arc<Vec<EventSummary>>>, ReadError> {
-        metrics::counter!("tv_query_cache_loads_total", "cache" => "events").increment(1);
-        let client = self.pool.get().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT cp.last_sequence, e.event_id, e.name, e.venue, e.starts_at, e.status
-                 FROM projection_checkpoints cp
-                 LEFT JOIN (SELECT * FROM events ORDER BY starts_at, event_id LIMIT $1) e ON true
-                 WHERE cp.projection = 'catalog'
-                 ORDER BY e.starts_at, e.event_id",
-            )
-            .await?;
-        let rows = client.query(&statement, &[&MAX_LISTED_EVENTS]).await?;
-        let as_of = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
-        let events = rows
-            .iter()
-            .filter(|r| r.get::<_, Option<Uuid>>(1).is_some())
-            .map(|r| EventSummary {
-                event_id: r.get(1),
-                name: r.get(2),
-                venue: r.get(3),
-                starts_at: r.get(4),
-                status: r.get(5),
-            })
-            .collect();
-        Ok(Versioned {
-            as_of,
-            value: Arc::new(events),
-        })
     }
 
     /// One event with its sections and prices.
