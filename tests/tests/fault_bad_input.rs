@@ -381,3 +381,48 @@ async fn a_path_that_does_not_decode_is_answered_with_a_json_error() {
     })
     .await;
 }
+
+/// Found in review: command-svc labelled its request metric with the method as sent, so that
+/// every invented method made new time series. Now it is `other`, like a path no route matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invented_method_or_path_never_becomes_a_metric_label() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let http = svc.api().http().clone();
+        let invented = "XYZZYCOMMAND0815";
+        let method = Method::from_bytes(invented.as_bytes()).expect("a method token");
+        let answer = http
+            .request(method, format!("{}/events", svc.base_url))
+            .send()
+            .await
+            .expect("an answer");
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+        let answer = http
+            .get(format!("{}/no-route-qq9vz", svc.base_url))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+        let metrics = http
+            .get(format!("{}/metrics", svc.base_url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        assert!(
+            metrics.contains("tv_http_request_seconds"),
+            "requests are measured: {metrics}"
+        );
+        for line in metrics
+            .lines()
+            .filter(|l| l.starts_with("tv_http_request_seconds"))
+        {
+            assert!(!line.contains(invented), "a method became a label: {line}");
+            assert!(!line.contains("qq9vz"), "a path became a label: {line}");
+        }
+        svc.shutdown().await;
+    })
+    .await;
+}
