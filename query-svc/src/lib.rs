@@ -47,6 +47,8 @@ pub(crate) struct AppState {
     pub config: Config,
     /// Permits of the queries waiting for `?after=` (`TV_QUERY_MAX_WAITERS`).
     pub waiters: tokio::sync::Semaphore,
+    /// The highest last sequence seen of each projection's stream, by `Projection as usize`.
+    pub stream_ends: [std::sync::atomic::AtomicU64; 3],
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -77,6 +79,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         naming: naming.clone(),
         prometheus: telemetry::metrics_handle(),
         waiters: tokio::sync::Semaphore::new(config.max_waiters),
+        stream_ends: Default::default(),
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.

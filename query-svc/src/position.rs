@@ -19,6 +19,7 @@
 use crate::error::ApiError;
 use crate::read::{event_shard, Projection};
 use crate::AppState;
+use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 use tv_nats::{Position, Stream};
 use uuid::Uuid;
@@ -88,17 +89,21 @@ impl AppState {
         let not_caught_up = || ApiError::NotCaughtUp {
             position: position.to_string(),
         };
-        let stream = projection.stream();
-        let end = self
-            .store
-            .last_sequence(stream)
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("reading the event stream: {e}")))?;
-        if target > end {
-            return Err(ApiError::PositionAhead {
-                position: position.to_string(),
-                end,
-            });
+        // The stream's end only grows: read it again only for a position past the highest seen.
+        let seen = &self.stream_ends[projection as usize];
+        if target > seen.load(Ordering::Acquire) {
+            let end = self
+                .store
+                .last_sequence(projection.stream())
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("reading the event stream: {e}")))?;
+            seen.fetch_max(end, Ordering::AcqRel);
+            if target > end {
+                return Err(ApiError::PositionAhead {
+                    position: position.to_string(),
+                    end,
+                });
+            }
         }
         let deadline = Instant::now() + self.config.after_wait();
         let mut min_as_of = 0;
