@@ -30,9 +30,15 @@ pub struct Config {
     /// Longest wait of a query with `?after=` for the read model to catch up, in milliseconds.
     #[arg(long, env = "TV_QUERY_AFTER_WAIT_MS", default_value_t = 2_000)]
     pub after_wait_ms: u64,
-    /// Most entries of each cache.
-    #[arg(long, env = "TV_QUERY_CACHE_ENTRIES", default_value_t = 100_000)]
-    pub cache_entries: u64,
+    /// Most queries waiting at once for `?after=` to be reached; one more is answered `503
+    /// not_caught_up` with `Retry-After` at once (guards memory and the notice fan-out).
+    #[arg(long, env = "TV_QUERY_MAX_WAITERS", default_value_t = 4_096)]
+    pub max_waiters: usize,
+    /// Most bytes each cache holds (six caches: events, event details, availability, seat maps,
+    /// holds, due holds), by the estimated weight of its entries; guards memory against requests
+    /// for many or large keys.
+    #[arg(long, env = "TV_QUERY_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub cache_bytes: u64,
     /// PostgreSQL connections.
     #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
     pub pg_pool_size: usize,
@@ -56,7 +62,8 @@ impl Config {
             prefix: prefix.to_owned(),
             bind: "127.0.0.1:8081".parse().expect("valid address"),
             after_wait_ms: 2_000,
-            cache_entries: 100_000,
+            max_waiters: 4_096,
+            cache_bytes: 64 * 1024 * 1024,
             pg_pool_size: 16,
             ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),

@@ -14,15 +14,15 @@ pub enum ApiError {
     /// No valid token (401, with a `Bearer` challenge) or not the role (403).
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
-    /// The hold or order belongs to another customer.
-    #[error("this {what} belongs to another customer")]
-    NotOwner { what: &'static str },
     /// Nothing with this id.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
     /// `?after=` named a position the read model did not reach within the bounded wait.
     #[error("the read model has not reached {position} yet; retry shortly")]
     NotCaughtUp { position: String },
+    /// `?after=` named a sequence beyond the end of its stream: no wait could reach it.
+    #[error("{position} is beyond the end of its stream (last sequence {end})")]
+    PositionAhead { position: String, end: u64 },
     /// The path exists but not with this method.
     #[error("this endpoint does not take this method")]
     MethodNotAllowed,
@@ -65,7 +65,9 @@ impl IntoResponse for ApiError {
                 e.code(),
                 e.to_string(),
             ),
-            ApiError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not_owner", self.to_string()),
+            ApiError::PositionAhead { .. } => {
+                (StatusCode::BAD_REQUEST, "position_ahead", self.to_string())
+            }
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

@@ -2,17 +2,19 @@
 //! from the shared telemetry middleware).
 
 use crate::error::ApiError;
+use crate::extract::{AfterQuery, ListParams, MaybeIdentity, PathParams, QueryParams};
 use crate::notice::Notice;
 use crate::read::{Projection, SeatMap};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::ids::{CustomerId, SectionId};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,11 +56,6 @@ pub(crate) async fn follow_notices(state: Shared, mut subscription: async_nats::
     tracing::warn!("change notice subscription ended");
 }
 
-#[derive(Debug, Deserialize)]
-struct After {
-    after: Option<String>,
-}
-
 fn parse_uuid(text: &str, what: &'static str, code: &'static str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(text).map_err(|_| ApiError::bad_request(code, format!("{what} must be a UUID")))
 }
@@ -68,23 +65,39 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-#[tracing::instrument(skip(state))]
+/// Published events to everyone; `?status=draft` to an operator only. The answer is the array of
+/// the contract; a next page is announced by `Link: <…>; rel="next"`.
+#[tracing::instrument(skip(state, caller))]
 async fn list_events(
     State(state): State<Shared>,
-    AfterQuery(q): AfterQuery,
+    caller: MaybeIdentity,
+    QueryParams(q): QueryParams<ListParams>,
 ) -> Result<Response, ApiError> {
+    let request = crate::listing::ListRequest::parse(&q)?;
+    if request.needs_operator() {
+        caller.0?.require(auth::Role::Operator)?;
+    }
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Catalog, None)
         .await?;
-    let events = state.read.events(min_as_of).await?;
-    Ok(Json(&*events).into_response())
+    let page = state
+        .read
+        .events_page(request.listing, request.cursor, request.limit, min_as_of)
+        .await?;
+    let mut response = Json(&page.events).into_response();
+    if let Some(next) = page.next {
+        response
+            .headers_mut()
+            .insert(header::LINK, request.next_link(next));
+    }
+    Ok(response)
 }
 
 #[tracing::instrument(skip(state))]
 async fn event_detail(
     State(state): State<Shared>,
-    Path(event_id): Path<String>,
-    AfterQuery(q): AfterQuery,
+    PathParams(event_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -107,8 +120,8 @@ struct AvailabilityBody {
 #[tracing::instrument(skip(state))]
 async fn availability(
     State(state): State<Shared>,
-    Path(event_id): Path<String>,
-    AfterQuery(q): AfterQuery,
+    PathParams(event_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
     let min_as_of = state
@@ -165,10 +178,12 @@ struct SeatBody<'a> {
 #[tracing::instrument(skip(state))]
 async fn seats(
     State(state): State<Shared>,
-    Path((event_id, section_id)): Path<(String, String)>,
-    AfterQuery(q): AfterQuery,
+    PathParams((event_id, section_id)): PathParams<(String, String)>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = parse_uuid(&event_id, "event_id", "invalid_event_id")?;
+    let section_id = SectionId::parse(&section_id)
+        .map_err(|e| ApiError::bad_request("invalid_section_id", e.to_string()))?;
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
@@ -208,8 +223,8 @@ fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
 async fn hold(
     caller: Caller,
     State(state): State<Shared>,
-    Path(hold_id): Path<String>,
-    AfterQuery(q): AfterQuery,
+    PathParams(hold_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let event_id = hold_id
         .split_once('.')
@@ -224,12 +239,13 @@ async fn hold(
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
+    // Someone else's hold is answered exactly as one that does not exist.
     let hold = state
         .read
         .hold(&hold_id, min_as_of)
         .await?
+        .filter(|hold| caller.may_read(&hold.customer_id))
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
-    caller.may_read(&hold.customer_id, "hold")?;
     let now = OffsetDateTime::now_utc();
     // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
     // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
@@ -258,8 +274,8 @@ async fn hold(
 async fn order(
     caller: Caller,
     State(state): State<Shared>,
-    Path(order_id): Path<String>,
-    AfterQuery(q): AfterQuery,
+    PathParams(order_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
     let order_id = parse_uuid(&order_id, "order_id", "invalid_order_id")?;
     // Orders are read straight from PostgreSQL: only the position wait applies.
@@ -270,8 +286,8 @@ async fn order(
         .read
         .order(order_id)
         .await?
+        .filter(|order| caller.may_read(&order.customer_id))
         .ok_or_else(|| ApiError::not_found("unknown_order", "no order with this id"))?;
-    caller.may_read(&order.customer_id, "order")?;
     Ok(Json(order).into_response())
 }
 
@@ -279,25 +295,23 @@ async fn order(
 async fn customer_orders(
     caller: Caller,
     State(state): State<Shared>,
-    Path(customer_id): Path<String>,
-    AfterQuery(q): AfterQuery,
+    PathParams(customer_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
-    let valid = !customer_id.is_empty()
-        && customer_id.len() <= 64
-        && customer_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
-    if !valid {
-        return Err(ApiError::bad_request(
-            "invalid_customer_id",
-            "customer_id is 1 to 64 letters, digits and - _ . : @",
-        ));
+    let customer_id = CustomerId::parse(&customer_id)
+        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    let customer_id = customer_id.as_str();
+    // Refused for every other customer id, known or not: it tells nothing.
+    if !caller.may_read(customer_id) {
+        return Err(auth::AuthError::Forbidden {
+            needed: auth::Role::Operator,
+        }
+        .into());
     }
-    caller.may_read(&customer_id, "customer's order list")?;
     state
         .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
-    let orders = state.read.customer_orders(&customer_id).await?;
+    let orders = state.read.customer_orders(customer_id).await?;
     Ok(Json(orders).into_response())
 }
 
@@ -452,27 +466,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
 
 impl Caller {
     /// Whether the caller may read what belongs to `owner`: that customer, or an operator.
-    fn may_read(&self, owner: &str, what: &'static str) -> Result<(), ApiError> {
-        match self.0.may_read_customer(owner) {
-            true => Ok(()),
-            false => Err(ApiError::NotOwner { what }),
-        }
-    }
-}
-
-/// `?after=` parsed, with a malformed query string answered as the API's JSON error.
-struct AfterQuery(After);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AfterQuery {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, ApiError> {
-        Query::<After>::try_from_uri(&parts.uri)
-            .map(|Query(after)| Self(after))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    fn may_read(&self, owner: &str) -> bool {
+        self.0.may_read_customer(owner)
     }
 }
 

@@ -7,8 +7,8 @@
 //! it, within a bounded wait ([`position`]).
 //!
 //! Events, availability and seat maps are public. A hold or an order is answered only to its
-//! customer (the bearer token's subject) or to an operator; the caches are shared by everyone
-//! and the check is made on the cached row.
+//! customer (the bearer token's subject) or to an operator, and to anyone else exactly as an id
+//! that does not exist; the caches are shared by everyone and the check is made on the cached row.
 //!
 //! Boundaries: it reads, never writes; it never migrates (the projector owns the schema); it calls
 //! no other service. Startup is [`build`], which binds the configured address (port 0 in tests),
@@ -19,11 +19,14 @@
 
 mod config;
 mod error;
+mod extract;
 mod http;
+mod listing;
 mod notice;
 mod openapi;
 mod position;
 pub mod read;
+mod weight;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -42,6 +45,10 @@ pub(crate) struct AppState {
     pub store: EventStore,
     pub naming: Naming,
     pub config: Config,
+    /// Permits of the queries waiting for `?after=` (`TV_QUERY_MAX_WAITERS`).
+    pub waiters: tokio::sync::Semaphore,
+    /// The highest last sequence seen of each projection's stream, by `Projection as usize`.
+    pub stream_ends: [std::sync::atomic::AtomicU64; 3],
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -67,10 +74,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
     let pool = read::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
     let state = Arc::new(AppState {
-        read: ReadModels::new(pool, config.cache_entries),
+        read: ReadModels::new(pool, config.cache_bytes),
         store: store.clone(),
         naming: naming.clone(),
         prometheus: telemetry::metrics_handle(),
+        waiters: tokio::sync::Semaphore::new(config.max_waiters),
+        stream_ends: Default::default(),
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.

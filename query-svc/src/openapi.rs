@@ -33,8 +33,8 @@ fn query(
     parameters.push(json!({"$ref": "#/components/parameters/After"}));
     let mut responses = json!({
         "200": success,
-        "400": error_response("malformed id or position (invalid_*)"),
-        "503": error_response("not_caught_up (the ?after= position was not reached in time) or read_model_unavailable"),
+        "400": error_response("malformed id or position (invalid_*), or position_ahead (the ?after= sequence is beyond the end of its stream)"),
+        "503": json!({"description": "not_caught_up (the ?after= position was not reached in time, or too many queries are waiting) or read_model_unavailable", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
     });
     if not_found {
         responses["404"] =
@@ -49,7 +49,7 @@ fn query(
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     });
     responses["403"] = error_response(
-        "not_owner (it belongs to another customer) or forbidden (the token has neither the customer nor the operator role)",
+        "forbidden: the token has neither the customer nor the operator role, or (a customer's orders) names another customer. Another customer's hold or order is 404, exactly as one that does not exist",
     );
     json!({"get": {
         "summary": format!("{summary}; only its customer or an operator may read it"),
@@ -59,16 +59,36 @@ fn query(
     }})
 }
 
+/// `GET /events`: published events by start time, in pages; drafts for an operator only.
+fn listing() -> Value {
+    let mut operation = query(&[], "Published events (on sale, closed, cancelled) by start time, in pages; `?status=draft` lists drafts to an operator only", ok("a page of events; when more follow, `Link: </events?limit=…&cursor=…>; rel=\"next\"` gives the next page", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone);
+    let get = &mut operation["get"];
+    if let Some(parameters) = get["parameters"].as_array_mut() {
+        parameters.extend([
+            json!({"name": "limit", "in": "query", "required": false, "description": "Events per page (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}),
+            json!({"name": "cursor", "in": "query", "required": false, "description": "Opaque: the one in the previous page's `Link` header.", "schema": {"type": "string", "pattern": "^[0-9a-f]{48}$"}}),
+            json!({"name": "status", "in": "query", "required": false, "description": "Only events of this status; `draft` needs an operator's bearer token.", "schema": {"enum": ["draft", "on_sale", "closed", "cancelled"]}}),
+        ]);
+    }
+    get["responses"]["200"]["headers"] = json!({"Link": {"description": "`<…>; rel=\"next\"` when a next page exists", "schema": {"type": "string"}}});
+    get["responses"]["400"] = error_response("invalid_limit, invalid_cursor, invalid_status, or a malformed position (invalid_position, position_ahead)");
+    get["responses"]["401"] =
+        error_response("unauthenticated: `?status=draft` without a valid bearer token");
+    get["responses"]["403"] =
+        error_response("forbidden: `?status=draft` with a token that is not an operator's");
+    operation
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "TicketView query-svc",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Events, availability and seat maps are public; a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 not_owner / forbidden. Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Published events, availability and seat maps are public (GET /events lists no drafts, except `?status=draft` to an operator, and is paged: `?limit=` default 100, at most 1000, and an opaque `?cursor=` from the previous page's `Link: <…>; rel=\"next\"` header; the answer is still the array of API.md); a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `iat`, `exp`), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
         },
         "paths": {
-            "/events": query(&[], "Every event, by start time (at most 1000)", ok("events", json!({"type": "array", "items": {"$ref": "#/components/schemas/EventSummary"}})), false, Readers::Everyone),
+            "/events": listing(),
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
@@ -85,7 +105,7 @@ pub fn document() -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT signed with HS256: `{sub, roles: [\"customer\"|\"operator\"], iat, exp, iss?}`. Mint one with `tv-token --subject <id> --role customer`."}
             },
             "parameters": {
-                "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up).", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
+                "After": {"name": "after", "in": "query", "required": false, "description": "A command's position `<STREAM>:<sequence>` (e.g. TV_INVENTORY:42): answer only once the projection of that stream has reached it (waits up to 2 s, then 503 not_caught_up). A sequence beyond the end of its stream is 400 position_ahead at once; more waiting queries than TV_QUERY_MAX_WAITERS is 503 not_caught_up with Retry-After at once.", "schema": {"type": "string", "pattern": "^[A-Z0-9_]+:[0-9]+$"}}
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},

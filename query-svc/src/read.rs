@@ -21,7 +21,9 @@
 //! due are read (cached per event, row versions and second) and subtracted.
 
 use crate::notice::{AvailabilityRow, Notice, ShardRange};
+use crate::weight;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use domain::ids::SectionId;
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
 use serde::Serialize;
@@ -33,6 +35,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use uuid::Uuid;
+
+mod listing;
+pub use listing::{Cursor, EventsPage, Listing, DEFAULT_LIMIT, MAX_LIMIT, STATUSES};
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
@@ -267,10 +272,11 @@ pub struct OrderView {
 type DueHolds = Arc<Vec<(String, OffsetDateTime, i64)>>;
 
 struct Caches {
-    events: Cache<(), Versioned<Arc<Vec<EventSummary>>>>,
+    /// First pages of the listing ([`listing`]).
+    events: Cache<listing::FirstPage, Versioned<Arc<listing::EventsPage>>>,
     event_detail: Cache<Uuid, Versioned<Option<Arc<EventDetail>>>>,
     availability: Cache<Uuid, Versioned<Option<EventSections>>>,
-    seat_maps: Cache<(Uuid, String), Versioned<Option<Arc<SeatMap>>>>,
+    seat_maps: Cache<(Uuid, SectionId), Versioned<Option<Arc<SeatMap>>>>,
     holds: Cache<String, Versioned<Option<Arc<HoldRow>>>>,
     due_holds: Cache<(Uuid, u64, i64), DueHolds>,
 }
@@ -283,10 +289,9 @@ pub struct ReadModels {
     /// One per inventory shard.
     inventory: Vec<Coherence>,
     orders: Coherence,
+    /// Cached listing pages older than this are not served ([`listing`]).
+    listing_floor: AtomicU64,
 }
-
-/// Most events a listing returns.
-pub const MAX_LISTED_EVENTS: i64 = 1_000;
 
 pub fn pool(database_url: &str, size: usize) -> Result<Pool, ReadError> {
     let config = tokio_postgres::Config::from_str(database_url)?;
@@ -316,6 +321,15 @@ fn count(cache: &'static str, hit: bool) {
     }
 }
 
+/// Stores what a load found, and only that: a miss (an id nobody stored, or not yet) is never
+/// cached, so that unknown keys cannot fill memory; the next request loads again.
+fn known<T>(loaded: Versioned<Option<T>>) -> Op<Versioned<Option<T>>> {
+    match loaded.value {
+        Some(_) => Op::Put(loaded),
+        None => Op::Remove,
+    }
+}
+
 /// The value of a compute's result (every compute below ends with an entry or none).
 fn computed<K, V: Clone>(result: CompResult<K, V>) -> Option<V> {
     match result {
@@ -327,24 +341,48 @@ fn computed<K, V: Clone>(result: CompResult<K, V>) -> Option<V> {
 }
 
 impl ReadModels {
-    pub fn new(pool: Pool, cache_entries: u64) -> Self {
-        let cache_entries = cache_entries.max(16);
+    /// Caches of at most `cache_bytes` each, by the weight of their entries ([`weight`]): a
+    /// cache is bounded by the memory it holds, not by how many entries, whatever their size.
+    pub fn new(pool: Pool, cache_bytes: u64) -> Self {
+        let bytes = cache_bytes.max(1 << 20);
         Self {
             pool,
             caches: Caches {
-                events: Cache::builder().max_capacity(1).build(),
-                event_detail: Cache::builder().max_capacity(cache_entries).build(),
-                availability: Cache::builder().max_capacity(cache_entries).build(),
-                seat_maps: Cache::builder()
-                    // Seat maps are large: bound them by seats, not by count.
-                    .weigher(|_, v: &Versioned<Option<Arc<SeatMap>>>| {
-                        v.value.as_ref().map_or(1, |m| m.seats.len().max(1) as u32)
+                events: Cache::builder()
+                    .weigher(|_, v: &Versioned<Arc<listing::EventsPage>>| {
+                        weight::events(&v.value.events)
                     })
-                    .max_capacity(cache_entries.saturating_mul(20))
+                    .max_capacity(bytes)
                     .build(),
-                holds: Cache::builder().max_capacity(cache_entries).build(),
+                event_detail: Cache::builder()
+                    .weigher(|_, v: &Versioned<Option<Arc<EventDetail>>>| {
+                        weight::event_detail(v.value.as_deref())
+                    })
+                    .max_capacity(bytes)
+                    .build(),
+                availability: Cache::builder()
+                    .weigher(|_, v: &Versioned<Option<EventSections>>| {
+                        weight::sections(v.value.as_deref().map(Vec::as_slice))
+                    })
+                    .max_capacity(bytes)
+                    .build(),
+                seat_maps: Cache::builder()
+                    .weigher(
+                        |k: &(Uuid, SectionId), v: &Versioned<Option<Arc<SeatMap>>>| {
+                            weight::seat_map(k.1.as_str(), v.value.as_deref())
+                        },
+                    )
+                    .max_capacity(bytes)
+                    .build(),
+                holds: Cache::builder()
+                    .weigher(|k: &String, v: &Versioned<Option<Arc<HoldRow>>>| {
+                        weight::hold(k, v.value.as_deref())
+                    })
+                    .max_capacity(bytes)
+                    .build(),
                 due_holds: Cache::builder()
-                    .max_capacity(cache_entries)
+                    .weigher(|_, v: &DueHolds| weight::due_holds(v))
+                    .max_capacity(bytes)
                     .time_to_live(Duration::from_secs(5))
                     .build(),
             },
@@ -353,6 +391,7 @@ impl ReadModels {
                 .map(|_| Coherence::default())
                 .collect(),
             orders: Coherence::default(),
+            listing_floor: AtomicU64::new(0),
         }
     }
 
@@ -522,11 +561,7 @@ impl ReadModels {
         if notice.events.is_empty() {
             return;
         }
-        self.caches
-            .events
-            .entry(())
-            .and_compute_with(|_| async { Op::Remove })
-            .await;
+        self.drop_listing(notice.to);
         for event_id in &notice.events {
             self.caches
                 .event_detail
@@ -566,9 +601,13 @@ impl ReadModels {
                 .await;
             for row in rows {
                 let version = row.version;
+                // A section id that does not parse was never cached.
+                let Ok(section_id) = SectionId::parse(&row.section_id) else {
+                    continue;
+                };
                 self.caches
                     .seat_maps
-                    .entry((event_id, row.section_id.clone()))
+                    .entry((event_id, section_id))
                     .and_compute_with(|current| async move {
                         match current.map(|e| e.into_value()) {
                             Some(Versioned {
@@ -601,62 +640,6 @@ impl ReadModels {
         as_of >= self.coherence(projection, shard).floor().max(min_as_of)
     }
 
-    /// Every event, by start time.
-    pub async fn events(&self, min_as_of: u64) -> Result<Arc<Vec<EventSummary>>, ReadError> {
-        if let Some(hit) = self.caches.events.get(&()).await {
-            if self.valid(Projection::Catalog, 0, hit.as_of, min_as_of) {
-                count("events", true);
-                return Ok(hit.value);
-            }
-        }
-        count("events", false);
-        let result = self
-            .caches
-            .events
-            .entry(())
-            .and_try_compute_with(|current| async move {
-                if let Some(current) = current {
-                    if self.valid(Projection::Catalog, 0, current.value().as_of, min_as_of) {
-                        return Ok(Op::Nop);
-                    }
-                }
-                self.load_events().await.map(Op::Put)
-            })
-            .await?;
-        Ok(computed(result).map(|v| v.value).unwrap_or_default())
-    }
-
-    async fn load_events(&self) -> Result<Versioned<Arc<Vec<EventSummary>>>, ReadError> {
-        metrics::counter!("tv_query_cache_loads_total", "cache" => "events").increment(1);
-        let client = self.pool.get().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT cp.last_sequence, e.event_id, e.name, e.venue, e.starts_at, e.status
-                 FROM projection_checkpoints cp
-                 LEFT JOIN (SELECT * FROM events ORDER BY starts_at, event_id LIMIT $1) e ON true
-                 WHERE cp.projection = 'catalog'
-                 ORDER BY e.starts_at, e.event_id",
-            )
-            .await?;
-        let rows = client.query(&statement, &[&MAX_LISTED_EVENTS]).await?;
-        let as_of = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
-        let events = rows
-            .iter()
-            .filter(|r| r.get::<_, Option<Uuid>>(1).is_some())
-            .map(|r| EventSummary {
-                event_id: r.get(1),
-                name: r.get(2),
-                venue: r.get(3),
-                starts_at: r.get(4),
-                status: r.get(5),
-            })
-            .collect();
-        Ok(Versioned {
-            as_of,
-            value: Arc::new(events),
-        })
-    }
-
     /// One event with its sections and prices.
     pub async fn event(
         &self,
@@ -680,7 +663,7 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_event(event_id).await.map(Op::Put)
+                self.load_event(event_id).await.map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
@@ -756,7 +739,7 @@ impl ReadModels {
                     }
                     (cached, loaded_rows) => loaded_rows.or(cached),
                 };
-                Ok::<_, ReadError>(Op::Put(Versioned {
+                Ok::<_, ReadError>(known(Versioned {
                     as_of: loaded.as_of,
                     value,
                 }))
@@ -883,15 +866,15 @@ impl ReadModels {
             .map_err(ReadError::from)
     }
 
-    /// The seat map of a section (`None` when the section is unknown).
+    /// The seat map of a section (`None` when the section is unknown; that is not cached).
     pub async fn seat_map(
         &self,
         event_id: Uuid,
-        section_id: &str,
+        section_id: &SectionId,
         min_as_of: u64,
     ) -> Result<Option<Arc<SeatMap>>, ReadError> {
         let shard = event_shard(event_id);
-        let key = (event_id, section_id.to_owned());
+        let key = (event_id, section_id.clone());
         if let Some(hit) = self.caches.seat_maps.get(&key).await {
             if self.valid(Projection::Inventory, shard, hit.as_of, min_as_of) {
                 count("seat_maps", true);
@@ -914,9 +897,9 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_seat_map(event_id, section_id, shard)
+                self.load_seat_map(event_id, section_id.as_str(), shard)
                     .await
-                    .map(Op::Put)
+                    .map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))
@@ -994,7 +977,7 @@ impl ReadModels {
                         return Ok(Op::Nop);
                     }
                 }
-                self.load_hold(hold_id, shard).await.map(Op::Put)
+                self.load_hold(hold_id, shard).await.map(known)
             })
             .await?;
         Ok(computed(result).and_then(|v| v.value))

@@ -206,13 +206,20 @@ async fn after_sees_the_effect_of_the_command_that_returned_the_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_position_not_reached_in_time_is_not_caught_up() {
-    let stack = Stack::start(300).await;
-    let sim = open_event(&stack.env.store, 13).await;
-    let beyond = stack.inventory_position(sim.last_sequence + 1_000);
+    let mut stack = Stack::start(300).await;
+    let mut sim = open_event(&stack.env.store, 13).await;
+    stack
+        .env
+        .wait_for_checkpoint("inventory", sim.last_sequence)
+        .await;
+    // In the stream, never projected.
+    stack.stop_projector().await;
+    let unprojected = sim.run(&stack.env.store, 1).await;
+    let position = stack.inventory_position(unprojected);
     let started = std::time::Instant::now();
     let (status, body) = get_json(
         stack.addr,
-        &format!("/events/{}/availability?after={beyond}", sim.event_id),
+        &format!("/events/{}/availability?after={position}", sim.event_id),
     )
     .await;
     assert_eq!(
@@ -229,7 +236,7 @@ async fn after_a_position_not_reached_in_time_is_not_caught_up() {
     .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (503, Some("not_caught_up")),
+        (400, Some("position_ahead")),
         "no order is stored at that position: {body}"
     );
     stack.stop().await;
@@ -425,5 +432,47 @@ async fn a_rebuild_during_live_traffic_keeps_answering_and_ends_equal_to_live() 
         assert!(got["held"].as_i64().unwrap() <= *held);
     }
     assert_eq!(stack.env.dump_inventory().await, expected);
+    stack.stop().await;
+}
+
+/// Neither a client's method nor its path becomes a metric label: an invented method is `other`,
+/// a path no route matches is `other`, a matched one is its route's template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_labels_are_bounded_whatever_the_method_and_path() {
+    let stack = Stack::start(2_000).await;
+    let event = uuid::Uuid::new_v4();
+    let invented = "XYZZYMETHOD4711";
+    let (status, _, body) = common::request(stack.addr, invented, "/events", None).await;
+    assert!(status >= 400, "{status} {body}");
+    let (status, _) = get(stack.addr, "/no-route-zq7wx/at/all").await;
+    assert_eq!(status, 404);
+    let (status, _) = get(stack.addr, &format!("/events/{event}")).await;
+    assert_eq!(status, 404);
+    let (_, metrics) = get(stack.addr, "/metrics").await;
+    let series: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("tv_http_request_seconds"))
+        .collect();
+    assert!(!series.is_empty(), "{metrics}");
+    for line in &series {
+        assert!(!line.contains(invented), "a method became a label: {line}");
+        assert!(!line.contains("zq7wx"), "a path became a label: {line}");
+        assert!(
+            !line.contains(&event.to_string()),
+            "an id became a label: {line}"
+        );
+    }
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains(r#"route="/events/{event_id}""#)),
+        "{series:?}"
+    );
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains(r#"method="other""#) && l.contains(r#"route="/events""#)),
+        "{series:?}"
+    );
     stack.stop().await;
 }

@@ -81,13 +81,11 @@ pub fn trace_id_of(traceparent: &str) -> Option<&str> {
 }
 
 /// Axum middleware: one span per request, child of the caller's `traceparent`, with request
-/// count and latency metrics per route and status.
+/// count and latency metrics per route template, method and status: labels from a bounded set,
+/// whatever a client sends.
 pub async fn http_span(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let method = method_label(request.method());
     let span = tracing::info_span!("http.request", http.method = %method, http.route = %route, http.status = tracing::field::Empty);
     let parent =
         opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
@@ -104,4 +102,50 @@ pub async fn http_span(request: Request, next: Next) -> Response {
     )
     .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The route label of a request: its route's template (`/holds/{hold_id}`), never the path a
+/// client sent, which would make one time series per path; `other` for a request no route matched.
+fn route_label(matched: Option<&MatchedPath>) -> String {
+    matched.map_or_else(|| "other".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// The method label of a request: one of HTTP's own methods, else `other` (a client may send any
+/// token as a method; each would be a new time series).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, label)| label)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn only_http_s_own_methods_become_labels() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"XYZZY-1234").unwrap();
+        assert_eq!(method_label(&invented), "other");
+    }
+
+    #[test]
+    fn an_unmatched_request_is_other_whatever_its_path() {
+        assert_eq!(route_label(None), "other");
+    }
 }

@@ -1,9 +1,10 @@
 //! Who may do what, against the real services: every command needs a bearer token, catalog
 //! commands an operator's and holds and orders a customer's, whose subject is the customer. A
 //! request refused for its token (401 `unauthenticated`, 403 `forbidden`), for a hold or an
-//! order that is another customer's (403 `not_owner`) or for a body naming another customer than
-//! the token (403 `customer_mismatch`) appends nothing to any stream. On the read side, a hold and
-//! an order are answered only to their customer or an operator.
+//! order that is another customer's (answered exactly as one that does not exist: 404
+//! `unknown_hold` / `unknown_order`) or for a body naming another customer than the token (403
+//! `customer_mismatch`) appends nothing to any stream. On the read side, a hold and an order are
+//! answered only to their customer or an operator, and to anyone else as if they did not exist.
 
 use auth::{Claims, Issuer, Role};
 use domain::ordering::OrderStatus;
@@ -73,6 +74,25 @@ async fn alice_holds(api: &Api, key: &str) -> (String, String) {
         event,
         hold["hold_id"].as_str().expect("a hold id").to_owned(),
     )
+}
+
+/// Someone else's hold or order is answered exactly as an id that does not exist: same status,
+/// same code, same message.
+fn assert_as_if_unknown(what: &str, answer: &(StatusCode, Value), unknown: &(StatusCode, Value)) {
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND, "{what}: {}", unknown.1);
+    assert_eq!(answer, unknown, "{what}: answered unlike an unknown id");
+}
+
+/// The path of an id of the same kind that does not exist (`None` for a customer's order list).
+fn unknown_twin(path: &str, event: &str) -> Option<String> {
+    let random = uuid::Uuid::new_v4();
+    if path.starts_with("/holds/") {
+        Some(format!("/holds/{event}.{random}"))
+    } else if path.starts_with("/orders/") {
+        Some(format!("/orders/{random}"))
+    } else {
+        None
+    }
 }
 
 fn assert_refused(what: &str, answer: &(StatusCode, Value), status: StatusCode, code: &str) {
@@ -236,27 +256,30 @@ async fn another_customer_s_hold_is_neither_released_nor_ordered() {
         let before = stream_ends(&env.store).await;
 
         // With the body naming mallory, as the token does, and with no customer in the body.
-        assert_refused(
+        let (event, _) = hold.split_once('.').expect("<event>.<hold>");
+        let unknown = format!("{event}.{}", uuid::Uuid::new_v4());
+        assert_as_if_unknown(
             "mallory releasing alice's hold",
             &mallory.release(&hold, "mallory").await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &mallory.release(&unknown, "mallory").await,
         );
-        assert_refused(
+        assert_as_if_unknown(
             "mallory releasing alice's hold (no customer in the body)",
             &mallory
                 .post(&format!("/holds/{hold}/release"), None, &json!({}))
                 .await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &mallory
+                .post(&format!("/holds/{unknown}/release"), None, &json!({}))
+                .await,
         );
-        assert_refused(
+        assert_as_if_unknown(
             "mallory ordering alice's hold",
             &mallory
                 .place_order("mallory-buys", &hold, "mallory", "tok_ok")
                 .await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &mallory
+                .place_order("mallory-buys-nothing", &unknown, "mallory", "tok_ok")
+                .await,
         );
         assert_eq!(
             stream_ends(&env.store).await,
@@ -294,19 +317,20 @@ async fn another_customer_s_order_is_not_cancelled() {
         let before = stream_ends(&env.store).await;
 
         let mallory = api.as_customer("mallory");
-        assert_refused(
+        let unknown = uuid::Uuid::new_v4().to_string();
+        assert_as_if_unknown(
             "mallory cancelling alice's order",
             &mallory.cancel_order(&order, "mallory").await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &mallory.cancel_order(&unknown, "mallory").await,
         );
-        assert_refused(
+        assert_as_if_unknown(
             "mallory cancelling alice's order (no customer in the body)",
             &mallory
                 .post(&format!("/orders/{order}/cancel"), None, &json!({}))
                 .await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &mallory
+                .post(&format!("/orders/{unknown}/cancel"), None, &json!({}))
+                .await,
         );
         assert_eq!(
             stream_ends(&env.store).await,
@@ -369,11 +393,12 @@ async fn a_body_naming_another_customer_than_the_token_is_refused() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{second}");
         let second = second["hold_id"].as_str().expect("a hold id");
-        assert_refused(
+        assert_as_if_unknown(
             "bob releasing alice's hold placed without a customer in the body",
             &api.as_customer("bob").release(second, "bob").await,
-            StatusCode::FORBIDDEN,
-            "not_owner",
+            &api.as_customer("bob")
+                .release(&format!("{event}.{}", uuid::Uuid::new_v4()), "bob")
+                .await,
         );
         let (status, released) = alice
             .post(&format!("/holds/{second}/release"), None, &json!({}))
@@ -427,12 +452,21 @@ async fn holds_and_orders_are_read_only_by_their_customer_or_an_operator() {
                 (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
                 "{path} with a forged token: {body}"
             );
-            let (status, body) = read.get_as(&path, Some(&bob)).await;
-            assert_eq!(
-                (status, error_code(&body)),
-                (StatusCode::FORBIDDEN, Some("not_owner")),
-                "{path} as bob: {body}"
-            );
+            let as_bob = read.get_as(&path, Some(&bob)).await;
+            match unknown_twin(&path, &event) {
+                Some(unknown) => assert_as_if_unknown(
+                    &format!("{path} as bob"),
+                    &as_bob,
+                    &read.get_as(&unknown, Some(&bob)).await,
+                ),
+                // Another customer's list: refused whoever it is, so it tells nothing.
+                None => assert_eq!(
+                    (as_bob.0, error_code(&as_bob.1)),
+                    (StatusCode::FORBIDDEN, Some("forbidden")),
+                    "{path} as bob: {}",
+                    as_bob.1
+                ),
+            }
             let (status, body) = read.get_as(&path, Some(&alice)).await;
             assert_eq!(status, StatusCode::OK, "{path} as alice: {body}");
             let (status, body) = read.get_as(&path, Some(&operator)).await;

@@ -331,3 +331,98 @@ async fn a_wrong_method_is_answered_with_a_json_error() {
     })
     .await;
 }
+
+/// A path segment that does not decode to UTF-8 (`%FF`) is refused as a malformed id, with the
+/// API's JSON error, on both services; before, axum's plain-text rejection went out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_that_does_not_decode_is_answered_with_a_json_error() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let read = e2e::readside::ReadSide::spawn(&env.prefix).await;
+        let http = svc.api().http().clone();
+        let event = uuid::Uuid::new_v4();
+        let bad = StatusCode::BAD_REQUEST;
+        let commands = [
+            Case::post("publish %FF", "/events/%FF/publish", "").expect(bad, "invalid_event_id"),
+            Case::json(
+                "hold in event %FF",
+                "/events/%FF/holds",
+                &json!({"section_id": SEATED_SECTION, "quantity": 1}),
+            )
+            .expect(bad, "invalid_event_id"),
+            Case::json("release %FF", "/holds/%FF/release", &json!({}))
+                .expect(bad, "invalid_hold_id"),
+            Case::json("cancel %C3%28", "/orders/%C3%28/cancel", &json!({}))
+                .expect(bad, "invalid_order_id"),
+        ];
+        for case in &commands {
+            let (status, body) = send(&http, &svc.base_url, case).await;
+            assert_eq!(status, case.status, "{}: {body}", case.what);
+            assert_json_error(case.what, &body, case.code);
+        }
+        let operator = e2e::client::operator_authorization();
+        for (path, code) in [
+            ("/events/%FF".to_owned(), "invalid_event_id"),
+            ("/events/%FF/availability".to_owned(), "invalid_event_id"),
+            (
+                format!("/events/{event}/sections/%FF/seats"),
+                "invalid_section_id",
+            ),
+            ("/holds/%FF".to_owned(), "invalid_hold_id"),
+            ("/orders/%FF".to_owned(), "invalid_order_id"),
+            ("/customers/%FF/orders".to_owned(), "invalid_customer_id"),
+        ] {
+            let (status, body) = read.get_as(&path, Some(&operator)).await;
+            assert_eq!(status, bad, "{path}: {body}");
+            assert_json_error(&path, &body, code);
+        }
+        read.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+/// Found in review: command-svc labelled its request metric with the method as sent, so that
+/// every invented method made new time series. Now it is `other`, like a path no route matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invented_method_or_path_never_becomes_a_metric_label() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let http = svc.api().http().clone();
+        let invented = "XYZZYCOMMAND0815";
+        let method = Method::from_bytes(invented.as_bytes()).expect("a method token");
+        let answer = http
+            .request(method, format!("{}/events", svc.base_url))
+            .send()
+            .await
+            .expect("an answer");
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+        let answer = http
+            .get(format!("{}/no-route-qq9vz", svc.base_url))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+        let metrics = http
+            .get(format!("{}/metrics", svc.base_url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        assert!(
+            metrics.contains("tv_http_request_seconds"),
+            "requests are measured: {metrics}"
+        );
+        for line in metrics
+            .lines()
+            .filter(|l| l.starts_with("tv_http_request_seconds"))
+        {
+            assert!(!line.contains(invented), "a method became a label: {line}");
+            assert!(!line.contains("qq9vz"), "a path became a label: {line}");
+        }
+        svc.shutdown().await;
+    })
+    .await;
+}

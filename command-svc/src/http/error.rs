@@ -94,9 +94,15 @@ impl From<InvalidId> for ApiError {
     }
 }
 
+/// Someone else's hold or order is answered exactly as one that does not exist: a `403` would
+/// tell that the id is real.
 impl From<InventoryError> for ApiError {
     fn from(e: InventoryError) -> Self {
         use InventoryError::*;
+        let e = match e {
+            NotOwner => UnknownHold,
+            other => other,
+        };
         let (status, code) = match &e {
             NotOpen | SaleNotOpen => (StatusCode::CONFLICT, "sale_not_open"),
             SaleClosed => (StatusCode::CONFLICT, "sale_closed"),
@@ -116,7 +122,6 @@ impl From<InventoryError> for ApiError {
             NoAdjacentSeats { .. } => (StatusCode::CONFLICT, "no_adjacent_seats"),
             LimitExceeded { .. } => (StatusCode::CONFLICT, "limit_exceeded"),
             UnknownHold => (StatusCode::NOT_FOUND, "unknown_hold"),
-            NotOwner => (StatusCode::FORBIDDEN, "not_owner"),
             InvalidHoldState { .. } => (StatusCode::CONFLICT, "invalid_state"),
             HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
@@ -166,12 +171,15 @@ impl From<CatalogFailure> for ApiError {
 impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> Self {
         use OrderError::*;
+        let e = match e {
+            NotOwner => UnknownOrder,
+            other => other,
+        };
         let (status, code) = match &e {
             UnknownOrder => (StatusCode::NOT_FOUND, "unknown_order"),
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             InvalidOrder { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_order"),
             HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
-            NotOwner => (StatusCode::FORBIDDEN, "not_owner"),
             InvalidState { .. } | NotDue { .. } => (StatusCode::CONFLICT, "invalid_state"),
             AlreadyCaptured { .. } => (StatusCode::CONFLICT, "already_paid"),
             AmountMismatch { .. } => (StatusCode::CONFLICT, "amount_mismatch"),

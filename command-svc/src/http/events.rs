@@ -2,9 +2,9 @@
 
 use super::caller::Operator;
 use super::error::ApiError;
-use super::extract::{parse_path, JsonBody, OptionalKey, TraceParent};
+use super::extract::{parse_path, JsonBody, OptionalKey, PathParams, TraceParent};
 use super::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::catalog::{EventDetails, EventDraft, EventStatus, RowDraft, SectionDraft};
@@ -127,7 +127,7 @@ pub async fn create(
 pub async fn publish(
     _: Operator,
     State(state): State<AppState>,
-    Path(event_id): Path<String>,
+    PathParams(event_id): PathParams<String>,
     TraceParent(trace): TraceParent,
 ) -> Result<Json<EventAnswer>, ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;

@@ -1,10 +1,12 @@
-//! Extractors that turn malformed requests into the API's JSON errors: 400 for malformed JSON or
-//! headers, 413 for oversized bodies, 415 without a JSON content type, 422 for values of the
-//! wrong shape.
+//! Extractors that turn malformed requests into the API's JSON errors: 400 for malformed JSON,
+//! headers or path parameters, 413 for oversized bodies, 415 without a JSON content type, 422 for
+//! values of the wrong shape. Handlers take these, never axum's own `Path` or `Json`, whose
+//! rejections are plain text.
 
 use super::error::ApiError;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use domain::ids::IdempotencyKey;
@@ -115,17 +117,65 @@ impl<S: Send + Sync> FromRequestParts<S> for TraceParent {
     }
 }
 
+/// The path parameters of a route, as text; a segment that does not decode (`%FF`) is a 400
+/// naming the parameter, like a malformed id.
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(path_error(&rejection)),
+        }
+    }
+}
+
+fn path_error(rejection: &PathRejection) -> ApiError {
+    let key = match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key }
+            | ErrorKind::ParseErrorAtKey { key, .. }
+            | ErrorKind::DeserializeError { key, .. } => Some(key.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match key {
+        Some(key) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            id_code(key),
+            format!("{key} in the path is malformed"),
+        ),
+        None => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "the path is malformed",
+        ),
+    }
+}
+
+/// The code of a malformed path id.
+fn id_code(what: &str) -> &'static str {
+    match what {
+        "event_id" => "invalid_event_id",
+        "hold_id" => "invalid_hold_id",
+        "order_id" => "invalid_order_id",
+        _ => "invalid_id",
+    }
+}
+
 /// A path id that must parse; a malformed one is a 400 naming the parameter.
 pub fn parse_path<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            match what {
-                "event_id" => "invalid_event_id",
-                "hold_id" => "invalid_hold_id",
-                "order_id" => "invalid_order_id",
-                _ => "invalid_id",
-            },
+            id_code(what),
             format!("{what} in the path is malformed"),
         )
     })

@@ -2,9 +2,9 @@
 
 use super::caller::Customer;
 use super::error::ApiError;
-use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::extract::{parse_path, JsonBody, PathParams, RequiredKey, TraceParent};
 use super::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::ids::{EventId, HoldId, SeatLabel, SectionId};
@@ -92,7 +92,7 @@ const ADMISSION_HEADER: &str = "admission";
 pub async fn place(
     caller: Customer,
     State(state): State<AppState>,
-    Path(event_id): Path<String>,
+    PathParams(event_id): PathParams<String>,
     RequiredKey(key): RequiredKey,
     TraceParent(trace): TraceParent,
     headers: HeaderMap,
@@ -150,13 +150,13 @@ pub struct ReleaseAnswer {
     position: String,
 }
 
-/// The customer is the token's; a hold of another customer is `403 not_owner` (the inventory's
-/// rule).
+/// The customer is the token's; a hold of another customer is `404 unknown_hold`, as if it did
+/// not exist.
 #[tracing::instrument(skip(caller, state, trace, body), fields(hold_id = %hold_id))]
 pub async fn release(
     caller: Customer,
     State(state): State<AppState>,
-    Path(hold_id): Path<String>,
+    PathParams(hold_id): PathParams<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<ReleaseBody>,
 ) -> Result<Json<ReleaseAnswer>, ApiError> {

@@ -2,10 +2,10 @@
 
 use super::caller::Customer;
 use super::error::ApiError;
-use super::extract::{parse_path, JsonBody, RequiredKey, TraceParent};
+use super::extract::{parse_path, JsonBody, PathParams, RequiredKey, TraceParent};
 use super::AppState;
 use crate::orders::{OrderOutcome, PlaceOrder};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::ids::{HoldId, OrderId};
@@ -68,7 +68,7 @@ fn payment_token(body: &PaymentBody) -> Result<String, ApiError> {
     }
 }
 
-/// The customer is the token's; a hold of another customer is `403 not_owner`.
+/// The customer is the token's; a hold of another customer is `404 unknown_hold`.
 #[tracing::instrument(skip(caller, state, key, trace, body), fields(order_id))]
 pub async fn place(
     caller: Customer,
@@ -95,12 +95,12 @@ pub async fn place(
     Ok((StatusCode::ACCEPTED, Json(outcome.into())))
 }
 
-/// The customer is the token's; an order of another customer is `403 not_owner`.
+/// The customer is the token's; an order of another customer is `404 unknown_order`.
 #[tracing::instrument(skip(caller, state, trace, body), fields(order_id = %order_id))]
 pub async fn cancel(
     caller: Customer,
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathParams(order_id): PathParams<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<OrderAnswer>, ApiError> {

@@ -21,19 +21,32 @@ pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 /// A GET with this `Authorization` header, or none.
 pub async fn get_as(addr: SocketAddr, path: &str, authorization: Option<&str>) -> (u16, String) {
+    let (status, _, body) = request(addr, "GET", path, authorization).await;
+    (status, body)
+}
+
+/// A request with this method (any token, even one no server knows): status, header block
+/// (lower-cased) and body.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> (u16, String, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let authorization = authorization
         .map(|value| format!("Authorization: {value}\r\n"))
         .unwrap_or_default();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{authorization}Connection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{authorization}Connection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8(response).expect("utf-8 response");
     let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
+    (status, head.to_ascii_lowercase(), body.to_owned())
 }
 
 pub async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
@@ -54,6 +67,11 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(after_wait_ms: u64) -> Stack {
+        Self::start_with(|config| config.after_wait_ms = after_wait_ms).await
+    }
+
+    /// A stack whose query-svc configuration `configure` changes first.
+    pub async fn start_with(configure: impl FnOnce(&mut query_svc::Config)) -> Stack {
         let env = TestEnv::new().await;
         let projector = projector::Projector::build(env.projector_config())
             .await
@@ -64,7 +82,7 @@ impl Stack {
         }));
         let mut config = query_svc::Config::for_test(&nats_url(), &env.database_url, &env.prefix);
         config.bind = "127.0.0.1:0".parse().unwrap();
-        config.after_wait_ms = after_wait_ms;
+        configure(&mut config);
         let app = query_svc::build(config).await.unwrap();
         let addr = app.local_addr();
         let (stop_query, stopped) = oneshot::channel::<()>();
@@ -84,10 +102,19 @@ impl Stack {
         format!("{}:{}", self.env.stream_name(Stream::Inventory), sequence)
     }
 
+    /// Stops the projector: from now on the read models stand still while the streams move.
+    pub async fn stop_projector(&mut self) {
+        if let Some(stop) = self.stop_projector.take() {
+            let _ = stop.send(());
+        }
+        if let Some(projector) = self.projector.take() {
+            projector.await.unwrap().unwrap();
+        }
+    }
+
     pub async fn stop(mut self) {
         let _ = self.stop_query.take().unwrap().send(());
-        let _ = self.stop_projector.take().unwrap().send(());
-        self.projector.take().unwrap().await.unwrap().unwrap();
+        self.stop_projector().await;
     }
 }
 

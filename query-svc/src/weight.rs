@@ -1,0 +1,125 @@
+//! What a cached value weighs, in bytes, for the caches' byte bounds (`TV_QUERY_CACHE_BYTES`).
+//!
+//! An estimate, not an allocator's count: the bytes of every string plus a fixed allowance per
+//! entry and per element for the structs, pointers and moka's own bookkeeping. It only has to
+//! grow with what a value holds, so that no cache outgrows its bound whatever its keys and values.
+
+use crate::read::{EventDetail, EventSummary, HoldRow, SeatMap, SectionRow};
+use time::OffsetDateTime;
+
+/// Per cache entry: moka's node, the key, `Versioned`, the `Arc`.
+const ENTRY: usize = 160;
+/// Per element of a list (a seat, a section, an event): its struct beyond its strings.
+const ELEMENT: usize = 48;
+
+fn clamp(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+pub fn events(events: &[EventSummary]) -> u32 {
+    clamp(
+        ENTRY
+            + events
+                .iter()
+                .map(|e| ELEMENT + e.name.len() + e.venue.len() + e.status.len())
+                .sum::<usize>(),
+    )
+}
+
+pub fn event_detail(event: Option<&EventDetail>) -> u32 {
+    clamp(
+        ENTRY
+            + event.map_or(0, |e| {
+                ELEMENT
+                    + e.name.len()
+                    + e.venue.len()
+                    + e.status.len()
+                    + e.currency.len()
+                    // serde_json::Value's nodes are larger than their text; twice is generous.
+                    + 2 * e.sections.to_string().len()
+            }),
+    )
+}
+
+pub fn sections(sections: Option<&[SectionRow]>) -> u32 {
+    clamp(
+        ENTRY
+            + sections.map_or(0, |rows| {
+                rows.iter()
+                    .map(|r| ELEMENT + r.section_id.len())
+                    .sum::<usize>()
+            }),
+    )
+}
+
+pub fn seat_map(section_id: &str, map: Option<&SeatMap>) -> u32 {
+    clamp(
+        ENTRY
+            + section_id.len()
+            + map.map_or(0, |m| {
+                m.seats
+                    .iter()
+                    .map(|s| ELEMENT + s.seat.len() + s.status.len())
+                    .sum::<usize>()
+            }),
+    )
+}
+
+pub fn hold(hold_id: &str, hold: Option<&HoldRow>) -> u32 {
+    clamp(
+        ENTRY
+            + hold_id.len()
+            + hold.map_or(0, |h| {
+                ELEMENT
+                    + h.hold_id.len()
+                    + h.section_id.len()
+                    + h.customer_id.len()
+                    + h.status.len()
+                    + h.seats.iter().map(|s| 24 + s.len()).sum::<usize>()
+            }),
+    )
+}
+
+pub fn due_holds(holds: &[(String, OffsetDateTime, i64)]) -> u32 {
+    clamp(
+        ENTRY
+            + holds
+                .iter()
+                .map(|(section, ..)| ELEMENT + section.len())
+                .sum::<usize>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::SeatRow;
+
+    fn map(seats: usize) -> SeatMap {
+        SeatMap {
+            version: 1,
+            seats: (0..seats)
+                .map(|n| SeatRow {
+                    seat: format!("A-{n}"),
+                    status: "available".into(),
+                    hold_expires_at: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_seat_map_weighs_at_least_its_seats_text() {
+        let big = map(20_000);
+        let text: usize = big.seats.iter().map(|s| s.seat.len() + 9).sum();
+        assert!(seat_map("stalls", Some(&big)) as usize >= text);
+        assert!(seat_map("stalls", Some(&big)) > 100 * seat_map("stalls", Some(&map(10))));
+    }
+
+    #[test]
+    fn a_key_weighs_what_it_holds_even_without_a_value() {
+        let long = "x".repeat(64);
+        assert!(seat_map(&long, None) >= seat_map("a", None) + 63);
+        assert!(hold(&long, None) >= hold("a", None) + 63);
+    }
+}
