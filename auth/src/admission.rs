@@ -99,6 +99,7 @@ impl std::fmt::Debug for AdmissionKey {
 pub struct AdmissionConfig {
     /// The admission tokens' HS256 secret itself (prefer --admission-secret-file). Hidden.
     #[arg(
+        id = "admission_secret",
         long = "admission-secret",
         env = "TV_ADMISSION_SECRET",
         hide = true,
@@ -109,6 +110,7 @@ pub struct AdmissionConfig {
     /// A file holding the secret that signs admission tokens (at least 32 bytes, not the bearer
     /// tokens' secret).
     #[arg(
+        id = "admission_secret_file",
         long = "admission-secret-file",
         env = "TV_ADMISSION_SECRET_FILE",
         value_name = "PATH"

@@ -110,6 +110,29 @@ mod tests {
         let config = super::Config::for_test("nats://127.0.0.1:14222", "t");
         let shown = format!("{config:?}");
         assert!(!shown.contains(auth::testing::SECRET), "{shown}");
+        assert!(!shown.contains(auth::testing::ADMISSION_SECRET), "{shown}");
         assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    /// Every flag, the flattened token and admission settings included, has a name of its own:
+    /// clap checks that only when the binary parses its arguments.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Config as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn the_admission_key_is_read_from_its_own_variables() {
+        use clap::Parser;
+        let config = super::Config::try_parse_from([
+            "command-svc",
+            "--jwt-secret",
+            auth::testing::SECRET,
+            "--admission-secret",
+            auth::testing::ADMISSION_SECRET,
+        ])
+        .unwrap();
+        let bearer = config.auth.secret().unwrap();
+        assert!(config.admission.key(&bearer).unwrap().is_some());
     }
 }
