@@ -265,11 +265,17 @@ async fn cancelling_gives_the_seats_and_the_money_back_once() {
             s == OrderStatus::Confirmed
         })
         .await;
+        // Someone else's order is answered as one that does not exist.
         let (status, refused) = svc
             .api()
             .cancel_order(&confirmed.to_string(), "mallory")
             .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+        assert_eq!(
+            e2e::error_code(&refused),
+            Some("unknown_order"),
+            "{refused}"
+        );
         let (status, cancelled) = svc
             .api()
             .cancel_order(&confirmed.to_string(), "alice")
