@@ -339,8 +339,8 @@ async fn recreate(
         .map_err(|e| StoreError::other("creating a durable consumer", e))
 }
 
-/// The deliveries a consumer holds (fetched, not yet acked or dropped), by the reply subject that
-/// acks them.
+/// The deliveries a consumer holds (fetched, not yet acked or dropped): the reply subject that
+/// acks each, and since when it is held.
 #[derive(Clone, Default)]
 struct Held {
     inner: Arc<HeldInner>,
@@ -349,13 +349,14 @@ struct Held {
 #[derive(Default)]
 struct HeldInner {
     next_id: AtomicU64,
-    replies: std::sync::Mutex<HashMap<u64, Subject>>,
+    replies: std::sync::Mutex<HashMap<u64, (Subject, std::time::Instant)>>,
 }
 
 impl Held {
     fn insert(&self, reply: Subject) -> u64 {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        self.replies().insert(id, reply);
+        self.replies()
+            .insert(id, (reply, std::time::Instant::now()));
         id
     }
 
@@ -363,15 +364,17 @@ impl Held {
         self.replies().remove(&id);
     }
 
-    fn replies(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Subject>> {
+    fn replies(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Subject, std::time::Instant)>> {
         self.inner
             .replies
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Every `period`, marks each held delivery in progress; ends when the consumer and its
-    /// deliveries are gone (a crashed task's work is then re-delivered after `ack_wait`).
+    /// Every `period`, marks in progress each delivery held for a `period` or more (most are acked
+    /// sooner and cost nothing); ends when the consumer and its deliveries are gone (a crashed
+    /// task's work is then re-delivered after `ack_wait`). With `period` a third of `ack_wait`, a
+    /// delivery is marked at most two periods after it arrived or was last marked.
     fn keep_alive(&self, client: async_nats::Client, period: Duration) {
         let held: Weak<HeldInner> = Arc::downgrade(&self.inner);
         let period = period.max(Duration::from_millis(50));
@@ -387,7 +390,11 @@ impl Held {
                         .replies
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    replies.values().cloned().collect()
+                    replies
+                        .values()
+                        .filter(|(_, since)| since.elapsed() >= period)
+                        .map(|(reply, _)| reply.clone())
+                        .collect()
                 };
                 drop(held);
                 for reply in replies {
