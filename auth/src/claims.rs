@@ -38,6 +38,13 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// The audience of TicketView's bearer tokens unless `TV_JWT_AUDIENCE` names another.
+pub const DEFAULT_AUDIENCE: &str = "ticketview";
+
+/// The longest a token may live (`exp - iat`), in seconds: a stolen token is worth a day at most.
+/// Tokens of up to an hour are what clients are promised; a longer one is refused as invalid.
+pub const MAX_TOKEN_LIFETIME_SECONDS: u64 = 86_400;
+
 /// The claims of a TicketView token. `exp` and `iat` are seconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -48,6 +55,9 @@ pub struct Claims {
     pub iat: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// Who the token is for: required, [`DEFAULT_AUDIENCE`] unless configured otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 /// The caller, as a verified token says: its subject and roles.
@@ -99,6 +109,7 @@ mod tests {
             exp: 0,
             iat: 0,
             iss: None,
+            aud: None,
         })
     }
 

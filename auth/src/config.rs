@@ -31,6 +31,9 @@ pub struct AuthConfig {
     /// When set, tokens must carry this issuer (`iss`), and minted tokens carry it.
     #[arg(long = "jwt-issuer", env = "TV_JWT_ISSUER")]
     pub issuer: Option<String>,
+    /// The audience (`aud`) tokens must carry, and minted tokens carry (default `ticketview`).
+    #[arg(long = "jwt-audience", env = "TV_JWT_AUDIENCE")]
+    pub audience: Option<String>,
 }
 
 impl AuthConfig {
@@ -40,6 +43,7 @@ impl AuthConfig {
             secret: Some(secret),
             secret_file: None,
             issuer: None,
+            audience: None,
         }
     }
 
@@ -51,6 +55,7 @@ impl AuthConfig {
             secret: var("TV_JWT_SECRET").map(|s| s.parse()).transpose()?,
             secret_file: var("TV_JWT_SECRET_FILE").map(PathBuf::from),
             issuer: var("TV_JWT_ISSUER"),
+            audience: var("TV_JWT_AUDIENCE"),
         })
     }
 
@@ -65,11 +70,21 @@ impl AuthConfig {
     }
 
     pub fn verifier(&self) -> Result<Verifier, ConfigError> {
-        Ok(Verifier::new(&self.secret()?, self.issuer.as_deref()))
+        Ok(Verifier::for_audience(
+            &self.secret()?,
+            self.issuer.as_deref(),
+            self.audience(),
+        ))
     }
 
     pub fn issuer(&self) -> Result<Issuer, ConfigError> {
-        Ok(Issuer::new(&self.secret()?, self.issuer.clone()))
+        Ok(Issuer::new(&self.secret()?, self.issuer.clone()).with_audience(self.audience()))
+    }
+
+    fn audience(&self) -> &str {
+        self.audience
+            .as_deref()
+            .unwrap_or(crate::claims::DEFAULT_AUDIENCE)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Minting tokens: for the token CLI, the load generator and the tests. A service only verifies.
 
-use crate::claims::{Claims, Role};
+use crate::claims::{Claims, Role, DEFAULT_AUDIENCE};
 use crate::secret::Secret;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct Issuer {
     key: EncodingKey,
     issuer: Option<String>,
+    audience: String,
 }
 
 /// Seconds since the Unix epoch, as `exp` and `iat` count them.
@@ -25,7 +26,14 @@ impl Issuer {
         Self {
             key: EncodingKey::from_secret(secret.bytes()),
             issuer,
+            audience: DEFAULT_AUDIENCE.to_owned(),
         }
+    }
+
+    /// The same issuer minting for another audience.
+    pub fn with_audience(mut self, audience: &str) -> Self {
+        self.audience = audience.to_owned();
+        self
     }
 
     /// A token for `subject` with `roles`, valid for `ttl` from now.
@@ -34,9 +42,12 @@ impl Issuer {
         self.mint_claims(&Claims {
             sub: subject.to_owned(),
             roles: roles.to_vec(),
-            exp: iat + ttl.as_secs(),
+            // Saturating: an absurd ttl gives a token the verifier refuses for its lifetime,
+            // never an `exp` that wrapped around into the past or a panic.
+            exp: iat.saturating_add(ttl.as_secs()),
             iat,
             iss: self.issuer.clone(),
+            aud: Some(self.audience.clone()),
         })
     }
 

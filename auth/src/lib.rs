@@ -26,7 +26,7 @@ pub use admission::{
     AdmissionConfig, AdmissionKey, AdmissionTokenClaims, InvalidAdmission,
     AUDIENCE as ADMISSION_AUDIENCE,
 };
-pub use claims::{Claims, Identity, Role};
+pub use claims::{Claims, Identity, Role, DEFAULT_AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS};
 pub use config::AuthConfig;
 pub use error::{AuthError, ConfigError};
 pub use extract::layer;

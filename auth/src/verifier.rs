@@ -1,6 +1,7 @@
-//! Verification: signature (HS256 only), expiry and, when configured, the issuer.
+//! Verification: signature (HS256 only), expiry, audience, lifetime and, when configured, the
+//! issuer.
 
-use crate::claims::{Claims, Identity};
+use crate::claims::{Claims, Identity, DEFAULT_AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS};
 use crate::error::AuthError;
 use crate::secret::Secret;
 use jsonwebtoken::errors::ErrorKind;
@@ -21,14 +22,20 @@ struct Inner {
 }
 
 impl Verifier {
-    /// A verifier of tokens signed with `secret`; with `issuer`, only tokens whose `iss` is it.
+    /// A verifier of tokens signed with `secret` for the default audience; with `issuer`, only
+    /// tokens whose `iss` is it.
     pub fn new(secret: &Secret, issuer: Option<&str>) -> Self {
+        Self::for_audience(secret, issuer, DEFAULT_AUDIENCE)
+    }
+
+    /// [`Verifier::new`] for tokens whose `aud` is `audience`.
+    pub fn for_audience(secret: &Secret, issuer: Option<&str>, audience: &str) -> Self {
         // Only HS256: a token naming another algorithm (`none`, or RS256 with the secret posing
         // as a public key) is refused, whatever its header says.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
-        validation.validate_aud = false;
-        let mut required = vec!["exp", "sub"];
+        validation.set_audience(&[audience]);
+        let mut required = vec!["exp", "sub", "aud"];
         if let Some(issuer) = issuer {
             validation.set_issuer(&[issuer]);
             required.push("iss");
@@ -44,6 +51,11 @@ impl Verifier {
     /// The identity a token stands for, or why it stands for none.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         match jsonwebtoken::decode::<Claims>(token, &self.0.key, &self.0.validation) {
+            Ok(data)
+                if data.claims.exp.saturating_sub(data.claims.iat) > MAX_TOKEN_LIFETIME_SECONDS =>
+            {
+                Err(AuthError::Invalid)
+            }
             Ok(data) => Ok(Identity::from_claims(data.claims)),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(AuthError::Expired),
             Err(_) => Err(AuthError::Invalid),
@@ -81,6 +93,7 @@ mod tests {
             exp,
             iat: now(),
             iss: None,
+            aud: Some(DEFAULT_AUDIENCE.into()),
         }
     }
 
@@ -92,6 +105,40 @@ mod tests {
         assert_eq!(identity.subject(), "alice");
         assert!(identity.has(Role::Customer));
         assert!(!identity.has(Role::Operator));
+    }
+
+    #[test]
+    fn a_token_for_another_audience_or_for_none_is_invalid() {
+        let theirs = Issuer::new(&secret(OURS), None).with_audience("someone-else");
+        let token = theirs.mint("alice", &[Role::Customer], Duration::from_secs(60));
+        let verifier = Verifier::new(&secret(OURS), None);
+        assert_eq!(verifier.verify(&token), Err(AuthError::Invalid));
+        let mut without = claims(now() + 60);
+        without.aud = None;
+        let token = Issuer::new(&secret(OURS), None).mint_claims(&without);
+        assert_eq!(verifier.verify(&token), Err(AuthError::Invalid));
+        let ours = Verifier::for_audience(&secret(OURS), None, "someone-else");
+        let token = theirs.mint("alice", &[Role::Customer], Duration::from_secs(60));
+        assert_eq!(ours.verify(&token).unwrap().subject(), "alice");
+    }
+
+    #[test]
+    fn a_token_living_longer_than_a_day_is_invalid_and_an_hour_is_always_fine() {
+        let issuer = Issuer::new(&secret(OURS), None);
+        let verifier = Verifier::new(&secret(OURS), None);
+        let hour = issuer.mint("alice", &[Role::Customer], Duration::from_secs(3600));
+        assert!(verifier.verify(&hour).is_ok());
+        let day = Duration::from_secs(crate::claims::MAX_TOKEN_LIFETIME_SECONDS);
+        let longer = issuer.mint("alice", &[Role::Customer], day + Duration::from_secs(1));
+        assert_eq!(verifier.verify(&longer), Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn an_absurd_ttl_neither_overflows_nor_verifies() {
+        let issuer = Issuer::new(&secret(OURS), None);
+        let token = issuer.mint("alice", &[Role::Customer], Duration::from_secs(u64::MAX));
+        let verifier = Verifier::new(&secret(OURS), None);
+        assert_eq!(verifier.verify(&token), Err(AuthError::Invalid));
     }
 
     #[test]

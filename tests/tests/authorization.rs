@@ -58,6 +58,7 @@ fn expired() -> String {
         exp: now() - 3600,
         iat: now() - 7200,
         iss: None,
+        aud: Some("ticketview".into()),
     });
     format!("Bearer {token}")
 }

@@ -22,8 +22,8 @@ struct Cli {
     /// A role to grant (customer, operator); repeat for several.
     #[arg(long = "role", required = true)]
     roles: Vec<Role>,
-    /// How long the token is valid, in seconds.
-    #[arg(long, default_value_t = 3600)]
+    /// How long the token is valid, in seconds (at most a day: services refuse longer ones).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     ttl_seconds: u64,
     #[command(flatten)]
     auth: AuthConfig,
