@@ -9,18 +9,7 @@ use tv_nats::{Durable, DurableOptions, EventStore, Snapshots, Stream, Timers};
 #[tokio::test]
 async fn a_durable_consumer_redelivers_what_was_not_acked() {
     let store = store().await;
-    for i in 0..5 {
-        store
-            .append(
-                Stream::Orders,
-                &format!("o{i}"),
-                0,
-                &meta(),
-                &events(i..i + 1),
-            )
-            .await
-            .unwrap();
-    }
+    append_orders(&store, 5).await;
     {
         let consumer = Durable::ensure(&store, Stream::Orders, "proj", None)
             .await
@@ -53,6 +42,7 @@ async fn a_durable_consumer_redelivers_what_was_not_acked() {
     cleanup(&store).await;
 }
 
+/// One commit on each of `count` orders, `o0`, `o1`, ….
 async fn append_orders(store: &EventStore, count: u32) {
     for i in 0..count {
         store
