@@ -63,14 +63,6 @@ impl Delivery {
         Ok(())
     }
 
-    /// Tells the server the message is still being worked on: its `ack_wait` starts again.
-    pub async fn in_progress(&self) -> Result<(), StoreError> {
-        self.message
-            .ack_with(async_nats::jetstream::AckKind::Progress)
-            .await
-            .map_err(|e| StoreError::other("signalling progress", e))
-    }
-
     fn release(&self) {
         if let Some((held, id)) = &self.hold {
             held.remove(*id);

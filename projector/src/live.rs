@@ -134,12 +134,8 @@ impl Projector {
         });
         for (resume, durable) in self.consumers {
             let worker = Worker {
-                projection: resume.projection,
-                shards: resume.shards.clone(),
-                durable,
                 resume,
-                store: self.store.clone(),
-                pool: self.pool.clone(),
+                durable,
                 batch_size: self.config.batch_size.max(1),
                 fetch_wait: self.config.fetch_wait(),
                 crash_after_batches: self.config.crash_after_batches,
@@ -174,14 +170,9 @@ impl Projector {
 }
 
 struct Worker {
-    projection: ProjectionName,
-    /// The shards this worker applies (every shard of an unsharded or whole projection).
-    shards: Vec<u16>,
-    durable: Durable,
-    /// How the consumer is put back at the checkpoint after an error.
+    /// The projection and shards it applies, and where its consumer starts again after an error.
     resume: Resume,
-    store: EventStore,
-    pool: Pool,
+    durable: Durable,
     batch_size: usize,
     fetch_wait: Duration,
     crash_after_batches: Option<u64>,
@@ -189,9 +180,13 @@ struct Worker {
 
 impl Worker {
     async fn run(mut self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let name = self.projection.as_str();
-        let notice_subject = self.store.naming().notice_subject(name);
-        let stream_name = self.store.naming().stream(self.projection.stream());
+        let name = self.resume.projection.as_str();
+        let notice_subject = self.resume.store.naming().notice_subject(name);
+        let stream_name = self
+            .resume
+            .store
+            .naming()
+            .stream(self.resume.projection.stream());
         let mut committed_batches = 0u64;
         let mut backoff = Backoff::default();
         loop {
@@ -248,6 +243,7 @@ impl Worker {
             if let Some(mut notice) = outcome.notice {
                 notice.stream = stream_name.clone();
                 if let Err(e) = self
+                    .resume
                     .store
                     .client()
                     .publish(notice_subject.clone(), notice.encode().into())
@@ -276,20 +272,21 @@ impl Worker {
 
     async fn apply(&self, deliveries: &[Delivery]) -> Result<BatchOutcome, ProjectError> {
         let commits = deliveries.iter().map(|d| d.raw.clone()).collect();
-        let mut client = self.pool.get().await?;
+        let mut client = self.resume.pool.get().await?;
         apply_shards(
             &mut client,
             "public",
-            self.projection,
-            &self.shards,
+            self.resume.projection,
+            &self.resume.shards,
             commits,
-            Some(&self.store),
+            Some(&self.resume.store),
         )
         .await
     }
 }
 
-/// Where a projection's consumer starts: the next commit after the lowest checkpoint of its
+/// A projection's consumer: what it applies (the projection, the shards of its partition) and
+/// where it starts, the next commit after the lowest checkpoint of its
 /// shards, read from PostgreSQL, so a crash never waits for the server to re-deliver what the
 /// dead process had fetched. Commits at or below a shard's own (higher) checkpoint are skipped by
 /// the batch.

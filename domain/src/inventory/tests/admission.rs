@@ -8,27 +8,10 @@ use crate::waiting_room::AdmissionClaims;
 
 /// The fixture sale, sold through a waiting room.
 fn queued_sale(events: impl IntoIterator<Item = InventoryEvent>) -> Given<Inventory> {
-    let InventoryEvent::InventoryOpened {
-        sections,
-        currency,
-        hold_ttl_seconds,
-        max_tickets_per_customer,
-        sale_opens_at,
-        sale_closes_at,
-        ..
-    } = opened()
-    else {
-        unreachable!()
-    };
-    let opened = InventoryEvent::InventoryOpened {
-        sections,
-        currency,
-        hold_ttl_seconds,
-        max_tickets_per_customer,
-        sale_opens_at,
-        sale_closes_at,
-        waiting_room: true,
-    };
+    let mut opened = opened();
+    if let InventoryEvent::InventoryOpened { waiting_room, .. } = &mut opened {
+        *waiting_room = true;
+    }
     given::<Inventory>(std::iter::once(opened).chain(events))
 }
 
