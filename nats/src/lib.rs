@@ -8,7 +8,7 @@
 //! [`AppendError::Conflict`] and friends.
 //!
 //! Also here: stream provisioning under a prefix (so tests run side by side), replay of one
-//! aggregate or a whole stream, durable pull consumers for projectors and reactors, snapshots in an
+//! aggregate or a whole stream, following a stream live, durable pull consumers for projectors and reactors, snapshots in an
 //! object store, and timers on a stream with message schedules.
 
 mod append;
@@ -16,6 +16,7 @@ mod atomic;
 mod consumer;
 mod envelope;
 mod error;
+mod follow;
 mod load;
 mod naming;
 mod provision;
@@ -28,6 +29,7 @@ pub use atomic::AtomicAppend;
 pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
 pub use error::{AppendError, StoreError};
+pub use follow::{FollowFrom, Following};
 pub use load::{Loaded, Replay};
 pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
 pub use provision::{StreamSettings, MIN_SERVER_VERSION, REPLICAS_VAR};

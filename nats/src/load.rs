@@ -29,7 +29,7 @@ pub struct Replay {
     end_sequence: u64,
 }
 
-fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawCommit, StoreError> {
+pub(crate) fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawCommit, StoreError> {
     let sequence = message
         .info()
         .map_err(|e| StoreError::other("reading message info", e))?

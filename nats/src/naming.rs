@@ -1,6 +1,7 @@
 //! Names of streams and subjects under a prefix, and positions in a stream.
 //!
-//! Prefix `tv` gives streams `TV_CATALOG`, … and subjects `tv.catalog.<id>`, …; a test passes its
+//! Prefix `tv` gives streams `TV_CATALOG`, … and subjects `tv.catalog.<id>`, … (an id may hold
+//! dots: the waiting rooms' are `<event>.room` and `<event>.join.<customer key>`); a test passes its
 //! own prefix so that many run side by side on one server.
 //!
 //! The inventory stream is sharded: its subjects carry a shard token, `tv.inventory.<shard>.<id>`,
@@ -19,15 +20,19 @@ pub enum Stream {
     Orders,
     Payments,
     Timers,
+    /// The waiting rooms: per event, the room's own facts on `queue.<event>.room` and each
+    /// customer's place on `queue.<event>.join.<customer key>`.
+    Queue,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 5] = [
+    pub const ALL: [Stream; 6] = [
         Stream::Catalog,
         Stream::Inventory,
         Stream::Orders,
         Stream::Payments,
         Stream::Timers,
+        Stream::Queue,
     ];
 
     /// How many shards this stream's subjects are spread over (1: not sharded).
@@ -46,6 +51,7 @@ impl Stream {
             Stream::Orders => "orders",
             Stream::Payments => "payments",
             Stream::Timers => "timers",
+            Stream::Queue => "queue",
         }
     }
 }

@@ -9,6 +9,9 @@
 //! add the projector, query-svc and the notifier on a PostgreSQL database of their own
 //! ([`readside`]).
 //!
+//! The waiting room is spawned the same way, and its facts read from the queue stream
+//! ([`queue`]).
+//!
 //! [`scenario`] wraps a test body so that the prefix's streams are deleted afterwards, pass or fail.
 //! Nothing here mocks the store: a test that passes here passed against JetStream.
 
@@ -16,12 +19,14 @@ pub mod client;
 pub mod fixtures;
 pub mod orders;
 pub mod process;
+pub mod queue;
 pub mod readside;
 pub mod spawn;
 pub mod stream;
 
 pub use client::{error_code, Api, HoldBody};
 pub use fixtures::{seat_labels, EventSpec, GA_SECTION, SEATED_SECTION};
+pub use queue::{queue_facts, WaitingRoomSvc};
 pub use spawn::CommandSvc;
 pub use stream::{fold_inventory, InventoryLog};
 

@@ -88,8 +88,10 @@ impl Line {
         slot
     }
 
-    /// Put the prequeue in the seed's order: O(n) on arrays of integers.
-    pub(super) fn shuffle(&mut self, seed: ShuffleSeed) {
+    /// Put the first `len` joiners of the prequeue in the seed's order; any later prequeue joiner
+    /// becomes a joiner of the line (line index = slot). O(n) on arrays of integers.
+    pub(super) fn shuffle(&mut self, len: usize, seed: ShuffleSeed) {
+        self.prequeue_len = len.min(self.prequeue_len);
         let drawn = shuffled_order(self.prequeue_len, &seed);
         let mut rank_of = vec![0u32; drawn.len()];
         for (rank, &slot) in drawn.iter().enumerate() {

@@ -124,10 +124,14 @@ impl WaitingRoom {
             WaitingRoomEvent::PrequeueShuffled {
                 seed, prequeue_len, ..
             } => {
-                if self.is_shuffled() || *prequeue_len != self.prequeue_len() {
+                // Joins are appended beside the room's own facts, not behind them: a prequeue
+                // join decided just before the opening may land after the shuffle was decided.
+                // The shuffle covers the first `prequeue_len` joiners; such a late one stands
+                // first behind them, in arrival order, like any join after the opening.
+                if self.is_shuffled() || *prequeue_len > self.prequeue_len() {
                     return;
                 }
-                self.line.shuffle(*seed);
+                self.line.shuffle(*prequeue_len as usize, *seed);
             }
             WaitingRoomEvent::CustomerAdmitted {
                 customer_id,

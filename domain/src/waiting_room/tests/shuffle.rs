@@ -116,3 +116,34 @@ fn those_who_left_the_prequeue_keep_their_draw_and_are_stepped_over() {
         QueueState::Left
     );
 }
+
+#[test]
+fn a_prequeue_join_recorded_after_the_shuffle_stands_first_behind_the_shuffled_prequeue() {
+    // Joins and the room's own facts are appended side by side: the shuffle was decided on a
+    // prequeue of 4 while a fifth prequeue join, decided before the opening, was on its way.
+    let late = nth(4);
+    let after = customer("after-the-opening");
+    let history = prequeue_of(5)
+        .into_iter()
+        .chain([shuffled(seed(7), 4, at(0)), joined_line(&after, at(1))]);
+    let state = state_after(config(60, None), history);
+    let in_join_order: Vec<_> = (0..4).map(nth).collect();
+    let mut expected = shuffle_prequeue(&in_join_order, &seed(7));
+    expected.extend([late.clone(), after.clone()]);
+    assert_eq!(state.line_order().cloned().collect::<Vec<_>>(), expected);
+    let status = state.status(&late, at(1), None).unwrap();
+    assert_eq!(status.state, QueueState::Waiting);
+    assert_eq!(status.position, Some(5));
+    assert_eq!(state.status(&after, at(1), None).unwrap().position, Some(6));
+}
+
+#[test]
+fn a_shuffle_of_more_joiners_than_the_prequeue_holds_is_not_applied() {
+    let state = state_after(
+        config(60, None),
+        prequeue_of(3)
+            .into_iter()
+            .chain([shuffled(seed(1), 4, at(0))]),
+    );
+    assert!(!state.is_shuffled());
+}

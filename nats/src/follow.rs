@@ -1,0 +1,68 @@
+//! Following a whole stream live: an ordered consumer (ephemeral, in order, gap-free) from a
+//! sequence or a time, yielding every commit as it is stored, with no end. For services that fold
+//! a stream into memory and must see every commit in stream order.
+
+use crate::envelope::RawCommit;
+use crate::error::StoreError;
+use crate::load::raw_commit;
+use crate::naming::Stream;
+use crate::store::EventStore;
+use async_nats::jetstream::consumer::{pull::OrderedConfig, DeliverPolicy};
+use futures::StreamExt;
+use time::OffsetDateTime;
+
+/// Where following starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowFrom {
+    /// At this sequence (1: the beginning).
+    Sequence(u64),
+    /// At the first commit stored at or after this time.
+    Time(OffsetDateTime),
+}
+
+/// A stream being followed.
+pub struct Following {
+    messages: async_nats::jetstream::consumer::pull::Ordered,
+}
+
+impl EventStore {
+    /// Follows every subject of `stream` from `from`.
+    pub async fn follow(&self, stream: Stream, from: FollowFrom) -> Result<Following, StoreError> {
+        let handle = self
+            .jetstream()
+            .get_stream_no_info(self.naming().stream(stream))
+            .await
+            .map_err(|e| StoreError::other("opening stream", e))?;
+        let deliver_policy = match from {
+            FollowFrom::Sequence(start_sequence) => DeliverPolicy::ByStartSequence {
+                start_sequence: start_sequence.max(1),
+            },
+            FollowFrom::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
+        };
+        let consumer = handle
+            .create_consumer(OrderedConfig {
+                filter_subject: self.naming().wildcard(stream),
+                deliver_policy,
+                ..OrderedConfig::default()
+            })
+            .await
+            .map_err(|e| StoreError::other("creating a following consumer", e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StoreError::other("starting to follow", e))?;
+        Ok(Following { messages })
+    }
+}
+
+impl Following {
+    /// The next commit stored; an error when the consumer failed (follow again from the next
+    /// sequence).
+    pub async fn next(&mut self) -> Result<RawCommit, StoreError> {
+        match self.messages.next().await {
+            Some(Ok(message)) => raw_commit(message),
+            Some(Err(e)) => Err(StoreError::other("following", e)),
+            None => Err(StoreError::Other("the following consumer ended".into())),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Configuration from flags and environment variables, with local defaults.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "waiting-room",
+    about = "TicketView waiting room (queues, fair admission, admission tokens)"
+)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "TV_WAITING_ROOM_ADDR", default_value = "127.0.0.1:8084")]
+    pub addr: SocketAddr,
+    /// NATS server with JetStream (2.12 or newer).
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    pub nats_url: String,
+    /// Prefix of every stream and subject (tests use their own).
+    #[arg(long, env = "TV_PREFIX", default_value = "tv")]
+    pub prefix: String,
+    /// Joins a customer may make per second (each after the first answers with the same place).
+    #[arg(long, env = "TV_QUEUE_JOINS_PER_CUSTOMER", default_value_t = 2)]
+    pub joins_per_customer: u32,
+    /// Joins one client address may make per second (a proxy in front: raise it).
+    #[arg(long, env = "TV_QUEUE_JOINS_PER_ADDRESS", default_value_t = 100)]
+    pub joins_per_address: u32,
+    /// Milliseconds after `sale_opens_at` before the prequeue is shuffled: prequeue joins decided
+    /// just before the opening land in the stream first.
+    #[arg(long, env = "TV_QUEUE_SHUFFLE_GRACE_MS", default_value_t = 250)]
+    pub shuffle_grace_ms: u64,
+    /// Bearer tokens: the secret they are signed with (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`,
+    /// required) and the issuer they must name.
+    #[command(flatten)]
+    pub auth: auth::AuthConfig,
+    /// Admission tokens: the key they are signed with (`TV_ADMISSION_SECRET_FILE` or
+    /// `TV_ADMISSION_SECRET`, required).
+    #[command(flatten)]
+    pub admission: auth::AdmissionConfig,
+    /// Log format: `text` for people, `json` for machines.
+    #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl Config {
+    /// Defaults for a test: any free port, the given NATS server and prefix, the tests' public
+    /// secrets (`auth::testing`), no rate limit a test would hit by accident.
+    pub fn for_test(nats_url: &str, prefix: &str) -> Self {
+        Self {
+            addr: "127.0.0.1:0".parse().expect("a valid address"),
+            nats_url: nats_url.to_owned(),
+            prefix: prefix.to_owned(),
+            joins_per_customer: 1_000,
+            joins_per_address: 1_000_000,
+            shuffle_grace_ms: 250,
+            auth: auth::testing::config(),
+            admission: auth::testing::admission_config(),
+            log_format: "text".into(),
+        }
+    }
+
+    pub fn shuffle_grace(&self) -> Duration {
+        Duration::from_millis(self.shuffle_grace_ms)
+    }
+}

@@ -1,0 +1,55 @@
+//! Operations endpoints: health, readiness (NATS connected and the queue stream folded up to
+//! where it ended at start), metrics, the OpenAPI document.
+
+use super::error::ApiError;
+use super::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let nats = state.store.is_connected();
+    let folded = state.rooms.is_caught_up();
+    let body = Json(serde_json::json!({
+        "status": if nats && folded { "ready" } else { "not_ready" },
+        "nats": if nats { "connected" } else { "disconnected" },
+        "queues": if folded { "loaded" } else { "loading" },
+        "folded_sequence": state.rooms.applied(),
+    }));
+    if nats && folded {
+        body.into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+pub async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        telemetry::render_metrics(),
+    )
+}
+
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi.json"),
+    )
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take this method",
+    )
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
