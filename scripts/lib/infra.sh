@@ -9,6 +9,7 @@
 #     start_nats         # exports NATS_URL
 #     start_postgres     # exports DATABASE_URL
 #     ensure_jwt_secret  # exports TV_JWT_SECRET_FILE (unless a secret is configured)
+#     ensure_admission_secret  # exports TV_ADMISSION_SECRET_FILE (likewise)
 #     stop_started       # stops only what this shell started
 #
 # Rules this file keeps:
@@ -622,4 +623,20 @@ tv_token_hint() {
 stop_started() {
     stop_nats_if_started || true
     stop_postgres_if_started || true
+}
+
+# The key admission tokens are signed with (waiting-room) and checked with (command-svc): a key of
+# its own, never the bearer tokens' secret.
+ensure_admission_secret() {
+    if [[ -n "${TV_ADMISSION_SECRET:-}" || -n "${TV_ADMISSION_SECRET_FILE:-}" ]]; then
+        return 0
+    fi
+    local file="$TV_DATA/admission-secret"
+    if [[ ! -s "$file" ]]; then
+        mkdir -p "$TV_DATA"
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$file") ||
+            _tv_die "could not write an admission key to $file (python3 is needed)" || return 1
+        tv_say "admission key: generated ${file#"$TV_ROOT"/} (keep it private; delete it to rotate)"
+    fi
+    export TV_ADMISSION_SECRET_FILE="$file"
 }
