@@ -241,7 +241,34 @@ impl Drop for ChildProcess {
 }
 
 /// command-svc as a real process on a port of its own, under a stream prefix of its own.
-pub struct CommandSvcProcess {
+/// A service binary of the workspace that a fault test runs as a child.
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    pub package: &'static str,
+    pub bin: &'static str,
+    /// The variable naming the address it listens on.
+    pub addr_var: &'static str,
+    /// The path that answers 200 once it serves.
+    pub ready_path: &'static str,
+}
+
+pub const COMMAND_SVC: Service = Service {
+    package: "command-svc",
+    bin: "command-svc",
+    addr_var: "TV_COMMAND_ADDR",
+    ready_path: "/healthz",
+};
+
+pub const WAITING_ROOM: Service = Service {
+    package: "waiting-room",
+    bin: "waiting-room",
+    addr_var: "TV_WAITING_ROOM_ADDR",
+    ready_path: "/readyz",
+};
+
+/// A service run as a child process on a loopback port of its own, restartable on that port.
+pub struct ServiceProcess {
+    pub service: Service,
     pub addr: SocketAddr,
     pub base_url: String,
     nats_url: String,
@@ -252,15 +279,29 @@ pub struct CommandSvcProcess {
     process: Option<ChildProcess>,
 }
 
-impl CommandSvcProcess {
+/// command-svc as a child process.
+pub type CommandSvcProcess = ServiceProcess;
+
+impl ServiceProcess {
     /// Starts `target/<profile>/command-svc` (built first if needed) on a free loopback port and
     /// waits until `/healthz` answers. Its output goes to `log`.
     pub async fn start(nats_url: &str, prefix: &str, log: &Path) -> Self {
         Self::start_with(nats_url, prefix, log, &[]).await
     }
 
-    /// [`CommandSvcProcess::start`] with other settings (`TV_…` variables), kept for restarts.
+    /// [`ServiceProcess::start`] with other settings (`TV_…` variables), kept for restarts.
     pub async fn start_with(
+        nats_url: &str,
+        prefix: &str,
+        log: &Path,
+        settings: &[(&str, &str)],
+    ) -> Self {
+        Self::start_service(COMMAND_SVC, nats_url, prefix, log, settings).await
+    }
+
+    /// Any service of the workspace, like [`ServiceProcess::start_with`].
+    pub async fn start_service(
+        service: Service,
         nats_url: &str,
         prefix: &str,
         log: &Path,
@@ -269,6 +310,7 @@ impl CommandSvcProcess {
         let port = free_port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut svc = Self {
+            service,
             addr,
             base_url: format!("http://{addr}"),
             nats_url: nats_url.to_owned(),
@@ -286,26 +328,34 @@ impl CommandSvcProcess {
 
     /// Starts the process again on the same port and prefix (after a kill) and waits for it.
     pub async fn restart(&mut self) {
-        assert!(self.process.is_none(), "command-svc is still running");
-        let binary = tokio::task::spawn_blocking(|| service_binary("command-svc", "command-svc"))
+        let Service {
+            package,
+            bin,
+            addr_var,
+            ready_path,
+        } = self.service;
+        assert!(self.process.is_none(), "{bin} is still running");
+        let binary = tokio::task::spawn_blocking(move || service_binary(package, bin))
             .await
-            .expect("building command-svc");
+            .expect("building the service");
         let mut command = Command::new(binary);
         command
-            .env("TV_COMMAND_ADDR", self.addr.to_string())
+            .env(addr_var, self.addr.to_string())
             .env("NATS_URL", &self.nats_url)
             .env("TV_PREFIX", &self.prefix)
             .env("TV_LOG_FORMAT", "text")
-            // The tests' public secret: the client's tokens are signed with it.
+            // The tests' public secrets: the client's tokens are signed with them.
             .env("TV_JWT_SECRET", auth::testing::SECRET)
             .env_remove("TV_JWT_SECRET_FILE")
+            .env("TV_ADMISSION_SECRET", auth::testing::ADMISSION_SECRET)
+            .env_remove("TV_ADMISSION_SECRET_FILE")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("info".into()),
             )
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .envs(self.settings.iter().map(|(k, v)| (k, v)));
-        let mut process = ChildProcess::spawn("command-svc", command, &self.log);
+        let mut process = ChildProcess::spawn(bin, command, &self.log);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .no_proxy()
@@ -313,23 +363,23 @@ impl CommandSvcProcess {
             .expect("an HTTP client");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let healthy = http
-                .get(format!("{}/healthz", self.base_url))
+            let ready = http
+                .get(format!("{}{ready_path}", self.base_url))
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success());
-            if healthy {
+            if ready {
                 break;
             }
             assert!(
                 process.is_running(),
-                "command-svc exited at start; its log ({}):\n{}",
+                "{bin} exited at start; its log ({}):\n{}",
                 process.log().display(),
                 process.log_tail(30)
             );
             assert!(
                 Instant::now() < deadline,
-                "command-svc did not answer /healthz within 30 s; its log:\n{}",
+                "{bin} did not answer {ready_path} within 30 s; its log:\n{}",
                 process.log_tail(30)
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
