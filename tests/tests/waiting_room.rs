@@ -388,3 +388,139 @@ async fn bad_requests_are_clear_errors_and_append_nothing() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_order_ends_the_admission_and_lets_the_next_customer_in() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let room = WaitingRoomSvc::spawn(&env.prefix).await;
+        // One live admission at a time, each for 60 s.
+        let event = svc
+            .api()
+            .create_on_sale(
+                "one-at-a-time",
+                &queued_event(time::Duration::minutes(-1), 600, 1),
+            )
+            .await;
+        assert_eq!(room.join(&event, "ann").await.0, StatusCode::CREATED);
+        let admitted = room.admitted(&event, "ann", Duration::from_secs(10)).await;
+        assert_eq!(room.join(&event, "bob").await.0, StatusCode::CREATED);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, bob) = room.me(&event, "bob").await;
+        assert_eq!(
+            bob["state"], "waiting",
+            "max_active 1 keeps Bob waiting: {bob}"
+        );
+        assert_eq!(bob["position"], 1);
+
+        let token = admitted["admission_token"].as_str().unwrap();
+        let (status, held) = hold(&svc, &event, "ann", Some(token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{held}");
+        let hold_id = held["hold_id"].as_str().unwrap();
+        let (status, order) = svc
+            .api()
+            .as_customer("ann")
+            .place_order("ann-order", hold_id, "ann", "tok_ok")
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{order}");
+        // Ann's order is confirmed long before her admission would run out: Bob goes in.
+        let bob = room.admitted(&event, "bob", Duration::from_secs(15)).await;
+        assert!(bob["admission_token"].is_string());
+        let ended = queue_facts(&env.store, &event).await.into_iter().any(|f| {
+            matches!(
+                f.event,
+                WaitingRoomEvent::AdmissionEnded {
+                    ref customer_id,
+                    reason: domain::waiting_room::AdmissionEndReason::OrderConfirmed,
+                    ..
+                } if customer_id.as_str() == "ann"
+            )
+        });
+        assert!(ended, "the stream records why Ann's admission ended");
+        room.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admissions_follow_the_configured_rate_and_stream_to_the_customer() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let room = WaitingRoomSvc::spawn(&env.prefix).await;
+        // 1,200 a minute: one every 50 ms.
+        let event = svc
+            .api()
+            .create_on_sale(
+                "paced",
+                &queued_event(time::Duration::minutes(-1), 1_200, 1_000),
+            )
+            .await;
+        let customers: Vec<String> = (0..60).map(|i| format!("paced-{i:02}")).collect();
+        for customer in &customers {
+            assert!(room.join(&event, customer).await.0.is_success());
+        }
+        // The last customer follows their place as server-sent events until admitted.
+        let last = customers.last().unwrap().clone();
+        let response = reqwest::Client::new()
+            .get(format!("{}/events/{event}/queue/me/stream", room.base_url))
+            .header("Authorization", customer_authorization(&last))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        let mut response = response;
+        let mut text = String::new();
+        let mut states = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !states.iter().any(|s: &Value| s["state"] == "admitted") {
+            let chunk = tokio::time::timeout_at(deadline, response.chunk())
+                .await
+                .expect("the stream went on until the admission")
+                .expect("the stream is readable")
+                .expect("the stream is open");
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+            while let Some(end) = text.find("\n\n") {
+                let message: String = text.drain(..end + 2).collect();
+                assert!(message.contains("event: queue"), "{message}");
+                let data = message
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data:"))
+                    .expect("a data line");
+                states.push(serde_json::from_str(data.trim()).unwrap());
+            }
+        }
+        assert!(
+            states.len() >= 2,
+            "the place was pushed as it changed: {states:?}"
+        );
+        assert!(states[0]["position"].as_u64().is_some());
+        let admitted = states.last().unwrap();
+        assert!(admitted["admission_token"].is_string());
+
+        // The stream's admissions are 50 ms apart on average (first to last).
+        let times: Vec<OffsetDateTime> = queue_facts(&env.store, &event)
+            .await
+            .into_iter()
+            .filter_map(|f| match f.event {
+                WaitingRoomEvent::CustomerAdmitted { admitted_at, .. } => Some(admitted_at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(times.len(), 60);
+        let span = (times[59] - times[0]).as_seconds_f64();
+        let per_minute = 59.0 * 60.0 / span;
+        eprintln!("admitted at {per_minute:.0}/min over {span:.2} s (configured 1,200)");
+        assert!(
+            (per_minute - 1_200.0).abs() / 1_200.0 < 0.05,
+            "admitted at {per_minute:.0}/min over {span:.2} s"
+        );
+        room.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}

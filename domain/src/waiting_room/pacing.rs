@@ -2,18 +2,21 @@
 //! never a minute's worth at once.
 //!
 //! Each admission takes the next slot of a schedule spaced `60 s / admit_per_minute` apart; an
-//! admission is never made before its slot. The schedule may fall behind `now` by at most
-//! [`PACING_CATCH_UP`]: a late admitter tick (or a line that was empty for a while) catches up
-//! that much, not the whole idle time. On top of the schedule, a hard cap: no more than
-//! `admit_per_minute` admissions in any 60 s, counted from the recorded admissions.
+//! admission is never made before its slot. The schedule starts with the first admission (no burst
+//! at the opening) and may fall behind `now` by at most [`PACING_CATCH_UP`] (or one slot, if
+//! slots are further apart): a late admitter tick catches up, so the rate is kept exactly, and a
+//! line that was empty for a while gets that much at once, not the whole idle time. On top of the
+//! schedule, a hard cap: no more than `admit_per_minute` admissions in any 60 s, counted from the
+//! recorded admissions.
 
 use super::WaitingRoom;
 use crate::Timestamp;
 use time::Duration;
 
-/// How far behind `now` the schedule may be when admissions resume: one admitter tick's worth.
-/// A batch is at most `max(1, 1 s / interval)` admissions.
-pub const PACING_CATCH_UP: Duration = Duration::SECOND;
+/// How far behind `now` the schedule may be when admissions resume: more than an admitter tick
+/// (at most a second, usually one slot), so a late tick loses nothing. A batch is at most
+/// `max(2, 0.5 s / interval)` admissions.
+pub const PACING_CATCH_UP: Duration = Duration::milliseconds(500);
 
 /// The schedule's next free slot, folded from the `CustomerAdmitted` facts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,11 +25,12 @@ pub(super) struct Pacing {
 }
 
 impl Pacing {
-    /// The first slot an admission at `now` would take: the next free one, or the earliest that
-    /// keeps the slots due at `now` within one catch-up's worth (those in `(now - 1 s, now]`).
+    /// The first slot an admission at `now` would take: `now` for the very first, else the next
+    /// free one, or the earliest that keeps the slots due at `now` within one catch-up's worth
+    /// (those in `(now - 0.5 s, now]`, or one slot, in `(now - interval, now]`, for wider slots).
     fn first_slot(&self, now: Timestamp, interval: Duration) -> Timestamp {
-        let earliest = now - (PACING_CATCH_UP - interval).max(Duration::ZERO);
-        self.next_slot.map_or(earliest, |slot| slot.max(earliest))
+        let earliest = now - (PACING_CATCH_UP - interval).max(interval - Duration::NANOSECOND);
+        self.next_slot.map_or(now, |slot| slot.max(earliest))
     }
 
     /// How many slots are due at `now` with this spacing.

@@ -1,6 +1,6 @@
 //! Rule 3: admissions follow the line at `admit_per_minute`, spread evenly: each takes the next
-//! slot of a schedule `60 s / admit_per_minute` apart, a late tick catches up one second's worth
-//! at most, and no 60 s ever holds more than `admit_per_minute`. Never more than `max_active`
+//! slot of a schedule `60 s / admit_per_minute` apart that starts with the first admission, a
+//! late tick catches up half a second's worth at most, and no 60 s ever holds more than `admit_per_minute`. Never more than `max_active`
 //! admissions are live at once.
 
 use super::*;
@@ -45,18 +45,19 @@ fn one_a_second_at_sixty_a_minute() {
 }
 
 #[test]
-fn a_late_tick_catches_up_one_second_not_a_minute() {
-    // 600 a minute: a slot every 100 ms, ten in a second.
+fn the_opening_is_no_burst_and_a_late_tick_catches_up_half_a_second_not_a_minute() {
+    // 600 a minute: a slot every 100 ms. The schedule starts with the first admission.
     let state = room(config(600, None), line_of(1_000))
         .when(WaitingRoomCommand::Admit, at(0))
-        .then((0..10).map(|i| admitted(&nth(i), at(0))).collect());
+        .then(vec![admitted(&nth(0), at(0))]);
+    // A tick 400 ms late admits the slots it missed (100 to 500 ms).
     let state = given_state::<WaitingRooms>(state)
         .when(WaitingRoomCommand::Admit, at_ms(500))
-        .then((10..15).map(|i| admitted(&nth(i), at_ms(500))).collect());
-    // Five minutes without a tick: still ten, the schedule starts again from a second ago.
+        .then((1..6).map(|i| admitted(&nth(i), at_ms(500))).collect());
+    // Five minutes without a tick: five, the schedule starts again from 400 ms ago.
     given_state::<WaitingRooms>(state)
         .when(WaitingRoomCommand::Admit, at(300))
-        .then((15..25).map(|i| admitted(&nth(i), at(300))).collect());
+        .then((6..11).map(|i| admitted(&nth(i), at(300))).collect());
 }
 
 #[test]
@@ -80,9 +81,9 @@ fn the_nth_admission_waits_for_its_slot_and_no_minute_holds_more_than_the_rate()
             _ => None,
         })
         .collect();
-    // The schedule starts a catch-up before the first tick (at -900 ms) and steps 100 ms.
+    // The schedule starts at the first tick and steps 100 ms.
     for (n, time) in times.iter().enumerate() {
-        let slot = at_ms(-900) + Duration::milliseconds(100 * n as i64);
+        let slot = at_ms(0) + Duration::milliseconds(100 * n as i64);
         assert!(
             *time >= slot,
             "admission {n} at {time}, before its slot {slot}"
@@ -109,10 +110,12 @@ fn the_nth_admission_waits_for_its_slot_and_no_minute_holds_more_than_the_rate()
 
 #[test]
 fn no_more_than_max_active_are_live_at_once() {
-    let state = room(config(6_000, Some(3)), line_of(10))
-        .when(WaitingRoomCommand::Admit, at(0))
-        .then((0..3).map(|i| admitted(&nth(i), at(0))).collect());
-    assert_eq!(state.counters(at(0)).active, 3);
+    // 6,000 a minute: fifty slots are due half a second after the first admission; two are free.
+    let history = line_of(10).into_iter().chain([admitted(&nth(0), at(0))]);
+    let state = room(config(6_000, Some(3)), history)
+        .when(WaitingRoomCommand::Admit, at(1))
+        .then((1..3).map(|i| admitted(&nth(i), at(1))).collect());
+    assert_eq!(state.counters(at(1)).active, 3);
     assert_eq!(state.admissible(at(5)), 0);
     given_state::<WaitingRooms>(state)
         .when(WaitingRoomCommand::Admit, at(5))
@@ -161,17 +164,18 @@ fn a_customer_admitted_who_leaves_frees_a_slot() {
 
 #[test]
 fn those_who_left_are_stepped_over() {
-    let history = line_of(6).into_iter().chain([
-        left(&nth(0), at(1)),
-        left(&nth(2), at(1)),
+    let history = line_of(7).into_iter().chain([
+        admitted(&nth(0), at(0)),
+        left(&nth(1), at(1)),
         left(&nth(3), at(1)),
+        left(&nth(4), at(1)),
     ]);
     room(config(6_000, None), history)
         .when(WaitingRoomCommand::Admit, at(2))
         .then(vec![
-            admitted(&nth(1), at(2)),
-            admitted(&nth(4), at(2)),
+            admitted(&nth(2), at(2)),
             admitted(&nth(5), at(2)),
+            admitted(&nth(6), at(2)),
         ]);
 }
 
