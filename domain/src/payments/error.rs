@@ -6,6 +6,8 @@
 pub enum PaymentError {
     #[error("the payment was already captured (gateway reference {gateway_ref})")]
     AlreadyCaptured { gateway_ref: String },
+    #[error("the payment is pending at the gateway under another reference ({gateway_ref})")]
+    AlreadyPending { gateway_ref: String },
     #[error("the payment was already declined")]
     AlreadyDeclined,
     #[error("the payment was not captured: there is nothing to refund")]
