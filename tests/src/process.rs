@@ -299,6 +299,8 @@ impl CommandSvcProcess {
             // The tests' public secret: the client's tokens are signed with it.
             .env("TV_JWT_SECRET", auth::testing::SECRET)
             .env_remove("TV_JWT_SECRET_FILE")
+            // The test gateway, named: command-svc has no default one.
+            .env("TV_PAYMENT_GATEWAY", "test")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("info".into()),
