@@ -129,7 +129,10 @@ async fn a_purchase_through_the_http_gateway_captures_once_and_a_cancellation_re
         let (status, cancelled) = svc.api().cancel_order(&key, "alice").await;
         assert_eq!(status, StatusCode::OK, "{cancelled}");
         let log = wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Refunded).await;
-        assert_eq!(log.payment_kinds(), ["ChargeCaptured", "RefundIssued"]);
+        assert_eq!(
+            log.payment_kinds(),
+            ["ChargeCaptured", "RefundIssued", "RefundSent"]
+        );
         assert_eq!(
             fake.refunded(&captured_ref(&log)),
             log.order_state().order().unwrap().total_minor

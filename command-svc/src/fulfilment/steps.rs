@@ -185,7 +185,8 @@ impl Fulfilment {
     }
 
     /// Refunds what the order is owed: decided on the payment (under the refund's own key), sent
-    /// to the gateway with that key, recorded on the order.
+    /// to the gateway with that key, its reference recorded on the payment, then recorded on the
+    /// order.
     pub(super) async fn refund(
         &self,
         order: &Order,
@@ -219,7 +220,8 @@ impl Fulfilment {
                 _ => None,
             })
             .ok_or_else(|| FulfilmentError::Stuck(format!("refund {key} is not on the payment")))?;
-        self.gateway
+        let sent = self
+            .gateway
             .refund(
                 &key,
                 order.order_id,
@@ -229,6 +231,13 @@ impl Fulfilment {
             )
             .await?;
         metrics::counter!("tv_gateway_refunds_total").increment(1);
+        let record = PaymentCommand::RecordRefundSent {
+            idempotency_key: key,
+            gateway_ref: sent.gateway_ref,
+        };
+        cold::execute::<PaymentAggregate>(&self.store, &payment, &record, causes)
+            .await
+            .map_err(failed)?;
         self.on_order(
             order,
             &OrderCommand::RecordRefunded { amount_minor },

@@ -24,6 +24,11 @@ pub enum PaymentCommand {
         amount_minor: i64,
         reason: String,
     },
+    /// The gateway accepted the refund decided under `idempotency_key`: record its reference.
+    RecordRefundSent {
+        idempotency_key: IdempotencyKey,
+        gateway_ref: String,
+    },
 }
 
 /// What the gateway said to a charge.

@@ -30,6 +30,10 @@ pub fn decide(
             amount_minor,
             reason,
         } => refund(state, idempotency_key, *amount_minor, reason)?,
+        PaymentCommand::RecordRefundSent {
+            idempotency_key,
+            gateway_ref,
+        } => refund_sent(state, idempotency_key, gateway_ref)?,
     };
     Ok(decided.into_iter().collect())
 }
@@ -88,10 +92,28 @@ pub fn evolve(mut state: PaymentState, event: &PaymentEvent) -> PaymentState {
                     idempotency_key: idempotency_key.clone(),
                     amount_minor: *amount_minor,
                     reason: reason.clone(),
+                    gateway_ref: None,
                 });
             }
             _ => {}
         },
+        PaymentEvent::RefundSent {
+            idempotency_key,
+            gateway_ref,
+            ..
+        } => {
+            let refund = state.payment.as_mut().and_then(|payment| {
+                payment
+                    .refunds
+                    .iter_mut()
+                    .find(|r| &r.idempotency_key == idempotency_key)
+            });
+            if let Some(refund) = refund {
+                refund
+                    .gateway_ref
+                    .get_or_insert_with(|| gateway_ref.clone());
+            }
+        }
     }
     state
 }
@@ -208,6 +230,25 @@ fn fact(
             currency,
             gateway_ref: gateway_ref.clone(),
         },
+    }
+}
+
+/// The gateway accepted a decided refund under this reference: recorded once.
+fn refund_sent(
+    state: &PaymentState,
+    key: &IdempotencyKey,
+    gateway_ref: &str,
+) -> Result<Option<PaymentEvent>, PaymentError> {
+    let payment = state.payment.as_ref().ok_or(PaymentError::UnknownRefund)?;
+    let refund = payment.refund(key).ok_or(PaymentError::UnknownRefund)?;
+    match &refund.gateway_ref {
+        Some(sent) if sent == gateway_ref => Ok(None),
+        Some(_) => Err(PaymentError::IdempotencyKeyReused),
+        None => Ok(Some(PaymentEvent::RefundSent {
+            order_id: payment.order_id,
+            idempotency_key: key.clone(),
+            gateway_ref: gateway_ref.to_owned(),
+        })),
     }
 }
 

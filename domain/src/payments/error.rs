@@ -21,6 +21,8 @@ pub enum PaymentError {
         refunded_minor: i64,
         requested_minor: i64,
     },
+    #[error("no refund was decided under this key")]
+    UnknownRefund,
     #[error("this idempotency key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("an amount of money must be positive (a charge may be 0)")]

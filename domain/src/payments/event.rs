@@ -40,6 +40,12 @@ pub enum PaymentEvent {
         currency: Currency,
         reason: String,
     },
+    /// The gateway accepted the refund decided under `idempotency_key`; `gateway_ref` is its id.
+    RefundSent {
+        order_id: OrderId,
+        idempotency_key: IdempotencyKey,
+        gateway_ref: String,
+    },
 }
 
 impl PaymentEvent {
@@ -50,6 +56,7 @@ impl PaymentEvent {
             Self::ChargePending { .. } => "ChargePending",
             Self::ChargeDeclined { .. } => "ChargeDeclined",
             Self::RefundIssued { .. } => "RefundIssued",
+            Self::RefundSent { .. } => "RefundSent",
         }
     }
 }

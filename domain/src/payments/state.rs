@@ -46,6 +46,8 @@ pub struct IssuedRefund {
     pub idempotency_key: IdempotencyKey,
     pub amount_minor: i64,
     pub reason: String,
+    /// The gateway's id of the refund, once it was sent and accepted.
+    pub gateway_ref: Option<String>,
 }
 
 /// A charged payment, as its facts left it. Read it through [`PaymentState::payment`].

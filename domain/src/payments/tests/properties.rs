@@ -99,6 +99,7 @@ proptest! {
                         refunded += amount_minor;
                         prop_assert!(refunded <= captured, "refunded beyond the capture");
                     }
+                    PaymentEvent::RefundSent { .. } => {}
                 }
             }
             prop_assert!(outcomes <= 1, "two charge outcomes: {log:?}");
