@@ -1,9 +1,10 @@
 //! Startup as a function: `build(config)` connects, provisions the streams, binds the port and
 //! starts the reactors; `run_until_stopped` serves until Ctrl-C or SIGTERM, then drains.
 //!
-//! The payment gateway is the one thing from outside: `build` uses the test gateway configured by
-//! the flags; `build_with_gateway` takes any [`PaymentGateway`] (tests share one test gateway
-//! between instances and restarts, as one external gateway would be).
+//! The payment gateway is the one thing from outside: `build` uses the gateway the configuration
+//! names (`TV_PAYMENT_GATEWAY`), and refuses the test gateway in production before connecting to
+//! anything; `build_with_gateway` takes any [`PaymentGateway`] and no webhook (tests share one
+//! test gateway between instances and restarts, as one external gateway would be).
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -12,7 +13,7 @@ use crate::fulfilment::Fulfilment;
 use crate::http::{router, AppState, Services};
 use crate::inventory::{Inventories, WriterSettings};
 use crate::orders::Orders;
-use crate::payments::{PaymentGateway, TestGateway};
+use crate::payments::{PaymentGateway, PaymentWebhook, Payments};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,14 +30,26 @@ pub struct App {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let gateway = Arc::new(TestGateway::new(config.test_gateway()));
-    build_with_gateway(config, gateway).await
+    let payments = config
+        .gateway
+        .payments(config.test_gateway())
+        .context("choosing the payment gateway (TV_PAYMENT_GATEWAY)")?;
+    tracing::info!(gateway = ?config.gateway.kind, "payment gateway");
+    build_with_payments(config, payments).await
 }
 
 pub async fn build_with_gateway(
     config: Config,
     gateway: Arc<dyn PaymentGateway>,
 ) -> anyhow::Result<App> {
+    let payments = Payments {
+        gateway,
+        webhook: None,
+    };
+    build_with_payments(config, payments).await
+}
+
+async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Result<App> {
     telemetry::metrics_handle();
     // Without a secret nobody could be verified: refuse to start rather than let anyone in.
     let verifier = config
@@ -71,9 +84,10 @@ pub async fn build_with_gateway(
     let fulfilment = Fulfilment::new(
         store.clone(),
         inventories.clone(),
-        gateway,
+        payments.gateway,
         config.fulfilment_halt,
     );
+    let webhook = PaymentWebhook::new(payments.webhook, fulfilment.clone());
     let orders = Orders::new(store.clone(), inventories.clone(), fulfilment.clone());
     let state = AppState::new(Services {
         store: store.clone(),
@@ -81,6 +95,7 @@ pub async fn build_with_gateway(
         inventories: inventories.clone(),
         orders,
         admission,
+        webhook,
     });
     let mut reactors = Vec::new();
     if config.expiry_reactor {
@@ -89,6 +104,7 @@ pub async fn build_with_gateway(
     if config.fulfilment_reactor {
         let settings = ReactorSettings {
             ack_wait: Duration::from_secs(config.fulfilment_ack_wait_secs.max(1)),
+            pending_poll: config.gateway.pending_poll(),
         };
         reactors.push(tokio::spawn(reactor::run(store, fulfilment, settings)));
     }

@@ -1,7 +1,7 @@
 //! Configuration from flags and environment variables, with local defaults.
 
 use crate::fulfilment::HaltPoint;
-use crate::payments::TestGatewaySettings;
+use crate::payments::{GatewayConfig, TestGatewaySettings};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -40,6 +40,9 @@ pub struct Config {
     /// orders of a crashed instance wait for another.
     #[arg(long, env = "TV_FULFILMENT_ACK_WAIT_SECS", default_value_t = 1)]
     pub fulfilment_ack_wait_secs: u64,
+    /// The payment gateway (`TV_PAYMENT_GATEWAY=http|test`, required) and its secrets.
+    #[command(flatten)]
+    pub gateway: GatewayConfig,
     /// Test payment gateway: latency added to every call, in milliseconds.
     #[arg(long, env = "TV_PAYMENT_LATENCY_MS", default_value_t = 0)]
     pub payment_latency_ms: u64,
@@ -81,6 +84,7 @@ impl Config {
             expiry_reactor: true,
             fulfilment_reactor: true,
             fulfilment_ack_wait_secs: 1,
+            gateway: GatewayConfig::test(),
             payment_latency_ms: 0,
             payment_slow_ms: 2000,
             payment_failure_rate: 0.0,
@@ -122,10 +126,35 @@ mod tests {
     }
 
     #[test]
+    fn the_payment_gateway_must_be_named_and_its_secrets_never_show() {
+        use clap::Parser;
+        let unnamed = super::Config::try_parse_from(["command-svc", "--jwt-secret", "x"]);
+        let error = unnamed.unwrap_err().to_string();
+        assert!(error.contains("--payment-gateway"), "{error}");
+        let config = super::Config::try_parse_from([
+            "command-svc",
+            "--payment-gateway",
+            "http",
+            "--payment-gateway-url",
+            "https://gateway.example",
+            "--payment-api-key",
+            "sk_live_never_shown",
+            "--payment-webhook-secret",
+            "whsec_never_shown",
+        ])
+        .unwrap();
+        assert_eq!(config.gateway.kind, crate::payments::GatewayKind::Http);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("never_shown"), "{shown}");
+    }
+
+    #[test]
     fn the_admission_key_is_read_from_its_own_variables() {
         use clap::Parser;
         let config = super::Config::try_parse_from([
             "command-svc",
+            "--payment-gateway",
+            "test",
             "--jwt-secret",
             auth::testing::SECRET,
             "--admission-secret",

@@ -5,7 +5,8 @@
 //! invariants twice: from the HTTP answers, and from the inventory stream itself, folded with the
 //! domain's own `evolve` ([`stream`]) and also read fact by fact, without the domain's indexes.
 //!
-//! Orders are read back the same way, with their payments ([`orders`]). Tests of the whole system
+//! Orders are read back the same way, with their payments ([`orders`]). Payments through the
+//! HTTPS gateway adapter are made at a fake gateway the test starts itself ([`fake_gateway`]). Tests of the whole system
 //! add the projector, query-svc and the notifier on a PostgreSQL database of their own
 //! ([`readside`]).
 //!
@@ -16,6 +17,7 @@
 //! Nothing here mocks the store: a test that passes here passed against JetStream.
 
 pub mod client;
+pub mod fake_gateway;
 pub mod fixtures;
 pub mod orders;
 pub mod process;

@@ -38,6 +38,15 @@ impl CommandSvc {
         Self::spawn_with_gateway(config, http, gateway).await
     }
 
+    /// command-svc with the payment gateway its configuration names (`config.gateway`), as the
+    /// binary starts it.
+    pub async fn spawn_configured(config: Config, http: reqwest::Client) -> Self {
+        let app = command_svc::build(config)
+            .await
+            .expect("command-svc starts (is NATS_URL a nats-server 2.12+?)");
+        Self::serve(app, http)
+    }
+
     /// command-svc charging through `gateway`: share one test gateway between instances and
     /// restarts, as they would share one real gateway.
     pub async fn spawn_with_gateway(
@@ -48,6 +57,10 @@ impl CommandSvc {
         let app = command_svc::build_with_gateway(config, gateway)
             .await
             .expect("command-svc starts (is NATS_URL a nats-server 2.12+?)");
+        Self::serve(app, http)
+    }
+
+    fn serve(app: command_svc::App, http: reqwest::Client) -> Self {
         let base_url = format!("http://{}", app.local_addr());
         let app_state = app.state.clone();
         let (stop, stopped) = oneshot::channel::<()>();

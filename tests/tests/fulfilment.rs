@@ -221,7 +221,7 @@ async fn a_payment_after_the_hold_ran_out_is_sold_if_the_seats_are_free_else_ref
                 "OrderExpired",
                 "OrderRefunded",
             ],
-            &["ChargeCaptured", "RefundIssued"],
+            &["ChargeCaptured", "RefundIssued", "RefundSent"],
         );
         assert_eq!(gateway.refunded_minor(bob), gateway.captured_minor(bob));
         assert_eq!(gateway.refunds_made(bob), 1);
@@ -298,7 +298,7 @@ async fn cancelling_gives_the_seats_and_the_money_back_once() {
                 "OrderCancelled",
                 "OrderRefunded",
             ],
-            &["ChargeCaptured", "RefundIssued"],
+            &["ChargeCaptured", "RefundIssued", "RefundSent"],
         );
         assert_eq!(gateway.refunded_minor(confirmed), 10_000);
         assert_eq!(gateway.refunds_made(confirmed), 1);
@@ -328,7 +328,7 @@ async fn cancelling_gives_the_seats_and_the_money_back_once() {
                 "PaymentCaptured",
                 "OrderRefunded",
             ],
-            &["ChargeCaptured", "RefundIssued"],
+            &["ChargeCaptured", "RefundIssued", "RefundSent"],
         );
         assert_eq!(
             gateway.refunded_minor(pending),
@@ -571,7 +571,7 @@ async fn duplicate_commands_and_gateway_answers_never_charge_refund_or_ticket_tw
                 "OrderCancelled",
                 "OrderRefunded",
             ],
-            &["ChargeCaptured", "RefundIssued"],
+            &["ChargeCaptured", "RefundIssued", "RefundSent"],
         );
         assert_eq!(gateway.refunds_made(order), 1);
         assert_eq!(gateway.refunded_minor(order), gateway.captured_minor(order));

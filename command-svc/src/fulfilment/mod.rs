@@ -25,7 +25,7 @@ mod steps;
 
 use crate::cold::{self, Causes, OrderAggregate, PaymentAggregate};
 use crate::inventory::Inventories;
-use crate::payments::{GatewayError, PaymentGateway};
+use crate::payments::{ChargeResult, GatewayError, PaymentGateway};
 use domain::ids::{OrderId, PaymentId};
 use domain::ordering::OrderStatus;
 use plan::Step;
@@ -57,6 +57,10 @@ pub enum FulfilmentError {
     /// help. Logged and counted; needs a person.
     #[error("cannot fulfil the order: {0}")]
     Stuck(String),
+    /// The gateway has not settled the order's charge (its reference is given): nothing to do
+    /// until it does. The reactor looks again later; the webhook usually comes first.
+    #[error("the charge {0} is still pending at the gateway")]
+    Pending(String),
     /// The test hook stopped the process manager.
     #[error("halted by a test hook")]
     Halted,
@@ -153,6 +157,9 @@ impl Fulfilment {
             match step {
                 Step::Done => {}
                 Step::Charge => self.charge(order, causes).await?,
+                Step::AwaitCharge { gateway_ref } => {
+                    self.await_charge(order, &gateway_ref, causes).await?
+                }
                 Step::LookUpCharge => {
                     looked_up = true;
                     self.look_up_charge(order, causes).await?;
@@ -187,6 +194,34 @@ impl Fulfilment {
         )))
     }
 
+    /// The gateway announced the outcome of the order's charge (its webhook): record it on the
+    /// payment and advance the order. `None` when no order has this id. The outcome is recorded
+    /// only as the payment's rules allow (a capture under the reference the charge was pending
+    /// with, once), so an old or repeated announcement changes nothing.
+    pub async fn charge_settled(
+        &self,
+        order_id: OrderId,
+        settled: &ChargeResult,
+        amount_minor: i64,
+        currency: domain::money::Currency,
+        causes: &Causes,
+    ) -> Result<Option<Progress>, FulfilmentError> {
+        let current = cold::load::<OrderAggregate>(&self.store, &order_id.to_string()).await?;
+        let Some(order) = current.state.order() else {
+            return Ok(None);
+        };
+        if order.total_minor != amount_minor || order.currency != currency {
+            return Err(FulfilmentError::Stuck(format!(
+                "the gateway settled {amount_minor} {currency} for order {order_id} of {} {}",
+                order.total_minor, order.currency
+            )));
+        }
+        if !matches!(settled, ChargeResult::Pending { .. }) {
+            self.record_charge(order, settled.outcome(), causes).await?;
+        }
+        self.advance(order_id, causes).await.map(Some)
+    }
+
     /// True once the test hook stopped the process manager.
     pub fn is_halted(&self) -> bool {
         self.halted.load(Ordering::Acquire)
@@ -206,6 +241,7 @@ impl Fulfilment {
 fn step_name(step: &Step) -> &'static str {
     match step {
         Step::Charge => "charge",
+        Step::AwaitCharge { .. } => "await_charge",
         Step::LookUpCharge => "look_up_charge",
         Step::RecordCapture { .. } => "record_capture",
         Step::RecordDecline { .. } => "record_decline",

@@ -17,6 +17,9 @@ pub(super) enum Step {
     /// Unpaid past its deadline, or ended unpaid: ask the gateway whether a charge was taken that
     /// nobody recorded (a crash between the gateway's answer and the payment's append).
     LookUpCharge,
+    /// The gateway answered the charge `Pending`: ask it where the charge stands, by its
+    /// reference (never charge again). The gateway's webhook may settle it first.
+    AwaitCharge { gateway_ref: String },
     /// The payment recorded a capture the order has not.
     RecordCapture { amount_minor: i64 },
     /// The payment recorded a decline the pending order has not.
@@ -62,6 +65,13 @@ pub(super) fn next_step(
             ChargeOutcome::Declined { reason } if order.status == PendingPayment => {
                 return Step::RecordDecline {
                     reason: reason.clone(),
+                }
+            }
+            // Past the deadline too: the charge was sent within it, and a late capture is sold
+            // if the seats are still free, else refunded.
+            ChargeOutcome::Pending { gateway_ref } if order.status == PendingPayment => {
+                return Step::AwaitCharge {
+                    gateway_ref: gateway_ref.clone(),
                 }
             }
             _ => {}
@@ -212,6 +222,35 @@ mod tests {
             Step::RecordCapture {
                 amount_minor: TOTAL
             }
+        );
+    }
+
+    fn pending() -> PaymentState {
+        payments::evolve(
+            PaymentState::default(),
+            &PaymentEvent::ChargePending {
+                order_id: order_id(),
+                amount_minor: TOTAL,
+                currency: "EUR".parse().unwrap(),
+                gateway_ref: "pi_1".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_pending_charge_is_awaited_by_its_reference_never_charged_again() {
+        let awaited = Step::AwaitCharge {
+            gateway_ref: "pi_1".into(),
+        };
+        assert_eq!(step(&[placed()], &pending(), 10, false), awaited);
+        // Past the deadline as well: the charge was sent in time.
+        assert_eq!(step(&[placed()], &pending(), 700, false), awaited);
+        // Cancelled meanwhile: the hold goes back; a capture that follows is recorded and
+        // refunded like any late capture.
+        let cancelled = OrderEvent::OrderCancelled { refund_due: false };
+        assert_eq!(
+            step(&[placed(), cancelled], &pending(), 10, false),
+            Step::AbandonHold
         );
     }
 

@@ -15,7 +15,10 @@
 //! delivers the commit again after `ack_wait` (a second by default), whatever was acked since.
 //!
 //! A transient failure (store, inventory writer, gateway) is retried in place with backoff, with
-//! the same keys; a step refused for good is logged, counted and skipped.
+//! the same keys; a step refused for good is logged, counted and skipped. A charge pending at the
+//! gateway keeps its order's delivery in progress and is looked up again every `pending_poll`
+//! (the webhook usually settles it first), so a restart redelivers it and resumes the wait by the
+//! recorded reference.
 
 use super::{Fulfilment, FulfilmentError};
 use crate::cold::Causes;
@@ -41,6 +44,10 @@ pub struct ReactorSettings {
     /// How long a delivered commit may stay unacked (and not marked in progress) before the
     /// server delivers it again: how long a crash goes unrepaired.
     pub ack_wait: Duration,
+    /// How often an order whose charge is pending at the gateway is looked at again (its delivery
+    /// kept in progress meanwhile). The gateway's webhook usually settles it sooner; this is the
+    /// backstop for a webhook that never comes.
+    pub pending_poll: Duration,
 }
 
 /// Runs until the task is aborted (which aborts the orders in flight) or a test hook halts it.
@@ -89,9 +96,10 @@ pub async fn run(store: EventStore, fulfilment: Fulfilment, settings: ReactorSet
                 return;
             };
             let (fulfilment, waiting) = (fulfilment.clone(), waiting.clone());
+            let pending_poll = settings.pending_poll;
             in_flight.spawn(async move {
                 let _slot = slot;
-                run_order(&fulfilment, &waiting, order, deliveries).await;
+                run_order(&fulfilment, &waiting, order, deliveries, pending_poll).await;
             });
         }
     }
@@ -139,9 +147,10 @@ async fn run_order(
     waiting: &Waiting,
     order: OrderId,
     mut deliveries: Vec<Delivery>,
+    pending_poll: Duration,
 ) {
     loop {
-        if !settle_traced(fulfilment, order, &deliveries).await {
+        if !settle_traced(fulfilment, order, &deliveries, pending_poll).await {
             // Halted: as a crash, nothing is acked; it comes back after `ack_wait`.
             return;
         }
@@ -157,7 +166,12 @@ async fn run_order(
 
 /// Settles one order in the trace of the commit that brought it. True when its deliveries may be
 /// acked.
-async fn settle_traced(fulfilment: &Fulfilment, order: OrderId, deliveries: &[Delivery]) -> bool {
+async fn settle_traced(
+    fulfilment: &Fulfilment,
+    order: OrderId,
+    deliveries: &[Delivery],
+    pending_poll: Duration,
+) -> bool {
     let last = &deliveries.last().expect("grouped deliveries").raw;
     // One span per order, a child of the trace of the commit that brought it (the request that
     // placed or cancelled it, or the step before); the commits it writes carry this span on.
@@ -170,17 +184,29 @@ async fn settle_traced(fulfilment: &Fulfilment, order: OrderId, deliveries: &[De
         correlation_id: Some(order.to_string()),
         causation_id: last.commit_id().map(str::to_owned),
     };
-    settle(fulfilment, order, &causes).instrument(span).await
+    settle(fulfilment, order, &causes, pending_poll)
+        .instrument(span)
+        .await
 }
 
-/// Advances one order until it has nothing left to do now, retrying transient failures. False
-/// when the test hook halted the process manager.
-async fn settle(fulfilment: &Fulfilment, order: OrderId, causes: &Causes) -> bool {
+/// Advances one order until it has nothing left to do now, retrying transient failures and
+/// looking again every `pending_poll` at a charge pending at the gateway. False when the test
+/// hook halted the process manager.
+async fn settle(
+    fulfilment: &Fulfilment,
+    order: OrderId,
+    causes: &Causes,
+    pending_poll: Duration,
+) -> bool {
     let mut backoff = Duration::from_millis(50);
     loop {
         match fulfilment.advance(order, causes).await {
             Ok(_) => return true,
             Err(FulfilmentError::Halted) => return false,
+            Err(FulfilmentError::Pending(gateway_ref)) => {
+                tracing::debug!(%order, %gateway_ref, "charge pending at the gateway");
+                tokio::time::sleep(pending_poll).await;
+            }
             Err(e) if e.is_transient() => {
                 metrics::counter!("tv_fulfilment_retries_total").increment(1);
                 tracing::warn!(%order, error = %e, ?backoff, "fulfilment step failed; retrying");

@@ -5,13 +5,15 @@
 use super::{Fulfilment, FulfilmentError, HaltPoint};
 use crate::cold::{self, Causes, ColdError, OrderAggregate, PaymentAggregate};
 use crate::inventory::CommandError;
+use crate::payments::ChargeResult;
 use domain::ids::{IdempotencyKey, PaymentId};
 use domain::inventory::{InventoryCommand, InventoryError};
 use domain::ordering::{tickets_for, Order, OrderCommand, OrderStatus};
 use domain::payments::{ChargeOutcome, PaymentCommand, PaymentError};
 
 impl Fulfilment {
-    /// Charges the order's total with its token; records what the gateway said on the payment.
+    /// Charges the order's total with its token; records what the gateway said on the payment (a
+    /// pending answer too, with the gateway's reference: the next step looks it up).
     pub(super) async fn charge(
         &self,
         order: &Order,
@@ -31,6 +33,24 @@ impl Fulfilment {
         self.record_charge(order, result.outcome(), causes).await
     }
 
+    /// Asks the gateway where a pending charge stands; records its outcome once it has one. Still
+    /// pending: `FulfilmentError::Pending`, and the reactor looks again later.
+    pub(super) async fn await_charge(
+        &self,
+        order: &Order,
+        gateway_ref: &str,
+        causes: &Causes,
+    ) -> Result<(), FulfilmentError> {
+        match self
+            .gateway
+            .charge_status(order.order_id, gateway_ref)
+            .await?
+        {
+            ChargeResult::Pending { .. } => Err(FulfilmentError::Pending(gateway_ref.to_owned())),
+            settled => self.record_charge(order, settled.outcome(), causes).await,
+        }
+    }
+
     /// Asks the gateway whether the order was ever charged; records it if so.
     pub(super) async fn look_up_charge(
         &self,
@@ -48,7 +68,7 @@ impl Fulfilment {
 
     /// The payment's one outcome. A different outcome already recorded stands (the next step
     /// carries it to the order); the gateway is idempotent, so that only happens by a bug.
-    async fn record_charge(
+    pub(super) async fn record_charge(
         &self,
         order: &Order,
         outcome: ChargeOutcome,
@@ -64,7 +84,9 @@ impl Fulfilment {
         match cold::execute::<PaymentAggregate>(&self.store, &payment, &command, causes).await {
             Ok(_) => Ok(()),
             Err(ColdError::Rejected(
-                rule @ (PaymentError::AlreadyCaptured { .. } | PaymentError::AlreadyDeclined),
+                rule @ (PaymentError::AlreadyCaptured { .. }
+                | PaymentError::AlreadyDeclined
+                | PaymentError::AlreadyPending { .. }),
             )) => {
                 tracing::error!(order = %order.order_id, %rule, "the gateway changed its answer; the first one stands");
                 Ok(())
@@ -163,7 +185,8 @@ impl Fulfilment {
     }
 
     /// Refunds what the order is owed: decided on the payment (under the refund's own key), sent
-    /// to the gateway with that key, recorded on the order.
+    /// to the gateway with that key, its reference recorded on the payment, then recorded on the
+    /// order.
     pub(super) async fn refund(
         &self,
         order: &Order,
@@ -188,15 +211,33 @@ impl Fulfilment {
                 }
                 Err(e) => return Err(failed(e)),
             };
-        let amount_minor = state
+        let (amount_minor, charge_ref) = state
             .payment()
-            .and_then(|p| p.refund(&key))
-            .map(|r| r.amount_minor)
+            .and_then(|p| match &p.outcome {
+                ChargeOutcome::Captured { gateway_ref } => {
+                    Some((p.refund(&key)?.amount_minor, gateway_ref.clone()))
+                }
+                _ => None,
+            })
             .ok_or_else(|| FulfilmentError::Stuck(format!("refund {key} is not on the payment")))?;
-        self.gateway
-            .refund(&key, order.order_id, amount_minor, order.currency)
+        let sent = self
+            .gateway
+            .refund(
+                &key,
+                order.order_id,
+                &charge_ref,
+                amount_minor,
+                order.currency,
+            )
             .await?;
         metrics::counter!("tv_gateway_refunds_total").increment(1);
+        let record = PaymentCommand::RecordRefundSent {
+            idempotency_key: key,
+            gateway_ref: sent.gateway_ref,
+        };
+        cold::execute::<PaymentAggregate>(&self.store, &payment, &record, causes)
+            .await
+            .map_err(failed)?;
         self.on_order(
             order,
             &OrderCommand::RecordRefunded { amount_minor },

@@ -1,7 +1,8 @@
 //! The HTTP interface: thin handlers that parse at the edge, call one service and map the result.
 //!
 //! Every command needs a bearer token ([`caller`]): catalog commands an operator's, holds and
-//! orders a customer's, whose subject is the customer they act for.
+//! orders a customer's, whose subject is the customer they act for. The payment gateway's webhook
+//! takes no token: its signature is its credential ([`payments`]).
 
 mod caller;
 mod error;
@@ -10,6 +11,7 @@ mod extract;
 mod holds;
 mod ops;
 mod orders;
+mod payments;
 
 pub use error::ApiError;
 
@@ -36,6 +38,8 @@ pub struct Services {
     pub orders: Orders,
     /// Verifies the `Admission` header of holds; `None` when no admission key is configured.
     pub admission: Option<auth::AdmissionKey>,
+    /// Takes the payment gateway's signed webhook requests.
+    pub webhook: crate::payments::PaymentWebhook,
 }
 
 impl AppState {
@@ -59,6 +63,7 @@ pub fn router(state: AppState, verifier: auth::Verifier) -> Router {
         .route("/holds/{hold_id}/release", post(holds::release))
         .route("/orders", post(orders::place))
         .route("/orders/{order_id}/cancel", post(orders::cancel))
+        .route("/payments/webhook", post(payments::webhook))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

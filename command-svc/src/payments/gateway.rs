@@ -4,6 +4,11 @@
 //! answer (without charging or refunding again): that is what makes the fulfilment process
 //! manager's retries safe. `GatewayError::Unavailable` means "outcome unknown, retry with the same
 //! key"; the money may or may not have moved.
+//!
+//! A charge may also come back `Pending`: the gateway took it and settles it later (a payment
+//! intent still `processing`). Its reference is then recorded, and the outcome is read with
+//! [`PaymentGateway::charge_status`] or announced by the gateway's webhook; the charge is never
+//! sent again.
 
 use async_trait::async_trait;
 use domain::ids::{IdempotencyKey, OrderId};
@@ -17,6 +22,8 @@ pub enum ChargeResult {
     Captured { gateway_ref: String },
     /// The means of payment was refused; nothing was taken.
     Declined { reason: String },
+    /// The gateway took the charge and has not settled it yet; `gateway_ref` is its id of it.
+    Pending { gateway_ref: String },
 }
 
 impl ChargeResult {
@@ -28,6 +35,9 @@ impl ChargeResult {
             },
             Self::Declined { reason } => ChargeOutcome::Declined {
                 reason: reason.clone(),
+            },
+            Self::Pending { gateway_ref } => ChargeOutcome::Pending {
+                gateway_ref: gateway_ref.clone(),
             },
         }
     }
@@ -65,11 +75,21 @@ pub trait PaymentGateway: Send + Sync {
         token: &str,
     ) -> Result<ChargeResult, GatewayError>;
 
-    /// Gives `amount_minor` of the order's charge back, once per `idempotency_key`.
+    /// Where a charge the gateway answered `Pending` stands now, looked up by its reference,
+    /// without charging.
+    async fn charge_status(
+        &self,
+        idempotency_key: OrderId,
+        gateway_ref: &str,
+    ) -> Result<ChargeResult, GatewayError>;
+
+    /// Gives `amount_minor` of the order's charge (the gateway's `charge_ref` of it) back, once
+    /// per `idempotency_key`.
     async fn refund(
         &self,
         idempotency_key: &IdempotencyKey,
         charge: OrderId,
+        charge_ref: &str,
         amount_minor: i64,
         currency: Currency,
     ) -> Result<RefundResult, GatewayError>;

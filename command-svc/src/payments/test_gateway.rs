@@ -240,10 +240,22 @@ impl PaymentGateway for TestGateway {
         }
     }
 
+    /// The test gateway settles every charge at once: its status is its first answer.
+    async fn charge_status(
+        &self,
+        idempotency_key: OrderId,
+        _gateway_ref: &str,
+    ) -> Result<ChargeResult, GatewayError> {
+        self.find_charge(idempotency_key)
+            .await?
+            .ok_or_else(|| GatewayError::Refused(format!("no charge for {idempotency_key}")))
+    }
+
     async fn refund(
         &self,
         idempotency_key: &IdempotencyKey,
         charge: OrderId,
+        _charge_ref: &str,
         amount_minor: i64,
         currency: Currency,
     ) -> Result<RefundResult, GatewayError> {
@@ -392,19 +404,30 @@ mod tests {
         let gateway = TestGateway::default();
         let order = OrderId::new_random();
         gateway.charge(order, 1_000, eur(), TOKEN_OK).await.unwrap();
-        let first = gateway.refund(&key("r1"), order, 600, eur()).await.unwrap();
-        let again = gateway.refund(&key("r1"), order, 600, eur()).await.unwrap();
+        let first = gateway
+            .refund(&key("r1"), order, "ch", 600, eur())
+            .await
+            .unwrap();
+        let again = gateway
+            .refund(&key("r1"), order, "ch", 600, eur())
+            .await
+            .unwrap();
         assert_eq!(first, again);
         assert!(matches!(
-            gateway.refund(&key("r2"), order, 500, eur()).await,
+            gateway.refund(&key("r2"), order, "ch", 500, eur()).await,
             Err(GatewayError::Refused(_))
         ));
-        gateway.refund(&key("r3"), order, 400, eur()).await.unwrap();
+        gateway
+            .refund(&key("r3"), order, "ch", 400, eur())
+            .await
+            .unwrap();
         assert_eq!(gateway.refunded_minor(order), 1_000);
         assert_eq!(gateway.refunds_made(order), 2);
         let never_charged = OrderId::new_random();
         assert!(matches!(
-            gateway.refund(&key("r4"), never_charged, 1, eur()).await,
+            gateway
+                .refund(&key("r4"), never_charged, "ch", 1, eur())
+                .await,
             Err(GatewayError::Refused(_))
         ));
     }
@@ -426,7 +449,11 @@ mod tests {
         assert!(answered.is_some(), "some call got through");
         assert_eq!(gateway.charges_captured(order), 1);
         for _ in 0..200 {
-            if gateway.refund(&key("r"), order, 700, eur()).await.is_ok() {
+            if gateway
+                .refund(&key("r"), order, "ch", 700, eur())
+                .await
+                .is_ok()
+            {
                 break;
             }
         }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PaymentCommand {
-    /// The gateway answered the charge of an order's total: record its outcome, once.
+    /// The gateway answered the charge of an order's total: record its outcome, once. A pending
+    /// answer comes first when the gateway settles later; its capture or decline follows.
     RecordCharge {
         order_id: OrderId,
         amount_minor: i64,
@@ -22,6 +23,11 @@ pub enum PaymentCommand {
         idempotency_key: IdempotencyKey,
         amount_minor: i64,
         reason: String,
+    },
+    /// The gateway accepted the refund decided under `idempotency_key`: record its reference.
+    RecordRefundSent {
+        idempotency_key: IdempotencyKey,
+        gateway_ref: String,
     },
 }
 
@@ -37,5 +43,10 @@ pub enum ChargeOutcome {
     },
     Declined {
         reason: String,
+    },
+    /// The gateway took the charge and is still processing it; `gateway_ref` is its id of the
+    /// payment (a payment intent), by which the outcome is looked up or announced later.
+    Pending {
+        gateway_ref: String,
     },
 }

@@ -6,6 +6,8 @@
 pub enum PaymentError {
     #[error("the payment was already captured (gateway reference {gateway_ref})")]
     AlreadyCaptured { gateway_ref: String },
+    #[error("the payment is pending at the gateway under another reference ({gateway_ref})")]
+    AlreadyPending { gateway_ref: String },
     #[error("the payment was already declined")]
     AlreadyDeclined,
     #[error("the payment was not captured: there is nothing to refund")]
@@ -19,6 +21,8 @@ pub enum PaymentError {
         refunded_minor: i64,
         requested_minor: i64,
     },
+    #[error("no refund was decided under this key")]
+    UnknownRefund,
     #[error("this idempotency key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("an amount of money must be positive (a charge may be 0)")]

@@ -17,6 +17,15 @@ pub enum PaymentEvent {
         currency: Currency,
         gateway_ref: String,
     },
+    /// The gateway took the charge and settles it later (a payment intent still `processing`).
+    /// Recorded before the outcome, so that a restart looks the intent up by `gateway_ref`
+    /// instead of charging again.
+    ChargePending {
+        order_id: OrderId,
+        amount_minor: i64,
+        currency: Currency,
+        gateway_ref: String,
+    },
     ChargeDeclined {
         order_id: OrderId,
         amount_minor: i64,
@@ -31,6 +40,12 @@ pub enum PaymentEvent {
         currency: Currency,
         reason: String,
     },
+    /// The gateway accepted the refund decided under `idempotency_key`; `gateway_ref` is its id.
+    RefundSent {
+        order_id: OrderId,
+        idempotency_key: IdempotencyKey,
+        gateway_ref: String,
+    },
 }
 
 impl PaymentEvent {
@@ -38,8 +53,10 @@ impl PaymentEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::ChargeCaptured { .. } => "ChargeCaptured",
+            Self::ChargePending { .. } => "ChargePending",
             Self::ChargeDeclined { .. } => "ChargeDeclined",
             Self::RefundIssued { .. } => "RefundIssued",
+            Self::RefundSent { .. } => "RefundSent",
         }
     }
 }

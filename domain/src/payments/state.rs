@@ -7,12 +7,14 @@ use crate::money::Currency;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Where a payment is: declined, or captured and then maybe refunded in part or in full.
+/// Where a payment is: pending at the gateway, declined, or captured and then maybe refunded in
+/// part or in full.
 /// New variants are added as the product grows: match with a wildcard arm outside this crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PaymentStatus {
+    Pending,
     Captured,
     PartiallyRefunded,
     Refunded,
@@ -23,6 +25,7 @@ impl PaymentStatus {
     /// The stable name used in logs and read models.
     pub fn as_str(&self) -> &'static str {
         match self {
+            Self::Pending => "pending",
             Self::Captured => "captured",
             Self::PartiallyRefunded => "partially_refunded",
             Self::Refunded => "refunded",
@@ -43,6 +46,8 @@ pub struct IssuedRefund {
     pub idempotency_key: IdempotencyKey,
     pub amount_minor: i64,
     pub reason: String,
+    /// The gateway's id of the refund, once it was sent and accepted.
+    pub gateway_ref: Option<String>,
 }
 
 /// A charged payment, as its facts left it. Read it through [`PaymentState::payment`].
@@ -61,6 +66,7 @@ pub struct Payment {
 impl Payment {
     pub fn status(&self) -> PaymentStatus {
         match (&self.outcome, self.refunded_minor) {
+            (ChargeOutcome::Pending { .. }, _) => PaymentStatus::Pending,
             (ChargeOutcome::Declined { .. }, _) => PaymentStatus::Declined,
             (ChargeOutcome::Captured { .. }, 0) => PaymentStatus::Captured,
             (ChargeOutcome::Captured { .. }, r) if r < self.amount_minor => {
@@ -70,11 +76,19 @@ impl Payment {
         }
     }
 
-    /// The money taken; 0 for a declined charge.
+    /// The money taken; 0 for a declined or still pending charge.
     pub fn captured_minor(&self) -> i64 {
         match self.outcome {
             ChargeOutcome::Captured { .. } => self.amount_minor,
-            ChargeOutcome::Declined { .. } => 0,
+            ChargeOutcome::Declined { .. } | ChargeOutcome::Pending { .. } => 0,
+        }
+    }
+
+    /// The gateway's id of a charge it has not settled yet.
+    pub fn pending_ref(&self) -> Option<&str> {
+        match &self.outcome {
+            ChargeOutcome::Pending { gateway_ref } => Some(gateway_ref),
+            _ => None,
         }
     }
 
@@ -95,7 +109,7 @@ pub struct PaymentState {
 }
 
 impl PaymentState {
-    /// True once the charge's outcome has been recorded.
+    /// True once the charge's outcome (or that it is pending) has been recorded.
     pub fn exists(&self) -> bool {
         self.payment.is_some()
     }

@@ -91,6 +91,7 @@ fn payment_facts_serialize_as_tagged_json() {
     for event in [
         charge_captured(),
         charge_declined(),
+        charge_pending("pi_1"),
         refund_issued("r1", 100),
     ] {
         let json = serde_json::to_value(&event).unwrap();

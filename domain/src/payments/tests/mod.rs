@@ -3,6 +3,7 @@
 //! The fixture payment: the one payment of an order of 90.00 EUR.
 
 mod charge;
+mod pending;
 mod properties;
 mod refund;
 
@@ -47,6 +48,21 @@ pub(super) fn charge_captured() -> PaymentEvent {
         amount_minor: TOTAL,
         currency: "EUR".parse().unwrap(),
         gateway_ref: "ch_1".into(),
+    }
+}
+
+pub(super) fn pending_as(gateway_ref: &str) -> ChargeOutcome {
+    ChargeOutcome::Pending {
+        gateway_ref: gateway_ref.into(),
+    }
+}
+
+pub(super) fn charge_pending(gateway_ref: &str) -> PaymentEvent {
+    PaymentEvent::ChargePending {
+        order_id: order_id(),
+        amount_minor: TOTAL,
+        currency: "EUR".parse().unwrap(),
+        gateway_ref: gateway_ref.into(),
     }
 }
 

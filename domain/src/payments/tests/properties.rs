@@ -1,4 +1,5 @@
-//! Property tests: random runs of one payment (charges recorded with any outcome, refunds of any
+//! Property tests: random runs of one payment (charges recorded as pending or with any outcome,
+//! refunds of any
 //! amount under a few keys, repeats) keep every promise of a payment after every step.
 //! Expectations are read from the log, not from the state.
 
@@ -10,6 +11,7 @@ use proptest::sample::Index;
 #[derive(Debug, Clone)]
 enum Op {
     Charge { captured: bool, gateway_ref: u8 },
+    Pending { gateway_ref: u8 },
     Refund { key: u8, amount: i64 },
     Repeat(Index),
 }
@@ -18,6 +20,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (prop::bool::weighted(0.8), 0..2u8)
             .prop_map(|(captured, gateway_ref)| Op::Charge { captured, gateway_ref }),
+        1 => (0..2u8).prop_map(|gateway_ref| Op::Pending { gateway_ref }),
         5 => (0..4u8, prop_oneof![-10..0i64, 1..=TOTAL, Just(TOTAL), TOTAL..TOTAL + 10])
             .prop_map(|(key, amount)| Op::Refund { key, amount }),
         2 => any::<Index>().prop_map(Op::Repeat),
@@ -30,7 +33,8 @@ fn allowed(from: Option<PaymentStatus>, to: Option<PaymentStatus>) -> bool {
     from == to
         || matches!(
             (from, to),
-            (None, Some(Captured | Declined))
+            (None, Some(Pending | Captured | Declined))
+                | (Some(Pending), Some(Captured | Declined))
                 | (Some(Captured), Some(PartiallyRefunded | Refunded))
                 | (Some(PartiallyRefunded), Some(Refunded))
         )
@@ -53,6 +57,9 @@ proptest! {
                     charge(captured_by(&format!("ch_{gateway_ref}")))
                 }
                 Op::Charge { captured: false, .. } => charge(declined_for("insufficient funds")),
+                Op::Pending { gateway_ref } => charge(ChargeOutcome::Pending {
+                    gateway_ref: format!("ch_{gateway_ref}"),
+                }),
                 Op::Refund { key, amount } => refund(&format!("r{key}"), *amount),
                 Op::Repeat(index) if !sent.is_empty() => sent[index.index(sent.len())].clone(),
                 Op::Repeat(_) => continue,
@@ -69,13 +76,20 @@ proptest! {
             let after = state.status();
             prop_assert!(allowed(before, after), "{before:?} -> {after:?} by {command:?}");
 
-            // One charge outcome; refunds only after a capture and never beyond it.
+            // At most one pending answer, before the one charge outcome, which names the pending
+            // reference; refunds only after a capture and never beyond it.
+            let mut pending: Option<&str> = None;
             let mut outcomes = 0;
             let mut captured = 0;
             let mut refunded = 0;
             for event in &log {
                 match event {
-                    PaymentEvent::ChargeCaptured { amount_minor, .. } => {
+                    PaymentEvent::ChargePending { gateway_ref, .. } => {
+                        prop_assert!(pending.is_none() && outcomes == 0, "late pending: {log:?}");
+                        pending = Some(gateway_ref);
+                    }
+                    PaymentEvent::ChargeCaptured { amount_minor, gateway_ref, .. } => {
+                        prop_assert!(pending.is_none_or(|p| p == gateway_ref), "{log:?}");
                         outcomes += 1;
                         captured += amount_minor;
                     }
@@ -85,6 +99,7 @@ proptest! {
                         refunded += amount_minor;
                         prop_assert!(refunded <= captured, "refunded beyond the capture");
                     }
+                    PaymentEvent::RefundSent { .. } => {}
                 }
             }
             prop_assert!(outcomes <= 1, "two charge outcomes: {log:?}");

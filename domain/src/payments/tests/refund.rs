@@ -2,6 +2,41 @@
 //! named by its idempotency key, and the same key again is a retry.
 
 use super::*;
+
+#[test]
+fn a_decided_refund_records_the_gateway_s_reference_once() {
+    let sent = |gateway_ref: &str| PaymentCommand::RecordRefundSent {
+        idempotency_key: key("r1"),
+        gateway_ref: gateway_ref.into(),
+    };
+    let state = after([charge_captured(), refund_issued("r1", 100)])
+        .when(sent("re_1"), NOW)
+        .then(vec![PaymentEvent::RefundSent {
+            order_id: order_id(),
+            idempotency_key: key("r1"),
+            gateway_ref: "re_1".into(),
+        }]);
+    let refund = state.payment().unwrap().refund(&key("r1")).unwrap();
+    assert_eq!(refund.gateway_ref.as_deref(), Some("re_1"));
+    let recorded = [
+        charge_captured(),
+        refund_issued("r1", 100),
+        PaymentEvent::RefundSent {
+            order_id: order_id(),
+            idempotency_key: key("r1"),
+            gateway_ref: "re_1".into(),
+        },
+    ];
+    after(recorded.clone())
+        .when(sent("re_1"), NOW)
+        .then_nothing();
+    after(recorded)
+        .when(sent("re_2"), NOW)
+        .then_error(crate::payments::PaymentError::IdempotencyKeyReused);
+    after([charge_captured()])
+        .when(sent("re_1"), NOW)
+        .then_error(crate::payments::PaymentError::UnknownRefund);
+}
 use crate::payments::{PaymentError, PaymentStatus};
 
 #[test]
