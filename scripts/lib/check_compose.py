@@ -240,7 +240,7 @@ def check_services(root, compose, raw, bin_dir, bins, deps, image_binaries):
 
         # The listening address: all interfaces, the port compose publishes and health-checks,
         # and the binary's own default port (the one scripts/platform uses).
-        addr_vars = [v for v in env if re.fullmatch(r"TV_[A-Z]+_(ADDR|BIND)", v)]
+        addr_vars = [v for v in env if re.fullmatch(r"TV_[A-Z_]+_(ADDR|BIND)", v)]
         ports = container_ports(service)
         if not ports:
             continue
