@@ -107,7 +107,7 @@ impl Projector {
 
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
+        self.run_until(telemetry::shutdown_signal()).await
     }
 
     /// Runs until `stop` resolves; the batch in flight is finished first.
@@ -368,27 +368,5 @@ impl Backoff {
 
     fn reset(&mut self) {
         self.attempt = 0;
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }

@@ -7,10 +7,13 @@
 //!   request into NATS headers and from a consumed message into the consumer's span.
 //! - Metrics: the `metrics` facade into one Prometheus recorder per process, rendered by
 //!   [`render_metrics`] for `/metrics`.
+//! - Stopping: [`shutdown_signal`], Ctrl-C or SIGTERM, the same for every service.
 
 mod metrics_recorder;
 pub mod propagation;
+mod shutdown;
 mod tracing_setup;
 
 pub use metrics_recorder::{metrics_handle, render_metrics};
+pub use shutdown::shutdown_signal;
 pub use tracing_setup::{init, TelemetryGuard};

@@ -9,11 +9,11 @@
 use domain::ids::{CustomerId, EventId};
 use domain::waiting_room::{evolve, WaitingRoom, WaitingRoomEvent};
 use domain::Timestamp;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::subjects::Kind;
 
@@ -143,7 +143,10 @@ impl Room {
 /// Every room of this instance, and how far the queue stream has been folded.
 pub struct Rooms {
     rooms: RwLock<HashMap<EventId, Arc<Room>>>,
-    applied: watch::Sender<u64>,
+    applied: AtomicU64,
+    /// Answers waiting for the fold, by the sequence they wait for: each is woken once, when the
+    /// fold reaches it (a watch would wake every waiter at every commit).
+    waiters: Mutex<BTreeMap<u64, Vec<oneshot::Sender<()>>>>,
     caught_up: watch::Sender<bool>,
     new_rooms: mpsc::UnboundedSender<Arc<Room>>,
 }
@@ -154,7 +157,8 @@ impl Rooms {
         let (new_rooms, receiver) = mpsc::unbounded_channel();
         let rooms = Rooms {
             rooms: RwLock::new(HashMap::new()),
-            applied: watch::channel(0).0,
+            applied: AtomicU64::new(0),
+            waiters: Mutex::new(BTreeMap::new()),
             caught_up: watch::channel(false).0,
             new_rooms,
         };
@@ -173,7 +177,7 @@ impl Rooms {
 
     /// The last stream sequence folded.
     pub fn applied(&self) -> u64 {
-        *self.applied.borrow()
+        self.applied.load(Ordering::Acquire)
     }
 
     /// True once the stream has been folded up to where it ended when this instance started.
@@ -187,8 +191,19 @@ impl Rooms {
 
     /// Waits until the stream has been folded up to `sequence`; false after `limit`.
     pub async fn wait_applied(&self, sequence: u64, limit: Duration) -> bool {
-        let mut applied = self.applied.subscribe();
-        tokio::time::timeout(limit, applied.wait_for(|seen| *seen >= sequence))
+        if self.applied() >= sequence {
+            return true;
+        }
+        let (wake, woken) = oneshot::channel();
+        {
+            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked again under the lock `advance` takes: no wake-up is missed.
+            if self.applied() >= sequence {
+                return true;
+            }
+            waiters.entry(sequence).or_default().push(wake);
+        }
+        tokio::time::timeout(limit, woken)
             .await
             .is_ok_and(|r| r.is_ok())
     }
@@ -226,12 +241,14 @@ impl Rooms {
 
     /// Marks `sequence` folded (a commit that is no fact of any room, too).
     pub(crate) fn advance(&self, sequence: u64) {
-        self.applied.send_if_modified(|seen| {
-            let newer = sequence > *seen;
-            if newer {
-                *seen = sequence;
-            }
-            newer
-        });
+        let due = {
+            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            self.applied.fetch_max(sequence, Ordering::AcqRel);
+            let later = waiters.split_off(&(sequence + 1));
+            std::mem::replace(&mut *waiters, later)
+        };
+        for wake in due.into_values().flatten() {
+            let _ = wake.send(());
+        }
     }
 }

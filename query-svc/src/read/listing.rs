@@ -53,10 +53,14 @@ impl Cursor {
         }
         let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
         let event_id = Uuid::try_parse(&text[16..]).ok()?;
-        Some(Self {
+        let cursor = Self {
             starts_at_micros: micros,
             event_id,
-        })
+        };
+        // No page ever ended before the year 1: such a time (which PostgreSQL cannot even
+        // compare with, below 4713 BC) is a cursor no Link header gave.
+        cursor.starts_at().filter(|at| at.year() >= 1)?;
+        Some(cursor)
     }
 
     fn starts_at(&self) -> Option<OffsetDateTime> {
