@@ -13,7 +13,7 @@ pub fn record_room(room: &Room, now: Timestamp) {
     metrics::gauge!("tv_queue_admitted_total", "event" => event.clone())
         .set(counters.admitted_total as f64);
     metrics::gauge!("tv_queue_active", "event" => event.clone()).set(counters.active as f64);
-    let rate = room.measured_per_minute(now).unwrap_or(0);
+    let rate = room.refresh_rate(now).unwrap_or(0);
     metrics::gauge!("tv_queue_admission_rate_per_minute", "event" => event).set(f64::from(rate));
 }
 

@@ -10,7 +10,7 @@ use domain::ids::{CustomerId, EventId};
 use domain::waiting_room::{evolve, WaitingRoom, WaitingRoomEvent};
 use domain::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -27,6 +27,8 @@ pub struct Room {
     room_sequence: AtomicU64,
     changes: watch::Sender<u64>,
     recent: Mutex<Recent>,
+    /// The measured rate as of the admitter's last turn (0: none yet), read by every poll.
+    rate: AtomicU32,
     finishes: Mutex<HashSet<CustomerId>>,
 }
 
@@ -45,6 +47,7 @@ impl Room {
             room_sequence: AtomicU64::new(0),
             changes: watch::channel(0).0,
             recent: Mutex::new(Recent::default()),
+            rate: AtomicU32::new(0),
             finishes: Mutex::new(HashSet::new()),
         }
     }
@@ -83,6 +86,19 @@ impl Room {
         let span = (now - first).clamp(time::Duration::SECOND, RATE_WINDOW);
         let per_minute = recent.times.len() as f64 * 60.0 / span.as_seconds_f64();
         Some(per_minute.round() as u32)
+    }
+
+    /// Measures the admission rate at `now` and keeps it for [`Room::rate`].
+    pub fn refresh_rate(&self, now: Timestamp) -> Option<u32> {
+        let measured = self.measured_per_minute(now);
+        self.rate.store(measured.unwrap_or(0), Ordering::Relaxed);
+        measured
+    }
+
+    /// The admission rate measured at the admitter's last turn, if any: what a wait is estimated
+    /// from, without a lock per poll.
+    pub fn rate(&self) -> Option<u32> {
+        Some(self.rate.load(Ordering::Relaxed)).filter(|rate| *rate > 0)
     }
 
     /// A confirmed order of this customer: their admission ends at the admitter's next turn.

@@ -68,7 +68,7 @@ pub(super) fn view(
     customer: &CustomerId,
     now: Timestamp,
 ) -> Result<QueueView, ApiError> {
-    let measured = room.measured_per_minute(now);
+    let measured = room.rate();
     let (status, ttl) = room.read(|s| {
         let ttl = s.config().map_or(0, |c| c.admission_ttl_seconds());
         (s.status(customer, now, measured), ttl)
