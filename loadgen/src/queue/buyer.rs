@@ -2,7 +2,8 @@
 //! late joiner), follows their place by polling as `poll_after_ms` says or on the SSE stream until
 //! admitted, then holds one or two tickets with the admission token and orders them, paid with
 //! the test gateway's `tok_ok`. What each buyer saw is kept in its own [`BuyerStats`], merged at
-//! the end.
+//! the end: small (latencies as samples, holds and orders only once bought), so that a crowd of
+//! 100,000 buyers fits in memory.
 
 use super::room_api::{next_message, Place, RoomApi};
 use crate::api::Api;
@@ -51,7 +52,7 @@ pub struct Shared {
 
 /// What one buyer (or, merged, all of them) saw.
 pub struct BuyerStats {
-    pub join_latency_us: Histogram<u64>,
+    pub join_latency_us: Samples,
     /// Join answers: `201`, `200`, `429 rate_limited`, `error: connection`, …
     pub join_outcomes: BTreeMap<String, u64>,
     /// Customers whose join was acknowledged (201 or 200).
@@ -64,29 +65,48 @@ pub struct BuyerStats {
     pub streams_opened: u64,
     pub stream_messages: u64,
     /// From the join's answer to the customer seeing themselves admitted.
-    pub time_in_queue_us: Histogram<u64>,
+    pub time_in_queue_us: Samples,
     /// From the later of the join and the opening to the customer seeing themselves admitted.
-    pub wait_after_open_us: Histogram<u64>,
+    pub wait_after_open_us: Samples,
     /// Customers who saw themselves admitted, and when (seconds since the start of the run).
     pub admitted: Vec<(String, f64)>,
     /// Buyers still waiting at the deadline.
     pub gave_up: u64,
-    /// Holds and orders, as the plain sale records them.
-    pub sale: ClientStats,
+    /// Holds and orders, as the plain sale records them (once the buyer held).
+    pub sale: Option<ClientStats>,
     /// Every hold's answer: (seconds since the start, status, error code).
     pub hold_answers: Vec<(f64, u16, String)>,
     /// Commands sent to command-svc per second since the start of the run.
     pub commands_per_second: BTreeMap<u64, u64>,
 }
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+/// Latencies in microseconds, kept as samples until the report: a histogram per buyer would
+/// take more memory than a crowd of 100,000 buyers can have.
+#[derive(Default)]
+pub struct Samples(Vec<u64>);
+
+impl Samples {
+    pub fn saturating_record(&mut self, micros: u64) {
+        self.0.push(micros);
+    }
+
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut histogram = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
+        for &micros in &self.0 {
+            histogram.saturating_record(micros);
+        }
+        histogram
+    }
+
+    fn add(&mut self, other: Samples) {
+        self.0.extend(other.0);
+    }
 }
 
 impl BuyerStats {
     pub fn new() -> Self {
         Self {
-            join_latency_us: histogram(),
+            join_latency_us: Samples::default(),
             join_outcomes: BTreeMap::new(),
             joined: Vec::new(),
             first_join: None,
@@ -95,21 +115,20 @@ impl BuyerStats {
             poll_failures: 0,
             streams_opened: 0,
             stream_messages: 0,
-            time_in_queue_us: histogram(),
-            wait_after_open_us: histogram(),
+            time_in_queue_us: Samples::default(),
+            wait_after_open_us: Samples::default(),
             admitted: Vec::new(),
             gave_up: 0,
-            sale: ClientStats::new(),
+            sale: None,
             hold_answers: Vec::new(),
             commands_per_second: BTreeMap::new(),
         }
     }
 
     pub fn merge(&mut self, other: BuyerStats) {
-        let add = |a: &mut Histogram<u64>, b: &Histogram<u64>| a.add(b).expect("same bounds");
-        add(&mut self.join_latency_us, &other.join_latency_us);
-        add(&mut self.time_in_queue_us, &other.time_in_queue_us);
-        add(&mut self.wait_after_open_us, &other.wait_after_open_us);
+        self.join_latency_us.add(other.join_latency_us);
+        self.time_in_queue_us.add(other.time_in_queue_us);
+        self.wait_after_open_us.add(other.wait_after_open_us);
         for (outcome, n) in other.join_outcomes {
             *self.join_outcomes.entry(outcome).or_default() += n;
         }
@@ -122,7 +141,9 @@ impl BuyerStats {
         self.stream_messages += other.stream_messages;
         self.admitted.extend(other.admitted);
         self.gave_up += other.gave_up;
-        self.sale.merge(other.sale);
+        if let Some(sale) = other.sale {
+            self.sale.get_or_insert_with(ClientStats::new).merge(sale);
+        }
         self.hold_answers.extend(other.hold_answers);
         for (second, n) in other.commands_per_second {
             *self.commands_per_second.entry(second).or_default() += n;
@@ -288,6 +309,18 @@ async fn follow_stream(
 
 /// Holds one or two tickets with the admission token, then orders them.
 async fn buy(buyer: &Buyer, shared: &Shared, admission: &str, stats: &mut BuyerStats) {
+    let mut sale = ClientStats::new();
+    buy_into(buyer, shared, admission, stats, &mut sale).await;
+    stats.sale = Some(sale);
+}
+
+async fn buy_into(
+    buyer: &Buyer,
+    shared: &Shared,
+    admission: &str,
+    stats: &mut BuyerStats,
+    sale: &mut ClientStats,
+) {
     let quantity = rand::rng().random_range(1..=2);
     let body = json!({
         "customer_id": buyer.customer,
@@ -304,16 +337,14 @@ async fn buy(buyer: &Buyer, shared: &Shared, admission: &str, stats: &mut BuyerS
         .await;
     let at = shared.started.elapsed().as_secs_f64();
     let Ok(answer) = answer else {
-        stats.sale.count("error: connection".into());
+        sale.count("error: connection".into());
         stats.hold_answers.push((at, 0, "connection".into()));
         return;
     };
-    stats
-        .sale
-        .latency_us
+    sale.latency_us
         .saturating_record(sent.elapsed().as_micros() as u64);
     let code = answer.error_code().to_owned();
-    stats.sale.count(if code.is_empty() {
+    sale.count(if code.is_empty() {
         answer.status.to_string()
     } else {
         format!("{} {code}", answer.status)
@@ -323,7 +354,7 @@ async fn buy(buyer: &Buyer, shared: &Shared, admission: &str, stats: &mut BuyerS
         return;
     }
     let hold_id = answer.body["hold_id"].as_str().unwrap_or_default();
-    stats.sale.acked.push(HoldTaken {
+    sale.acked.push(HoldTaken {
         hold_id: hold_id.to_owned(),
         customer: buyer.customer.clone(),
         fate: Fate::Ordered,
@@ -340,7 +371,7 @@ async fn buy(buyer: &Buyer, shared: &Shared, admission: &str, stats: &mut BuyerS
         &buyer.customer,
         &format!("o{key}"),
         &order,
-        &mut stats.sale,
+        sale,
     )
     .await;
 }

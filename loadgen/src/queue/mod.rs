@@ -166,6 +166,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<QueueReport> {
     let stream_audit = stream_audit::check(&facts, &stats.joined, &admitted_seen);
     let fairness = fairness::measure(&facts);
 
+    let bought = stats
+        .sale
+        .take()
+        .unwrap_or_else(crate::stats::ClientStats::new);
     let sale = if args.join_only {
         None
     } else {
@@ -173,12 +177,12 @@ pub async fn run(cli: &Cli) -> anyhow::Result<QueueReport> {
         let mut report = Report::new(
             &cli,
             elapsed,
-            &stats.sale,
-            Latency::from(&stats.sale.latency_us),
+            &bought,
+            Latency::from(&bought.latency_us),
             None,
         );
         if !cli.no_audit {
-            audits::run(&cli, &api, &event.event_id, &stats.sale, &mut report).await?;
+            audits::run(&cli, &api, &event.event_id, &bought, &mut report).await?;
         }
         Some(report)
     };
@@ -255,7 +259,7 @@ fn assemble(
             burst_joins: prequeue_joins,
             burst_seconds: burst,
             per_second: prequeue_joins as f64 / burst.max(1e-3),
-            latency: Latency::from(&stats.join_latency_us),
+            latency: Latency::from(&stats.join_latency_us.histogram()),
             outcomes: stats.join_outcomes.clone(),
         },
         following: FollowingReport {
@@ -273,8 +277,8 @@ fn assemble(
             max_live_from_counters: counters.max_active,
             max_live_from_stream: stream_audit.max_live,
         },
-        time_in_queue: Latency::from(&stats.time_in_queue_us),
-        wait_after_open: Latency::from(&stats.wait_after_open_us),
+        time_in_queue: Latency::from(&stats.time_in_queue_us.histogram()),
+        wait_after_open: Latency::from(&stats.wait_after_open_us.histogram()),
         command_side,
         counters,
         stream_audit,
