@@ -97,8 +97,9 @@ impl QueueReport {
             self.event_id, self.buyers, self.late_buyers, self.stream_followers
         );
         println!(
-            "  joins               {} in {:.2} s: {:.0}/s, p50 {:.2} ms  p99 {:.2} ms  {:?}",
+            "  joins               {} ({} in a burst of {:.2} s: {:.0}/s), p50 {:.2} ms  p99 {:.2} ms  {:?}",
             j.acknowledged,
+            j.burst_joins,
             j.burst_seconds,
             j.per_second,
             j.latency.p50_ms,
