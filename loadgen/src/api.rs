@@ -59,6 +59,32 @@ impl Api {
         &self.command_url
     }
 
+    /// A customer's bearer token, for a client that sends many requests as one customer.
+    pub fn customer_token(&self, customer: &str) -> String {
+        self.tokens.mint(customer, &[Role::Customer], TOKEN_TTL)
+    }
+
+    /// A hold for an event sold through a waiting room: `POST <path>` as `customer`, with the
+    /// admission token the waiting room gave them in the `Admission` header.
+    pub async fn admitted_command(
+        &self,
+        path: &str,
+        customer: &str,
+        key: &str,
+        admission: &str,
+        body: &Value,
+    ) -> reqwest::Result<Answer> {
+        let request = self
+            .on_behalf_of(
+                self.http.post(format!("{}{path}", self.command_url)),
+                Some(customer),
+            )
+            .header("idempotency-key", key)
+            .header("admission", admission)
+            .json(body);
+        answer(request).await
+    }
+
     /// A command to command-svc: `POST <path>` with a JSON body, on `customer`'s behalf if named,
     /// with an `Idempotency-Key` if given.
     pub async fn command(

@@ -82,6 +82,61 @@ pub struct Cli {
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// The waiting-room sale instead: an event behind a waiting room, buyers who join its queue,
+    /// wait to be admitted and only then hold and buy (flags below, see `crate::queue`).
+    #[command(flatten)]
+    pub room: RoomArgs,
+}
+
+/// Flags of the waiting-room sale (`--waiting-room`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoomArgs {
+    /// Run the waiting-room sale.
+    #[arg(long)]
+    pub waiting_room: bool,
+    /// waiting-room base URL.
+    #[arg(
+        long,
+        env = "TV_WAITING_ROOM_URL",
+        default_value = "http://127.0.0.1:8084"
+    )]
+    pub waiting_room_url: String,
+    /// Customers who join the queue.
+    #[arg(long, default_value_t = 2_000)]
+    pub buyers: usize,
+    /// Percentage of the buyers who join after the sale opened (the others join the prequeue).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub late_percent: u8,
+    /// Percentage of the buyers who follow their place on the SSE stream instead of polling.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub stream_percent: u8,
+    /// Joins (and, in the poll flood, polls) in flight at once.
+    #[arg(long, default_value_t = 256)]
+    pub join_concurrency: usize,
+    /// How long the prequeue lasts before the sale opens, in seconds (it opens as loadgen starts).
+    #[arg(long, default_value_t = 5.0)]
+    pub prequeue_seconds: f64,
+    /// The waiting room's `admit_per_minute`.
+    #[arg(long, default_value_t = 6_000)]
+    pub admit_per_minute: u32,
+    /// The waiting room's `max_active`.
+    #[arg(long, default_value_t = 500)]
+    pub max_active: u32,
+    /// The waiting room's `admission_ttl_seconds` (30 or more).
+    #[arg(long, default_value_t = 60)]
+    pub admission_ttl_seconds: u32,
+    /// Buyers only join: nobody follows their place or buys (a join flood and the fairness of a
+    /// large prequeue; the room still admits at its rate).
+    #[arg(long)]
+    pub join_only: bool,
+    /// After the sale, flood `GET …/queue/me` for this many seconds, then `GET /healthz` of the
+    /// waiting room as long as a baseline (0: no flood).
+    #[arg(long, default_value_t = 0.0)]
+    pub poll_flood_seconds: f64,
+    /// Before the waiting-room sale, a plain hot-GA flood of the same size against the same
+    /// number of seats, for a side-by-side comparison; seats are `buyers / 100` in both.
+    #[arg(long)]
+    pub storm: bool,
 }
 
 impl Cli {
@@ -98,6 +153,15 @@ impl Cli {
             cli.sections = 10;
             cli.rows = 30;
             cli.seats_per_row = 40;
+            if cli.room.waiting_room {
+                // A queue of 600 admitted at 100 a second, a third of them joining late.
+                cli.room.buyers = 600;
+                cli.room.late_percent = 30;
+                cli.room.prequeue_seconds = 3.0;
+                cli.room.admit_per_minute = 6_000;
+                cli.room.max_active = 200;
+                cli.seconds = 12.0;
+            }
         }
         cli
     }

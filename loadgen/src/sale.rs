@@ -276,7 +276,13 @@ async fn send(
     }
 }
 
-async fn place_order(api: &Api, customer: &str, key: &str, body: &Value, stats: &mut ClientStats) {
+pub(crate) async fn place_order(
+    api: &Api,
+    customer: &str,
+    key: &str,
+    body: &Value,
+    stats: &mut ClientStats,
+) {
     let started = Instant::now();
     match api
         .command("/orders", Some(customer), Some(key), body)

@@ -13,6 +13,12 @@ pub struct SaleEvent {
 }
 
 pub async fn create(api: &Api, cli: &Cli) -> anyhow::Result<SaleEvent> {
+    create_with(api, cli, json!({})).await
+}
+
+/// Creates and publishes the event with `extra` fields added to its body (a waiting room and the
+/// sale's opening, for the waiting-room sale).
+pub async fn create_with(api: &Api, cli: &Cli, extra: Value) -> anyhow::Result<SaleEvent> {
     let (sections_json, sections) = match cli.scenario {
         Scenario::HotGa => (
             vec![
@@ -33,7 +39,7 @@ pub async fn create(api: &Api, cli: &Cli) -> anyhow::Result<SaleEvent> {
             (json_sections, sections)
         }
     };
-    let body = json!({
+    let mut body = json!({
         "name": "Flash sale benchmark",
         "venue": "Loopback Arena",
         "starts_at": "2027-06-01T20:00:00Z",
@@ -42,6 +48,9 @@ pub async fn create(api: &Api, cli: &Cli) -> anyhow::Result<SaleEvent> {
         "hold_ttl_seconds": cli.hold_ttl_seconds,
         "max_tickets_per_customer": 8,
     });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
     let created = api
         .command("/events", None, None, &body)
         .await
