@@ -28,6 +28,18 @@ pub struct Following {
 impl EventStore {
     /// Follows every subject of `stream` from `from`.
     pub async fn follow(&self, stream: Stream, from: FollowFrom) -> Result<Following, StoreError> {
+        self.follow_subject(stream, self.naming().wildcard(stream), from)
+            .await
+    }
+
+    /// Follows the subjects of `stream` that `filter` matches (one aggregate's subject, or a
+    /// wildcard), from `from`.
+    pub async fn follow_subject(
+        &self,
+        stream: Stream,
+        filter: String,
+        from: FollowFrom,
+    ) -> Result<Following, StoreError> {
         let handle = self
             .jetstream()
             .get_stream_no_info(self.naming().stream(stream))
@@ -41,7 +53,7 @@ impl EventStore {
         };
         let consumer = handle
             .create_consumer(OrderedConfig {
-                filter_subject: self.naming().wildcard(stream),
+                filter_subject: filter,
                 deliver_policy,
                 ..OrderedConfig::default()
             })

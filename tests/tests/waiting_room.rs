@@ -23,8 +23,18 @@ fn rfc3339(at: OffsetDateTime) -> String {
 /// A GA event of 100 whose sale opens `sale_in` from now (negative: already open), behind a
 /// waiting room that opened ten minutes ago.
 fn queued_event(sale_in: time::Duration, admit_per_minute: u32, max_active: u32) -> Value {
+    queued_ga(100, sale_in, admit_per_minute, max_active)
+}
+
+/// [`queued_event`] with a GA section of `capacity`.
+fn queued_ga(
+    capacity: u32,
+    sale_in: time::Duration,
+    admit_per_minute: u32,
+    max_active: u32,
+) -> Value {
     let now = OffsetDateTime::now_utc();
-    let mut body = EventSpec::ga(100)
+    let mut body = EventSpec::ga(capacity)
         .sale_opens_at(&rfc3339(now + sale_in))
         .to_json();
     body["waiting_room"] = json!({
@@ -519,6 +529,75 @@ async fn admissions_follow_the_configured_rate_and_stream_to_the_customer() {
             (per_minute - 1_200.0).abs() / 1_200.0 < 0.05,
             "admitted at {per_minute:.0}/min over {span:.2} s"
         );
+        room.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_out_event_closes_its_queue_and_says_why() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let room = WaitingRoomSvc::spawn(&env.prefix).await;
+        // Two seats; Ann buys both.
+        let event = svc
+            .api()
+            .create_on_sale(
+                "two-seats",
+                &queued_ga(2, time::Duration::minutes(-1), 600, 10),
+            )
+            .await;
+        assert_eq!(room.join(&event, "ann").await.0, StatusCode::CREATED);
+        assert_eq!(room.join(&event, "bob").await.0, StatusCode::CREATED);
+        let admitted = room.admitted(&event, "ann", Duration::from_secs(10)).await;
+        let token = admitted["admission_token"].as_str().unwrap();
+        let (status, held) = hold(&svc, &event, "ann", Some(token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{held}");
+        // Held is not sold: the queue stays open while the seats may come back.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(room.counters(&event).await.1["state"], "open");
+        let (status, order) = svc
+            .api()
+            .as_customer("ann")
+            .place_order(
+                "ann-order",
+                held["hold_id"].as_str().unwrap(),
+                "ann",
+                "tok_ok",
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{order}");
+
+        let closed = e2e::eventually(Duration::from_secs(15), || async {
+            let (_, counters) = room.counters(&event).await;
+            (counters["state"] == "closed").then_some(counters)
+        })
+        .await;
+        assert!(
+            closed.is_some(),
+            "the queue closed once both seats were sold"
+        );
+        let (status, body) = room.join(&event, "carol").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(error_code(&body), Some("queue_closed"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("sold out"),
+            "{body}"
+        );
+        let recorded = queue_facts(&env.store, &event).await.into_iter().any(|f| {
+            matches!(
+                f.event,
+                WaitingRoomEvent::QueueClosed {
+                    reason: domain::waiting_room::CloseReason::SoldOut,
+                    ..
+                }
+            )
+        });
+        assert!(recorded, "the stream says why the queue closed");
         room.shutdown().await;
         svc.shutdown().await;
     })

@@ -1,6 +1,6 @@
 //! The admitter of each room: at every turn (the pacing interval, between 20 ms and 1 s) it
 //! decides, on this instance's fold, what is due — closing the queue when the catalog ended the
-//! sale, the prequeue's shuffle once the sale has been open for the grace period, the end of
+//! sale or every seat is sold, the prequeue's shuffle once the sale has been open for the grace period, the end of
 //! admissions whose customer's order was confirmed, expiries, and the next admissions — and
 //! appends it to the room's own subject with the room's last sequence as the expected sequence.
 //!
@@ -48,6 +48,7 @@ pub struct Settings {
 pub async fn run_all(mut new_rooms: mpsc::UnboundedReceiver<Arc<Room>>, settings: Settings) {
     let mut admitters = JoinSet::new();
     while let Some(room) = new_rooms.recv().await {
+        admitters.spawn(crate::sold_out::watch(settings.store.clone(), room.clone()));
         admitters.spawn(run(room, settings.clone()));
     }
     std::future::pending::<()>().await;
@@ -70,6 +71,9 @@ pub async fn run(room: Arc<Room>, settings: Settings) {
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "catalog not read"),
             }
+        }
+        if closing.is_none() && room.is_sold_out() {
+            closing = Some(CloseReason::SoldOut);
         }
         let finishes = room.take_finishes();
         let now = Timestamp::now_utc();

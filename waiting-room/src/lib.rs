@@ -23,6 +23,7 @@ mod limits;
 mod metrics;
 mod places;
 pub mod rooms;
+mod sold_out;
 pub mod subjects;
 mod view;
 

@@ -10,7 +10,7 @@ use domain::ids::{CustomerId, EventId};
 use domain::waiting_room::{evolve, WaitingRoom, WaitingRoomEvent};
 use domain::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -27,6 +27,8 @@ pub struct Room {
     room_sequence: AtomicU64,
     changes: watch::Sender<u64>,
     recent: Mutex<Recent>,
+    /// Set once every seat of the event is sold ([`crate::sold_out`]).
+    sold_out: AtomicBool,
     /// The measured rate as of the admitter's last turn (0: none yet), read by every poll.
     rate: AtomicU32,
     finishes: Mutex<HashSet<CustomerId>>,
@@ -48,6 +50,7 @@ impl Room {
             changes: watch::channel(0).0,
             recent: Mutex::new(Recent::default()),
             rate: AtomicU32::new(0),
+            sold_out: AtomicBool::new(false),
             finishes: Mutex::new(HashSet::new()),
         }
     }
@@ -99,6 +102,15 @@ impl Room {
     /// from, without a lock per poll.
     pub fn rate(&self) -> Option<u32> {
         Some(self.rate.load(Ordering::Relaxed)).filter(|rate| *rate > 0)
+    }
+
+    /// Every seat of the event is sold: the admitter closes the queue.
+    pub fn mark_sold_out(&self) {
+        self.sold_out.store(true, Ordering::Release);
+    }
+
+    pub fn is_sold_out(&self) -> bool {
+        self.sold_out.load(Ordering::Acquire)
     }
 
     /// A confirmed order of this customer: their admission ends at the admitter's next turn.

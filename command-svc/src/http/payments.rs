@@ -2,7 +2,8 @@
 //!
 //! No bearer token; the `Gateway-Signature` header is the credential, checked on the raw body
 //! before anything is parsed. A request that does not verify is `400 invalid_signature`, with no
-//! hint of which check failed, and records nothing. A believed event is answered `200` once it is
+//! hint of which check failed, and records nothing; without a webhook secret (the test gateway)
+//! nothing verifies. A believed event is answered `200` once it is
 //! recorded (also when it was ignored, so the gateway stops sending it); `503` makes the gateway
 //! send it again later.
 
@@ -38,10 +39,11 @@ pub async fn webhook(
             tracing::info!(why, "payment webhook ignored");
             Ok(Json(serde_json::json!({ "received": true })))
         }
+        // No webhook secret (the test gateway): no signature can be believed, so none is.
         Err(WebhookError::NotConfigured) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such endpoint",
+            StatusCode::BAD_REQUEST,
+            "invalid_signature",
+            "the request is not signed by the payment gateway",
         )),
         Err(WebhookError::Signature(e)) => {
             tracing::warn!(error = %e, "payment webhook refused");

@@ -194,7 +194,7 @@ fn read_secret(path: &Path) -> Result<GatewaySecret, GatewayConfigError> {
 #[derive(Clone)]
 pub struct Payments {
     pub gateway: Arc<dyn PaymentGateway>,
-    /// `None`: no webhook is taken (`POST /payments/webhook` answers 404).
+    /// `None`: no webhook is taken (`POST /payments/webhook` answers `400 invalid_signature`).
     pub webhook: Option<WebhookVerifier>,
 }
 
