@@ -8,12 +8,15 @@
 //! - Metrics: the `metrics` facade into one Prometheus recorder per process, rendered by
 //!   [`render_metrics`] for `/metrics`.
 //! - Stopping: [`shutdown_signal`], Ctrl-C or SIGTERM, the same for every service.
+//! - Customer ids in logs: only as their [`pseudonym`].
 
 mod metrics_recorder;
 pub mod propagation;
+mod pseudonym;
 mod shutdown;
 mod tracing_setup;
 
 pub use metrics_recorder::{metrics_handle, render_metrics};
+pub use pseudonym::pseudonym;
 pub use shutdown::shutdown_signal;
 pub use tracing_setup::{init, TelemetryGuard};
