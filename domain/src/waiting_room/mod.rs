@@ -25,6 +25,7 @@ mod line;
 mod pacing;
 mod shuffle;
 mod state;
+pub mod statistics;
 mod status;
 #[cfg(test)]
 mod tests;

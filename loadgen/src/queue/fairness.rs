@@ -8,8 +8,10 @@
 //! - late joiners' join order against their places: Kendall's tau (goal ≥ 0.99);
 //! - admissions must follow the line (a violation otherwise).
 
-use super::statistics::{bucket_table, chi_square, chi_square_p_value, kendall_tau, spearman_rho};
 use domain::ids::CustomerId;
+use domain::waiting_room::statistics::{
+    bucket_table, chi_square, chi_square_p_value, kendall_tau, spearman_rho,
+};
 use domain::waiting_room::{evolve, shuffle_prequeue, JoinedQueue, WaitingRoom, WaitingRoomEvent};
 use serde::Serialize;
 use std::collections::HashMap;

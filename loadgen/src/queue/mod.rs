@@ -13,7 +13,6 @@ mod monitor;
 mod rate;
 mod report;
 mod room_api;
-mod statistics;
 pub mod storm;
 mod stream_audit;
 #[cfg(test)]

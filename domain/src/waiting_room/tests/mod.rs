@@ -15,7 +15,6 @@ mod join;
 mod leave;
 mod properties;
 mod shuffle;
-mod statistics;
 mod status;
 mod token;
 

@@ -1,6 +1,7 @@
-//! The statistics of the fairness audit, written out so they can be checked by eye: Spearman's
-//! rho, Pearson's chi-square of a contingency table with its p-value (the regularized upper
-//! incomplete gamma function), and Kendall's tau.
+//! The statistics that show a queue was fair, written out so they can be checked by eye:
+//! Spearman's rho, Pearson's chi-square of a contingency table with its p-value (the regularized
+//! upper incomplete gamma function), and Kendall's tau. The domain's fairness tests and loadgen's
+//! audit of a real queue both use them.
 
 /// Spearman's rank correlation of two rankings of the same `n` items without ties:
 /// `1 - 6 Σ d² / (n (n² - 1))`, where `d` is the difference of an item's two ranks.
@@ -166,6 +167,10 @@ mod tests {
             .map(|r| (0..10).map(|c| u64::from(r == c) * 10).collect())
             .collect();
         assert!((chi_square(&diagonal).0 - 900.0).abs() < 1e-9);
+        assert_eq!(
+            bucket_table([(0, 99), (99, 0)].into_iter(), 100, 10)[0][9],
+            1
+        );
     }
 
     #[test]
