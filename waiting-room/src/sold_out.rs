@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tv_nats::{EventStore, FollowFrom, StoreError, Stream};
 
-/// Follows the room's event until it is sold out (or the task is aborted).
+/// Follows the room's event until it is sold out or its queue closed (or the task is aborted).
 pub async fn watch(store: EventStore, room: Arc<Room>) {
     let mut state = EventInventory::default();
     let mut next = 1;
@@ -28,7 +28,7 @@ pub async fn watch(store: EventStore, room: Arc<Room>) {
     }
 }
 
-/// Folds the inventory from `next` on; returns once every seat is sold.
+/// Folds the inventory from `next` on; returns once every seat is sold or the room is closed.
 async fn follow(
     store: &EventStore,
     room: &Room,
@@ -47,6 +47,10 @@ async fn follow(
         let commit = raw.decode::<InventoryEvent>()?;
         for event in &commit.events {
             *state = evolve(std::mem::take(state), event);
+        }
+        // A room closed already (for this or another reason) needs no more folding.
+        if room.read(|room| room.closed().is_some()) {
+            return Ok(());
         }
         if sold_out(state, Timestamp::now_utc()) {
             room.mark_sold_out();
