@@ -54,6 +54,7 @@ fn query(
     json!({"get": {
         "summary": format!("{summary}; only its customer or an operator may read it"),
         "security": [{"bearer": []}],
+        "x-roles": ["customer", "operator"],
         "parameters": parameters,
         "responses": responses
     }})

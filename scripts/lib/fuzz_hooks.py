@@ -3,9 +3,14 @@
 - Every `POST /events` without an `Idempotency-Key` gets a fresh, valid one, as a real operator's
   client would send (holds declare the header as required, so schemathesis generates it there, and
   leaves it out on purpose in negative cases).
-- Every answer is recorded as one JSON line `{"operation": "POST /events", "status": 201}` in the
-  file named by TV_FUZZ_RECORD, so that scripts/lib/fuzz_audit.py can compare the streams with the
-  number of accepted requests afterwards.
+- Every request carries a valid bearer token of one of the role sets in the file named by
+  TV_FUZZ_TOKENS (`{"customer+operator": "<jwt>", "customer": "<jwt>", "operator": "<jwt>"}`), drawn
+  at random (half of them with both roles, so that most requests get past the role checks), so that
+  each role reaches every operation.
+- Every answer is recorded as one JSON line `{"service": "command-svc", "operation": "POST /events",
+  "roles": "operator", "status": 201}` in the file named by TV_FUZZ_RECORD, so that
+  scripts/lib/fuzz_audit.py can compare the streams with the number of accepted requests and
+  scripts/lib/fuzz_roles.py can check each answer against the roles its operation admits.
 - Failures of a KNOWN bug are dropped (and counted in the file TV_FUZZ_KNOWN) so that the run keeps
   finding new ones; TV_FUZZ_STRICT=1 keeps them. Each known bug has an ignored Rust test that
   fails until it is fixed (tests/tests/fault_bad_input.rs); remove its entry here with the fix.
@@ -13,6 +18,7 @@
 
 import json
 import os
+import random
 import threading
 import uuid
 
@@ -20,6 +26,23 @@ import schemathesis
 
 _LOCK = threading.Lock()
 _RECORD = os.environ.get("TV_FUZZ_RECORD")
+_SERVICE = os.environ.get("TV_FUZZ_SERVICE", "?")
+
+
+def _tokens():
+    path = os.environ.get("TV_FUZZ_TOKENS")
+    if not path:
+        return []
+    with open(path, encoding="utf-8") as tokens:
+        return sorted(json.load(tokens).items())
+
+
+_TOKENS = _tokens()
+# Both roles half of the time: most requests should reach the handlers, not only the role checks.
+_WEIGHTS = [2 if "+" in roles else 1 for roles, _ in _TOKENS]
+# A generator of its own: hypothesis seeds the global one per test, which would give every example
+# of an operation the same token.
+_RANDOM = random.SystemRandom()
 
 
 def _label(case):
@@ -27,21 +50,52 @@ def _label(case):
     return f"{operation.method.upper()} {operation.path}"
 
 
+def _roles(case):
+    """The role set whose token `case` carries (a header schemathesis generated counts as none)."""
+    sent = (case.headers or {}).get("Authorization", "")
+    for roles, token in _TOKENS:
+        if sent == f"Bearer {token}":
+            return roles
+    return "none"
+
+
+def _drops_authorization(case):
+    """Whether `case` leaves out the Authorization header on purpose (the missing-header check)."""
+    data = getattr(getattr(getattr(case, "meta", None), "phase", None), "data", None)
+    parameter = getattr(data, "parameter", None) or ""
+    scenario = str(getattr(data, "scenario", "")).upper()
+    return parameter.lower() == "authorization" and "MISSING" in scenario
+
+
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    if _label(case) != "POST /events":
-        return
     headers = case.headers if case.headers is not None else {}
-    if not any(name.lower() == "idempotency-key" for name in headers):
+    if _TOKENS and not _drops_authorization(case):
+        _, token = _RANDOM.choices(_TOKENS, weights=_WEIGHTS)[0]
+        headers["Authorization"] = f"Bearer {token}"
+    if _label(case) == "POST /events" and not any(
+        name.lower() == "idempotency-key" for name in headers
+    ):
         headers["Idempotency-Key"] = f"fuzz-{uuid.uuid4().hex}"
-        case.headers = headers
+    case.headers = headers
 
 
 @schemathesis.hook
 def after_call(context, case, response):
     if not _RECORD:
         return
-    line = json.dumps({"operation": _label(case), "status": response.status_code})
+    answer = {
+        "service": _SERVICE,
+        "operation": _label(case),
+        "roles": _roles(case),
+        "status": response.status_code,
+    }
+    if response.status_code >= 400:
+        try:
+            answer["code"] = response.json()["error"]["code"]
+        except Exception:  # not the JSON error shape: the schema checks report it
+            pass
+    line = json.dumps(answer)
     with _LOCK:
         with open(_RECORD, "a", encoding="utf-8") as record:
             record.write(line + "\n")
