@@ -34,6 +34,9 @@ pub struct Config {
     /// not_caught_up` with `Retry-After` at once (guards memory and the notice fan-out).
     #[arg(long, env = "TV_QUERY_MAX_WAITERS", default_value_t = 4_096)]
     pub max_waiters: usize,
+    /// Live streams (`…/availability/stream`) open at once; one more is `503 too_many_streams`.
+    #[arg(long, env = "TV_QUERY_MAX_STREAMS", default_value_t = 20_000)]
+    pub max_streams: usize,
     /// Most bytes each cache holds (six caches: events, event details, availability, seat maps,
     /// holds, due holds), by the estimated weight of its entries; guards memory against requests
     /// for many or large keys.
@@ -63,6 +66,7 @@ impl Config {
             bind: "127.0.0.1:8081".parse().expect("valid address"),
             after_wait_ms: 2_000,
             max_waiters: 4_096,
+            max_streams: 20_000,
             cache_bytes: 64 * 1024 * 1024,
             pg_pool_size: 16,
             ready_max_lag_ms: 5_000,

@@ -28,6 +28,10 @@ pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(event_detail))
         .route("/events/{event_id}/availability", get(availability))
+        .route(
+            "/events/{event_id}/availability/stream",
+            get(crate::live::availability_stream),
+        )
         .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
         .route("/holds/{hold_id}", get(hold))
         .route("/orders/{order_id}", get(order))
@@ -47,7 +51,12 @@ pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
 pub(crate) async fn follow_notices(state: Shared, mut subscription: async_nats::Subscriber) {
     while let Some(message) = subscription.next().await {
         match serde_json::from_slice::<Notice>(&message.payload) {
-            Ok(notice) => state.read.apply_notice(notice).await,
+            Ok(notice) => {
+                // Read before the notice is consumed; the streams look after the caches moved.
+                let events: Vec<Uuid> = notice.availability.iter().map(|r| r.event_id).collect();
+                let dropped = state.read.apply_notice(notice).await;
+                state.live.touched(events, dropped);
+            }
             Err(e) => {
                 tracing::warn!(subject = %message.subject, error = %e, "unreadable change notice")
             }
@@ -111,12 +120,6 @@ async fn event_detail(
     Ok(Json(&*event).into_response())
 }
 
-#[derive(Serialize)]
-struct AvailabilityBody {
-    event_id: Uuid,
-    sections: Vec<crate::read::SectionAvailability>,
-}
-
 #[tracing::instrument(skip(state))]
 async fn availability(
     State(state): State<Shared>,
@@ -127,46 +130,8 @@ async fn availability(
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
-    let sections = match state.read.sections(event_id, min_as_of).await? {
-        Some(sections) => {
-            state
-                .read
-                .availability_at(event_id, &sections, OffsetDateTime::now_utc())
-                .await?
-        }
-        // Not opened yet (a draft, or the publish not projected yet): nothing held or sold.
-        None => {
-            let event = state
-                .read
-                .event(event_id, 0)
-                .await?
-                .ok_or_else(|| ApiError::not_found("unknown_event", "no event with this id"))?;
-            catalog_sections(&event.sections)
-        }
-    };
-    Ok(Json(AvailabilityBody { event_id, sections }).into_response())
-}
-
-/// The sections of an event whose inventory is not open: the catalog's capacities, all available.
-fn catalog_sections(sections: &serde_json::Value) -> Vec<crate::read::SectionAvailability> {
-    sections
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|s| {
-                    let capacity = s["capacity"].as_i64().unwrap_or(0);
-                    crate::read::SectionAvailability {
-                        section_id: s["section_id"].as_str().unwrap_or_default().to_owned(),
-                        capacity,
-                        available: capacity,
-                        held: 0,
-                        sold: 0,
-                        version: 0,
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let computed = crate::availability::current(&state, event_id, min_as_of).await?;
+    Ok(Json(computed.body).into_response())
 }
 
 #[derive(Serialize)]

@@ -17,11 +17,13 @@
 // The hand-written OpenAPI document is one large `json!`.
 #![recursion_limit = "256"]
 
+mod availability;
 mod config;
 mod error;
 mod extract;
 mod http;
 mod listing;
+mod live;
 mod notice;
 mod openapi;
 mod position;
@@ -50,6 +52,8 @@ pub(crate) struct AppState {
     /// The highest last sequence seen of each projection's stream, by `Projection as usize`.
     pub stream_ends: [std::sync::atomic::AtomicU64; 3],
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
+    /// The live availability feeds and the count of open streams (`TV_QUERY_MAX_STREAMS`).
+    pub live: Arc<live::Live>,
 }
 
 /// A started query service: listening, subscribed to notices, not yet serving.
@@ -80,6 +84,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         prometheus: telemetry::metrics_handle(),
         waiters: tokio::sync::Semaphore::new(config.max_waiters),
         stream_ends: Default::default(),
+        live: Arc::new(live::Live::new(config.max_streams)),
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.

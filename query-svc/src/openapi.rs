@@ -80,6 +80,29 @@ fn listing() -> Value {
     operation
 }
 
+/// `GET /events/{event_id}/availability/stream`: Server-Sent Events of the availability answer.
+fn availability_stream() -> Value {
+    json!({"get": {
+        "summary": "The event's availability as Server-Sent Events: the current state at once, then one message per change (changes within 100 ms merged into the newest), `id:` its position, `event: availability`, and a `:` comment every 15 s. A reconnect whose `Last-Event-ID` already names the newest position waits for the next change.",
+        "parameters": [
+            {"name": "event_id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "Last-Event-ID", "in": "header", "required": false, "description": "The `id` of the last message received (`<STREAM>:<sequence>`)", "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {"description": "an event stream", "content": {"text/event-stream": {"schema": {
+                "type": "object", "required": ["event", "data"],
+                "properties": {
+                    "event": {"const": "availability"},
+                    "id": {"type": "string"},
+                    "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"$ref": "#/components/schemas/LiveAvailability"}}
+                }}}}},
+            "400": error_response("invalid_event_id"),
+            "404": error_response("unknown_event"),
+            "503": json!({"description": "too_many_streams (more than TV_QUERY_MAX_STREAMS streams are open on this instance) or read_model_unavailable", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        }
+    }})
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -92,6 +115,7 @@ pub fn document() -> Value {
             "/events": listing(),
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
+            "/events/{event_id}/availability/stream": availability_stream(),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
             "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),
@@ -122,6 +146,7 @@ pub fn document() -> Value {
                         "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}}}}}}},
                 "Availability": {"type": "object", "properties": {"event_id": {"type": "string", "format": "uuid"}, "sections": {"type": "array", "items": {"type": "object", "properties": {
                     "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "version": {"type": "integer"}}}}}},
+                "LiveAvailability": {"allOf": [{"$ref": "#/components/schemas/Availability"}, {"type": "object", "required": ["position"], "properties": {"position": {"type": "string", "description": "`<STREAM>:<sequence>`: the numbers are exact as of this position"}}}]},
                 "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold"]}}},
                 "Hold": {"type": "object", "properties": {
                     "hold_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"}, "section_id": {"type": "string"}, "customer_id": {"type": "string"},

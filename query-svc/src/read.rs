@@ -463,12 +463,14 @@ impl ReadModels {
     // ------------------------------------------------------------------ notices
 
     /// Applies one change notice to the caches (called by the one notice task, in arrival order).
-    pub async fn apply_notice(&self, notice: Notice) {
+    /// True when it dropped a projection's caches (a reset, or lost notices): any value may have
+    /// changed.
+    pub async fn apply_notice(&self, notice: Notice) -> bool {
         let projection = match notice.projection.as_str() {
             "catalog" => Projection::Catalog,
             "inventory" => Projection::Inventory,
             "orders" => Projection::Orders,
-            _ => return,
+            _ => return false,
         };
         metrics::counter!("tv_query_notices_total", "projection" => projection.as_str())
             .increment(1);
@@ -492,7 +494,8 @@ impl ReadModels {
         let lost = ranges
             .iter()
             .find(|r| r.from > self.coherence(projection, r.shard).covered());
-        if notice.reset || lost.is_some() {
+        let dropped = notice.reset || lost.is_some();
+        if dropped {
             if let Some(lost) = lost.filter(|_| !notice.reset) {
                 metrics::counter!("tv_query_notice_gaps_total", "projection" => projection.as_str())
                     .increment(1);
@@ -539,6 +542,7 @@ impl ReadModels {
         for r in &ranges {
             self.coherence(projection, r.shard).changed.notify_waiters();
         }
+        dropped
     }
 
     fn drop_all(&self, projection: Projection) {
