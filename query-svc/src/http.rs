@@ -33,6 +33,10 @@ pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
             get(crate::live::availability_stream),
         )
         .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
+        .route(
+            "/events/{event_id}/sections/{section_id}/seats/stream",
+            get(crate::live::seats_stream),
+        )
         .route("/holds/{hold_id}", get(hold))
         .route("/orders/{order_id}", get(order))
         .route("/customers/{customer_id}/orders", get(customer_orders))

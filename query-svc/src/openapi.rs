@@ -103,6 +103,30 @@ fn availability_stream() -> Value {
     }})
 }
 
+/// `GET /events/{event_id}/sections/{section_id}/seats/stream`: the seat map, then its changes.
+fn seats_stream() -> Value {
+    let seats = json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}});
+    json!({"get": {
+        "summary": "A section's seat map as Server-Sent Events: `event: seat_map` with every seat at once, then `event: seat_changes` with only the seats whose status changed (at most ten messages a second), `id:` the position, and a `:` comment every 15 s.",
+        "parameters": [
+            {"name": "event_id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "section_id", "in": "path", "required": true, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {"description": "an event stream", "content": {"text/event-stream": {"schema": {
+                "type": "object", "required": ["event", "data"],
+                "properties": {
+                    "event": {"enum": ["seat_map", "seat_changes"]},
+                    "id": {"type": "string"},
+                    "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": seats}
+                }}}}},
+            "400": error_response("invalid_event_id or invalid_section_id"),
+            "404": error_response("unknown_event or unknown_section"),
+            "503": json!({"description": "too_many_streams (more than TV_QUERY_MAX_STREAMS streams are open on this instance) or read_model_unavailable", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        }
+    }})
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -116,6 +140,7 @@ pub fn document() -> Value {
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
             "/events/{event_id}/availability/stream": availability_stream(),
+            "/events/{event_id}/sections/{section_id}/seats/stream": seats_stream(),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
             "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),

@@ -15,6 +15,7 @@ use tokio::time::{timeout, Instant};
 #[derive(Debug)]
 struct Frame {
     id: u64,
+    kind: String,
     data: Value,
 }
 
@@ -26,10 +27,20 @@ struct Watcher {
 
 impl Watcher {
     async fn open(stack: &Stack, event: &str, last_event_id: Option<&str>) -> reqwest::Response {
-        let mut request = reqwest::Client::new().get(format!(
-            "http://{}/events/{event}/availability/stream",
-            stack.addr
-        ));
+        Self::open_path(
+            stack,
+            &format!("/events/{event}/availability/stream"),
+            last_event_id,
+        )
+        .await
+    }
+
+    async fn open_path(
+        stack: &Stack,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(format!("http://{}{path}", stack.addr));
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
@@ -37,7 +48,12 @@ impl Watcher {
     }
 
     async fn start(stack: &Stack, event: &str, last_event_id: Option<&str>) -> Watcher {
-        let response = Self::open(stack, event, last_event_id).await;
+        let path = format!("/events/{event}/availability/stream");
+        Self::start_path(stack, &path, last_event_id).await
+    }
+
+    async fn start_path(stack: &Stack, path: &str, last_event_id: Option<&str>) -> Watcher {
+        let response = Self::open_path(stack, path, last_event_id).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             response.headers()["content-type"].to_str().unwrap(),
@@ -67,9 +83,8 @@ impl Watcher {
                         kind = Some(v.trim().to_owned());
                     }
                 }
-                if let (Some(id), Some(data)) = (id, data) {
-                    assert_eq!(kind.as_deref(), Some("availability"));
-                    return Some(Frame { id, data });
+                if let (Some(id), Some(data), Some(kind)) = (id, data, kind) {
+                    return Some(Frame { id, kind, data });
                 }
                 continue; // a heartbeat comment
             }
@@ -111,6 +126,7 @@ async fn projected_event(stack: &Stack, seed: u64) -> Sim {
 }
 
 fn held(frame: &Frame, id: &str) -> i64 {
+    assert_eq!(frame.kind, "availability");
     section(&frame.data, id)["held"].as_i64().unwrap()
 }
 
@@ -262,5 +278,85 @@ async fn streams_beyond_the_limit_are_refused_and_bad_requests_are_clear() {
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["error"]["code"], code, "{path}");
     }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_map_stream_sends_the_map_then_only_the_seats_that_changed() {
+    let stack = Stack::start(2_000).await;
+    let mut sim = projected_event(&stack, 24).await;
+    let event = sim.event_id.to_string();
+    let path = format!("/events/{event}/sections/stalls/seats/stream");
+    let mut watcher = Watcher::start_path(&stack, &path, None).await;
+    let first = watcher
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the map at once");
+    assert_eq!(first.kind, "seat_map");
+    let seats = first.data.as_array().unwrap();
+    assert_eq!(seats.len(), 14);
+    assert!(
+        seats.iter().all(|s| s["status"] == "available"),
+        "{seats:?}"
+    );
+
+    let soon = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let hold = sim.hold(0, 2, soon).unwrap();
+    let domain::inventory::InventoryEvent::SeatsHeld {
+        seats: held_seats, ..
+    } = &hold
+    else {
+        unreachable!()
+    };
+    let held_seats: Vec<String> = held_seats.iter().map(|s| s.to_string()).collect();
+    let seq = sim.append(&stack.env.store, vec![hold]).await;
+    let change = watcher
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the change");
+    assert_eq!(change.kind, "seat_changes");
+    assert_eq!(change.id, seq);
+    let mut changed: Vec<(String, String)> = change
+        .data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["seat"].as_str().unwrap().into(),
+                s["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    changed.sort();
+    let mut expected: Vec<(String, String)> = held_seats
+        .iter()
+        .map(|s| (s.clone(), "held".into()))
+        .collect();
+    expected.sort();
+    assert_eq!(changed, expected, "only the held seats, as held");
+
+    // The hold lapses without a notice: the same seats come back.
+    let back = watcher
+        .next(Duration::from_secs(8))
+        .await
+        .expect("the lapse");
+    assert_eq!(back.kind, "seat_changes");
+    assert!(back
+        .data
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "available"));
+    assert_eq!(back.data.as_array().unwrap().len(), 2);
+
+    let (status, _, body) = request(
+        stack.addr,
+        "GET",
+        &format!("/events/{event}/sections/nope/seats/stream"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
     stack.stop().await;
 }

@@ -8,14 +8,20 @@
 //! order, and ten thousand streams cost ten thousand channel reads, not database queries. The
 //! publisher stops when its last stream closes.
 //!
+//! A section's seat map is pushed the same way ([`seats`]): one publisher per watched section,
+//! the full map first, then only the seats that changed.
+//!
 //! Open streams are counted against `TV_QUERY_MAX_STREAMS`; one more is `503 too_many_streams`.
 
 mod publisher;
+mod seats;
 mod sse;
 
+pub(crate) use seats::seats_stream;
 pub(crate) use sse::availability_stream;
 
 use bytes::Bytes;
+use domain::ids::SectionId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,15 +37,32 @@ pub(crate) struct Frame {
     pub data: Bytes,
 }
 
-/// One watched event: its publisher's wake-up call and its newest frame.
-pub(crate) struct Feed {
+/// One watched event (or section): its publisher's wake-up call and its newest frame.
+pub(crate) struct Feed<F = Frame> {
     wake: Notify,
-    frames: watch::Sender<Option<Arc<Frame>>>,
+    frames: watch::Sender<Option<Arc<F>>>,
 }
+
+impl<F> Feed<F> {
+    fn new() -> (Arc<Self>, watch::Receiver<Option<Arc<F>>>) {
+        let (frames, receiver) = watch::channel(None);
+        let feed = Arc::new(Feed {
+            wake: Notify::new(),
+            frames,
+        });
+        (feed, receiver)
+    }
+}
+
+/// A watched section: its event and its id.
+type SectionKey = (Uuid, SectionId);
+type SeatFeed = Feed<seats::SeatFrame>;
+type SeatFrames = watch::Receiver<Option<Arc<seats::SeatFrame>>>;
 
 /// The live feeds of this process and the count of open streams.
 pub(crate) struct Live {
     feeds: Mutex<HashMap<Uuid, Arc<Feed>>>,
+    seat_feeds: Mutex<HashMap<SectionKey, Arc<SeatFeed>>>,
     open: AtomicUsize,
     max_streams: usize,
 }
@@ -58,6 +81,7 @@ impl Live {
     pub fn new(max_streams: usize) -> Self {
         Self {
             feeds: Mutex::new(HashMap::new()),
+            seat_feeds: Mutex::new(HashMap::new()),
             open: AtomicUsize::new(0),
             max_streams,
         }
@@ -91,11 +115,7 @@ impl Live {
         if let Some(feed) = feeds.get(&event_id) {
             return (feed.frames.subscribe(), None);
         }
-        let (frames, receiver) = watch::channel(None);
-        let feed = Arc::new(Feed {
-            wake: Notify::new(),
-            frames,
-        });
+        let (feed, receiver) = Feed::new();
         feeds.insert(event_id, feed.clone());
         metrics::gauge!("tv_query_live_events").set(feeds.len() as f64);
         (receiver, Some(feed))
@@ -115,18 +135,44 @@ impl Live {
         true
     }
 
+    /// The section's seat frames, starting its publisher when it is the first watcher.
+    pub fn watch_seats(&self, key: SectionKey) -> (SeatFrames, Option<Arc<SeatFeed>>) {
+        let mut feeds = self.seat_feeds.lock().expect("live seat feeds lock");
+        if let Some(feed) = feeds.get(&key) {
+            return (feed.frames.subscribe(), None);
+        }
+        let (feed, receiver) = Feed::new();
+        feeds.insert(key, feed.clone());
+        (receiver, Some(feed))
+    }
+
+    /// [`Live::retire`] for a section's seat feed.
+    fn retire_seats(&self, key: &SectionKey, feed: &Arc<SeatFeed>) -> bool {
+        let mut feeds = self.seat_feeds.lock().expect("live seat feeds lock");
+        if feed.frames.receiver_count() > 0 {
+            return false;
+        }
+        if feeds.get(key).is_some_and(|f| Arc::ptr_eq(f, feed)) {
+            feeds.remove(key);
+        }
+        true
+    }
+
     /// A change notice touched these events (all of them when `everything`, after the caches were
-    /// dropped): their publishers look again.
+    /// dropped): their publishers, availability and seat maps, look again.
     pub fn touched(&self, events: impl IntoIterator<Item = Uuid>, everything: bool) {
+        let events: std::collections::HashSet<Uuid> = events.into_iter().collect();
+        let wanted = |event_id: &Uuid| everything || events.contains(event_id);
         let feeds = self.feeds.lock().expect("live feeds lock");
-        if everything {
-            for feed in feeds.values() {
+        for (event_id, feed) in feeds.iter() {
+            if wanted(event_id) {
                 feed.wake.notify_one();
             }
-            return;
         }
-        for event_id in events {
-            if let Some(feed) = feeds.get(&event_id) {
+        drop(feeds);
+        let seat_feeds = self.seat_feeds.lock().expect("live seat feeds lock");
+        for ((event_id, _), feed) in seat_feeds.iter() {
+            if wanted(event_id) {
                 feed.wake.notify_one();
             }
         }

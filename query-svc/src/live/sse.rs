@@ -23,8 +23,8 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 /// The least time between two frames to one client: at most ten a second.
-const MIN_SPACING: Duration = Duration::from_millis(100);
-const HEARTBEAT: Duration = Duration::from_secs(15);
+pub(super) const MIN_SPACING: Duration = Duration::from_millis(100);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// What one client's stream carries between frames.
 struct Client {
@@ -101,7 +101,7 @@ impl Client {
     }
 }
 
-fn too_many_streams() -> Response {
+pub(super) fn too_many_streams() -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         Json(json!({"error": {
