@@ -82,6 +82,11 @@ pub struct Cli {
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Buyers' pages watching the event's live availability (query-svc's event stream) during
+    /// the sale: messages per second, delay from a hold's acknowledgement to the page, frames out
+    /// of order (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub watchers: usize,
     /// The waiting-room sale instead: an event behind a waiting room, buyers who join its queue,
     /// wait to be admitted and only then hold and buy (flags below, see `crate::queue`).
     #[command(flatten)]

@@ -23,6 +23,7 @@ mod report;
 mod sale;
 mod setup;
 mod stats;
+mod watchers;
 
 use clap::Parser;
 

@@ -66,6 +66,8 @@ pub struct Report {
     pub audit: Audit,
     /// The read models (query-svc) against the streams.
     pub read_audit: Option<ReadAudit>,
+    /// Live availability streams watched during the sale (`--watchers`).
+    pub watchers: Option<crate::watchers::WatchersReport>,
 }
 
 impl Report {
@@ -102,6 +104,7 @@ impl Report {
             abandoned: None,
             audit,
             read_audit: None,
+            watchers: None,
         }
     }
 
@@ -109,6 +112,11 @@ impl Report {
     pub fn violations(&self) -> u64 {
         self.audit.violations.len() as u64
             + self.read_audit.as_ref().map_or(0, |r| r.violations.total())
+            // A live page that saw the numbers go back, or whose stream broke mid-sale.
+            + self
+                .watchers
+                .as_ref()
+                .map_or(0, |w| w.out_of_order + w.broken)
     }
 
     pub fn print(&self) {
@@ -136,6 +144,13 @@ impl Report {
             println!(
                 "  projection lag      p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms ({} samples, {} not caught up)",
                 lag.latency.p50_ms, lag.latency.p99_ms, lag.latency.max_ms, lag.samples, lag.not_caught_up
+            );
+        }
+        if let Some(w) = &self.watchers {
+            println!(
+                "  live streams        {} open ({} refused, {} broken): {} messages, {:.0}/s; delay p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms ({} samples); {} out of order",
+                w.opened, w.refused, w.broken, w.messages, w.messages_per_second,
+                w.delay.p50_ms, w.delay.p99_ms, w.delay.max_ms, w.delay_samples, w.out_of_order
             );
         }
         println!("  answers             {:?}", self.outcomes);

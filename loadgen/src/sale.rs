@@ -38,6 +38,22 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
             stop.clone(),
         ))
     });
+    let acks = Arc::new(crate::watchers::Acks::default());
+    let watching = if cli.watchers > 0 {
+        println!("opening {} live availability streams", cli.watchers);
+        Some(
+            crate::watchers::start(
+                &cli.query_url,
+                &event.event_id,
+                cli.watchers,
+                acks.clone(),
+                stop.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(cli.seconds);
     let shared = Arc::new(SaleShared {
@@ -47,6 +63,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         successes: successes.clone(),
         stop: stop.clone(),
         latest: latest.clone(),
+        acks: (cli.watchers > 0).then_some(acks),
     });
     let clients: Vec<_> = (0..cli.clients)
         .map(|n| tokio::spawn(client_loop(n, api.clone(), shared.clone())))
@@ -78,6 +95,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         Some(prober) => Some(prober.await?),
         None => None,
     };
+    let watchers = match watching {
+        Some(watching) => Some(watching.finish().await?),
+        None => None,
+    };
     let mut report = Report::new(
         &cli,
         elapsed,
@@ -85,6 +106,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         Latency::from(&total.latency_us),
         lag.as_ref(),
     );
+    report.watchers = watchers;
     if !cli.no_audit {
         audits::run(&cli, &api, &event.event_id, &total, &mut report).await?;
     }
@@ -140,6 +162,8 @@ struct SaleShared {
     successes: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     latest: Arc<Latest>,
+    /// Every acknowledged position, when the sale is watched (`--watchers`).
+    acks: Option<Arc<crate::watchers::Acks>>,
 }
 
 async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats {
@@ -150,6 +174,7 @@ async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats
         successes,
         stop,
         latest,
+        acks,
     } = &*shared;
     let deadline = *deadline;
     let mut stats = ClientStats::new();
@@ -193,7 +218,11 @@ async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats
                     .and_then(|p| p.rsplit(':').next())
                     .and_then(|s| s.parse().ok())
                 {
-                    latest.record(sequence, Instant::now());
+                    let now = Instant::now();
+                    latest.record(sequence, now);
+                    if let Some(acks) = acks {
+                        acks.record(sequence, now);
+                    }
                 }
             }
             sold_out_streak = if answer["error"]["code"] == "sold_out" {
