@@ -1,4 +1,5 @@
-//! Restoring an event's inventory: latest snapshot, then the commits after it.
+//! Restoring an event's inventory: latest snapshot, then the commits after it (finished holds
+//! folded as they pile up, as the writer does).
 
 use domain::ids::EventId;
 use domain::inventory::{EventInventory, InventoryEvent};
@@ -87,6 +88,8 @@ pub(super) async fn catch_up(
             }
             restored.state.apply(fact);
         }
+        // A long replay keeps only its live holds whole, as the writer does.
+        restored.state.compact();
     }
     restored.last_sequence = loaded.last_sequence;
     Ok(())
