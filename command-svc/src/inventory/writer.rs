@@ -192,7 +192,7 @@ impl Writer {
             let jobs = std::mem::replace(&mut late, rest);
             self.process(jobs).await;
         }
-        if self.commits_since_snapshot > 0 && !self.stale {
+        if self.aggregate.last_sequence > self.aggregate.snapshot_sequence && !self.stale {
             let started = Instant::now();
             match encode_snapshot(&self.aggregate.state, &self.aggregate.hold_positions) {
                 Ok(bytes) => {
@@ -534,7 +534,7 @@ impl Writer {
         }
     }
 
-    fn save_snapshot(&self) {
+    fn save_snapshot(&mut self) {
         let started = Instant::now();
         let bytes = match encode_snapshot(&self.aggregate.state, &self.aggregate.hold_positions) {
             Ok(bytes) => bytes,
@@ -544,6 +544,7 @@ impl Writer {
             }
         };
         metrics::histogram!("tv_snapshot_encode_seconds").record(started.elapsed().as_secs_f64());
+        self.aggregate.snapshot_sequence = self.aggregate.last_sequence;
         let snapshots = self.shared.snapshots.clone();
         let key = snapshot_key(self.event);
         let sequence = self.aggregate.last_sequence;
