@@ -76,6 +76,8 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
             max_batch: config.max_batch.max(1),
             queue_depth: config.queue_depth.max(1),
             snapshot_every: config.snapshot_every.max(1),
+            idle: std::time::Duration::from_secs_f64(config.writer_idle_secs.clamp(0.05, 86_400.0)),
+            max_commit_bytes: config.max_commit_bytes,
         },
     )
     .await

@@ -29,6 +29,14 @@ pub struct Config {
     /// A writer saves a snapshot of its aggregate after this many commits.
     #[arg(long, env = "TV_SNAPSHOT_EVERY", default_value_t = 1000)]
     pub snapshot_every: u64,
+    /// Seconds a writer waits for a command before it saves a snapshot and stops (the next
+    /// command restores it from that snapshot).
+    #[arg(long, env = "TV_WRITER_IDLE_SECS", default_value_t = 300.0)]
+    pub writer_idle_secs: f64,
+    /// The most bytes of facts in one commit; 0 for the NATS server's `max_payload` less headroom,
+    /// which also caps any value given here.
+    #[arg(long, env = "TV_MAX_COMMIT_BYTES", default_value_t = 0)]
+    pub max_commit_bytes: usize,
     /// Run the expiry reactor (turns fired hold timers into expiry commands).
     #[arg(long, env = "TV_EXPIRY_REACTOR", default_value_t = true, action = clap::ArgAction::Set)]
     pub expiry_reactor: bool,
@@ -81,6 +89,8 @@ impl Config {
             max_batch: 512,
             queue_depth: 8192,
             snapshot_every: 1000,
+            writer_idle_secs: 300.0,
+            max_commit_bytes: 0,
             expiry_reactor: true,
             fulfilment_reactor: true,
             fulfilment_ack_wait_secs: 1,

@@ -37,6 +37,27 @@ impl<E> EventRecord<E> {
     }
 }
 
+impl<E: Serialize> EventRecord<E> {
+    /// The bytes this record adds to a commit's payload (its separator included), counted without
+    /// building it: what a writer adds up to keep a commit under the server's `max_payload`.
+    pub fn encoded_len(&self) -> usize {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(1);
+        // Serializing into a counter fails only for a map with non-string keys, which no event has.
+        let _ = serde_json::to_writer(&mut count, self);
+        count.0
+    }
+}
+
 /// What a commit says about itself beyond its events.
 #[derive(Debug, Clone, Default)]
 pub struct CommitMeta {
@@ -205,5 +226,19 @@ mod tests {
             vec![events[0].event.clone(), events[1].event.clone()]
         );
         assert_eq!(commit.schemas, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_record_s_encoded_length_is_what_it_adds_to_a_commit() {
+        let one = vec![EventRecord::new(1, Sample::Opened { capacity: 3 })];
+        let held = EventRecord::new(
+            1,
+            Sample::Held {
+                seats: vec!["A-1".into(), "A-2".into()],
+            },
+        );
+        let two = vec![one[0].clone(), held.clone()];
+        let grown = encode(&two).unwrap().len() - encode(&one).unwrap().len();
+        assert_eq!(held.encoded_len(), grown);
     }
 }

@@ -69,6 +69,12 @@ impl EventStore {
         &self.jetstream
     }
 
+    /// The largest message the server accepts (its `max_payload`, 1 MB unless configured); 0
+    /// before the first connection.
+    pub fn max_payload(&self) -> usize {
+        self.client.server_info().max_payload
+    }
+
     /// True while the client holds a connection to the server.
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected

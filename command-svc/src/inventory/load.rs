@@ -1,4 +1,5 @@
-//! Restoring an event's inventory: latest snapshot, then the commits after it.
+//! Restoring an event's inventory: latest snapshot, then the commits after it (finished holds
+//! folded as they pile up, as the writer does).
 
 use domain::ids::EventId;
 use domain::inventory::{EventInventory, InventoryEvent};
@@ -13,6 +14,9 @@ pub(super) struct Restored {
     pub last_sequence: u64,
     /// Where each hold was first stored, to answer a retried request with its first position.
     pub hold_positions: HashMap<HoldId, u64>,
+    /// The sequence of the latest snapshot saved or loaded (0 without one): a retiring writer
+    /// saves one only if the state is past it.
+    pub snapshot_sequence: u64,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -49,12 +53,14 @@ pub(super) async fn restore(
         state: EventInventory::default(),
         last_sequence: 0,
         hold_positions: HashMap::new(),
+        snapshot_sequence: 0,
     };
     match snapshots.load(&snapshot_key(event)).await {
         Ok(Some((sequence, bytes))) => match serde_json::from_slice::<SnapshotDoc>(&bytes) {
             Ok(doc) => {
                 restored.state = doc.state;
                 restored.last_sequence = sequence;
+                restored.snapshot_sequence = sequence;
                 restored.hold_positions = doc.hold_positions.into_iter().collect();
             }
             // A snapshot is an optimisation: an unreadable one costs a full replay.
@@ -87,6 +93,8 @@ pub(super) async fn catch_up(
             }
             restored.state.apply(fact);
         }
+        // A long replay keeps only its live holds whole, as the writer does.
+        restored.state.compact();
     }
     restored.last_sequence = loaded.last_sequence;
     Ok(())

@@ -1,4 +1,9 @@
 //! Routes each inventory command to its event's writer, spawning the writer on first use.
+//!
+//! A writer left idle retires (`writer.rs`): it closes its queue, serves what was queued before,
+//! saves a snapshot and leaves. A command that finds the queue closed starts a fresh writer, which
+//! first waits for the retiring one to end, then restores from that snapshot: at most one writer
+//! per event decides at a time in this instance, and no command is lost or answered twice.
 
 use super::error::CommandError;
 use super::writer::{Job, Writer};
@@ -7,7 +12,9 @@ use domain::inventory::{Hold, InventoryCommand};
 use domain::money::Money;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tv_nats::{EventStore, Position, Snapshots, Timers};
 
 /// What an accepted command came to: where its facts are stored, and the hold it concerns.
@@ -20,12 +27,23 @@ pub struct Decided {
     pub price: Option<Money>,
 }
 
-/// How writers batch, queue and snapshot.
+/// How writers batch, queue, snapshot and retire.
 #[derive(Debug, Clone)]
 pub struct WriterSettings {
     pub max_batch: usize,
     pub queue_depth: usize,
     pub snapshot_every: u64,
+    /// A writer with nothing to do for this long saves a snapshot and stops.
+    pub idle: Duration,
+    /// The most bytes of one commit's facts; 0 for the server's `max_payload` (less headroom),
+    /// which also bounds any other value.
+    pub max_commit_bytes: usize,
+}
+
+/// A writer as the registry knows it: its queue, and its task (which a successor awaits).
+struct Entry {
+    queue: mpsc::Sender<Job>,
+    task: Option<JoinHandle<()>>,
 }
 
 /// What every writer of this instance shares.
@@ -34,17 +52,36 @@ pub(super) struct Shared {
     pub snapshots: Snapshots,
     pub timers: Timers,
     pub settings: WriterSettings,
-    writers: Mutex<HashMap<EventId, mpsc::Sender<Job>>>,
+    /// The most bytes of facts in one commit (see `writer.rs`), from the server's `max_payload`
+    /// read at startup.
+    pub commit_budget: usize,
+    writers: Mutex<HashMap<EventId, Entry>>,
 }
 
 impl Shared {
-    /// Drops a writer that stopped (its event does not exist).
+    /// Drops a writer that stopped (its event does not exist, or it retired), unless a successor
+    /// has taken its place already.
     pub fn forget(&self, event: EventId) {
         let mut writers = self.writers.lock().expect("writers lock");
-        if writers.get(&event).is_some_and(|tx| tx.is_closed()) {
+        if writers.get(&event).is_some_and(|e| e.queue.is_closed()) {
             writers.remove(&event);
         }
     }
+}
+
+/// Room kept under the server's `max_payload` for the commit's headers (the store allows 4 KiB)
+/// and its envelope: a sixteenth, at least 8 KiB.
+pub(super) fn commit_budget(max_payload: usize, max_commit_bytes: usize) -> usize {
+    // 0 before the first connection: the server's default, 1 MB.
+    let server = match max_payload {
+        0 => 1 << 20,
+        n => n,
+    };
+    let limit = match max_commit_bytes {
+        0 => server,
+        n => n.min(server),
+    };
+    limit.saturating_sub((limit / 16).max(8 * 1024)).max(1)
 }
 
 /// The inventories of every event this instance has written to.
@@ -60,27 +97,48 @@ impl Inventories {
     ) -> Result<Self, tv_nats::StoreError> {
         let snapshots = Snapshots::open(&store).await?;
         let timers = Timers::new(store.clone());
+        let commit_budget = commit_budget(store.max_payload(), settings.max_commit_bytes);
+        tracing::info!(
+            max_payload = store.max_payload(),
+            commit_budget,
+            "a commit carries at most this many bytes of facts"
+        );
         Ok(Self {
             shared: Arc::new(Shared {
                 store,
                 snapshots,
                 timers,
                 settings,
+                commit_budget,
                 writers: Mutex::new(HashMap::new()),
             }),
         })
     }
 
+    /// How many writers this instance runs (retired ones are not counted).
+    pub fn writers(&self) -> usize {
+        let writers = self.shared.writers.lock().expect("writers lock");
+        writers.values().filter(|e| !e.queue.is_closed()).count()
+    }
+
     fn writer(&self, event: EventId) -> mpsc::Sender<Job> {
         let mut writers = self.shared.writers.lock().expect("writers lock");
-        if let Some(tx) = writers.get(&event) {
-            if !tx.is_closed() {
-                return tx.clone();
+        if let Some(entry) = writers.get(&event) {
+            if !entry.queue.is_closed() {
+                return entry.queue.clone();
             }
         }
+        // A writer that is retiring (or stopped) hands over: its successor waits for it to end.
+        let previous = writers.remove(&event).and_then(|e| e.task);
         let (tx, rx) = mpsc::channel(self.shared.settings.queue_depth);
-        tokio::spawn(Writer::run(event, self.shared.clone(), rx));
-        writers.insert(event, tx.clone());
+        let task = tokio::spawn(Writer::run(event, self.shared.clone(), rx, previous));
+        writers.insert(
+            event,
+            Entry {
+                queue: tx.clone(),
+                task: Some(task),
+            },
+        );
         tx
     }
 
@@ -97,7 +155,8 @@ impl Inventories {
             traceparent,
             reply,
         };
-        // A writer may have just stopped (its event did not exist): one fresh try.
+        // A writer may have just stopped (it retired, or its event did not exist): one fresh try,
+        // with a successor.
         for _ in 0..2 {
             match self.writer(event).try_send(job) {
                 Ok(()) => {
@@ -110,10 +169,7 @@ impl Inventories {
                         .increment(1);
                     return Err(CommandError::Overloaded);
                 }
-                Err(mpsc::error::TrySendError::Closed(returned)) => {
-                    self.shared.forget(event);
-                    job = returned;
-                }
+                Err(mpsc::error::TrySendError::Closed(returned)) => job = returned,
             }
         }
         Err(CommandError::Unavailable(

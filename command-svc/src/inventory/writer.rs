@@ -5,6 +5,17 @@
 //! commit** with the aggregate's last sequence as the expected sequence (group commit). Then it
 //! answers every caller. A burst costs one append round trip per batch, not per ticket.
 //!
+//! A commit is bounded in bytes as well as in commands: the facts of a batch are added up as they
+//! are decided, and the command whose facts would take the commit past the budget (the server's
+//! `max_payload` less headroom, read at startup) starts the next commit instead, in order. A mass
+//! expiry is recorded the same way, in as many commits as it takes. So no batch is refused as a
+//! whole for its size, whatever its holds carry.
+//!
+//! A writer with nothing to do for `idle` retires: it closes its queue, serves what was queued
+//! before that, saves a snapshot and stops (the registry starts a successor for the next command,
+//! which restores from that snapshot). Expiries need no writer: the event's timer is a JetStream
+//! schedule, and when it fires the expiry reactor's command starts one.
+//!
 //! If another instance appended first (a conflict), the writer catches up from the stream and
 //! decides the batch again, a bounded number of times. If the append fails otherwise, the writer
 //! reloads its aggregate (the in-memory state may be ahead of the stream) and answers 503; the
@@ -20,14 +31,11 @@ use domain::Timestamp;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 use tv_nats::{AppendError, CommitMeta, EventRecord, Position, Stream};
 
 /// How many times a batch is decided again after losing a race to another instance.
 const MAX_CONFLICT_RETRIES: u32 = 5;
-
-/// The most `HoldExpired` facts in one commit: a mass expiry (thousands of abandoned holds falling
-/// due in one second) is recorded in several commits that each fit in a NATS message.
-const MAX_EXPIRIES_PER_COMMIT: usize = 1_000;
 
 /// A command waiting for its writer, with the caller's trace context.
 pub(super) struct Job {
@@ -81,10 +89,25 @@ fn command_name(command: &InventoryCommand) -> &'static str {
     }
 }
 
+/// The bytes a fact adds to a commit.
+fn fact_len(fact: &InventoryEvent) -> usize {
+    EventRecord::new(1, fact).encoded_len()
+}
+
 impl Writer {
-    /// Loads the aggregate, then serves the queue until every sender is gone or the event turns out
-    /// not to exist.
-    pub(super) async fn run(event: EventId, shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
+    /// Waits for the writer it succeeds (if any) to end, loads the aggregate, then serves the queue
+    /// until every sender is gone, the event turns out not to exist, or it has been idle long
+    /// enough to retire.
+    pub(super) async fn run(
+        event: EventId,
+        shared: Arc<Shared>,
+        mut queue: mpsc::Receiver<Job>,
+        previous: Option<JoinHandle<()>>,
+    ) {
+        if let Some(previous) = previous {
+            // It appends nothing after it ends; its snapshot and commits are then all stored.
+            let _ = previous.await;
+        }
         let aggregate = loop {
             match restore(&shared.store, &shared.snapshots, event).await {
                 Ok(aggregate) => break aggregate,
@@ -115,8 +138,17 @@ impl Writer {
         };
         writer.wish_timer();
         let max_batch = writer.shared.settings.max_batch;
+        let idle = writer.shared.settings.idle;
         let mut batch = Vec::with_capacity(max_batch);
-        while queue.recv_many(&mut batch, max_batch).await > 0 {
+        loop {
+            match tokio::time::timeout(idle, queue.recv_many(&mut batch, max_batch)).await {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(_) => {
+                    writer.retire(queue).await;
+                    return;
+                }
+            }
             let opening = batch
                 .iter()
                 .any(|job| matches!(job.command, InventoryCommand::Open { .. }));
@@ -145,31 +177,85 @@ impl Writer {
         }
     }
 
-    async fn process(&mut self, jobs: Vec<Job>) {
-        let started = Instant::now();
+    /// Retires after `idle` without a command: no new command gets in, the ones queued before are
+    /// served, and a snapshot lets the successor restore without replaying.
+    async fn retire(mut self, mut queue: mpsc::Receiver<Job>) {
+        queue.close();
+        // After `close`, `recv` still hands over every command already sent (a send in flight
+        // included), then `None`.
+        let mut late = Vec::new();
+        while let Some(job) = queue.recv().await {
+            late.push(job);
+        }
+        while !late.is_empty() {
+            let rest = late.split_off(late.len().min(self.shared.settings.max_batch));
+            let jobs = std::mem::replace(&mut late, rest);
+            self.process(jobs).await;
+        }
+        if self.aggregate.last_sequence > self.aggregate.snapshot_sequence && !self.stale {
+            let started = Instant::now();
+            match encode_snapshot(&self.aggregate.state, &self.aggregate.hold_positions) {
+                Ok(bytes) => {
+                    let saved = self
+                        .shared
+                        .snapshots
+                        .save(
+                            &snapshot_key(self.event),
+                            self.aggregate.last_sequence,
+                            &bytes,
+                        )
+                        .await;
+                    if let Err(e) = saved {
+                        tracing::warn!(event = %self.event, error = %e, "cannot save a snapshot");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(event = %self.event, error = %e, "cannot encode a snapshot")
+                }
+            }
+            metrics::histogram!("tv_writer_retire_seconds").record(started.elapsed().as_secs_f64());
+        }
+        metrics::counter!("tv_writers_retired_total").increment(1);
+        tracing::debug!(event = %self.event, "writer retired");
+        self.shared.forget(self.event);
+    }
+
+    /// Decides and appends `jobs` in order, in as many commits as their facts need.
+    async fn process(&mut self, mut jobs: Vec<Job>) {
         metrics::histogram!("tv_group_commit_commands").record(jobs.len() as f64);
+        while !jobs.is_empty() {
+            jobs = self.commit_some(jobs).await;
+        }
+    }
+
+    /// Decides a prefix of `jobs` whose facts fit one commit, appends it and answers its callers;
+    /// returns the rest, to be decided after it. On failure every job is answered.
+    async fn commit_some(&mut self, mut jobs: Vec<Job>) -> Vec<Job> {
+        let started = Instant::now();
         if self.stale {
             if let Err(e) = self.reload().await {
                 self.fail(jobs, e.to_string());
-                return;
+                return Vec::new();
             }
         }
         if let Err(reason) = self.sweep_expiries().await {
             self.fail(jobs, reason);
-            return;
+            return Vec::new();
         }
         let mut attempt = 0;
         loop {
             let now = time::OffsetDateTime::now_utc();
             let (facts, outcomes) = self.decide_batch(&jobs, now);
+            let rest = jobs.split_off(outcomes.len());
             if facts.is_empty() {
                 let refused = outcomes.iter().any(|o| matches!(o, Outcome::Rejected(_)));
                 if refused && attempt < MAX_CONFLICT_RETRIES && self.caught_up_with_others().await {
                     attempt += 1;
+                    jobs.extend(rest);
                     continue;
                 }
                 self.answer(jobs, outcomes, None);
-                return;
+                return rest;
             }
             let meta = self.commit_meta(&jobs);
             let records: Vec<EventRecord<&InventoryEvent>> =
@@ -193,21 +279,23 @@ impl Writer {
                         .record(started.elapsed().as_secs_f64());
                     self.committed(&facts, &position);
                     self.answer(jobs, outcomes, Some(position));
-                    return;
+                    return rest;
                 }
                 Err(AppendError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
                     metrics::counter!("tv_append_conflicts_total", "stream" => "inventory")
                         .increment(1);
                     attempt += 1;
+                    jobs.extend(rest);
                     if let Err(e) = self.reload().await {
                         self.fail(jobs, e.to_string());
-                        return;
+                        return Vec::new();
                     }
                 }
                 Err(e) => {
                     let reason = self.append_failed(e).await;
+                    jobs.extend(rest);
                     self.fail(jobs, reason);
-                    return;
+                    return Vec::new();
                 }
             }
         }
@@ -260,20 +348,29 @@ impl Writer {
         error.to_string()
     }
 
-    /// Records every due expiry before the batch is decided, in commits of at most
-    /// `MAX_EXPIRIES_PER_COMMIT` facts, so that no decision has to carry a mass expiry.
+    /// Records every due expiry before the batch is decided, in commits that each fit the budget,
+    /// so that the due expiries riding along with the batch's own commit take at most half of it.
     async fn sweep_expiries(&mut self) -> Result<(), String> {
         let mut attempt = 0;
+        let budget = self.shared.commit_budget;
         loop {
             let now = time::OffsetDateTime::now_utc();
             // Refused only before the inventory opens, when nothing can be due.
             let mut due = decide(&self.aggregate.state, &InventoryCommand::ExpireDue, now)
                 .unwrap_or_default();
-            if due.len() <= MAX_EXPIRIES_PER_COMMIT {
+            let mut bytes = 0;
+            let fitting = due
+                .iter()
+                .take_while(|fact| {
+                    bytes += fact_len(fact);
+                    bytes <= budget
+                })
+                .count();
+            if fitting == due.len() && bytes <= budget / 2 {
                 // Few enough to ride along with the batch's own commit.
                 return Ok(());
             }
-            due.truncate(MAX_EXPIRIES_PER_COMMIT);
+            due.truncate(fitting.max(1));
             for fact in &due {
                 self.aggregate.state.apply(fact);
             }
@@ -300,24 +397,34 @@ impl Writer {
         }
     }
 
-    /// Decides the batch in order, applying each accepted command's facts to the aggregate so that
-    /// the next command sees them. Due expiries come first (at most `MAX_EXPIRIES_PER_COMMIT`:
-    /// more were recorded by `sweep_expiries` just before).
+    /// Decides a prefix of the batch in order, applying each accepted command's facts to the
+    /// aggregate so that the next command sees them, and stops before the first command whose
+    /// facts would take the commit past the budget (never before the first: one command's facts
+    /// always go). Due expiries come first (at most half the budget: more were recorded by
+    /// `sweep_expiries` just before). One outcome per decided command.
     fn decide_batch(
         &mut self,
         jobs: &[Job],
         now: Timestamp,
     ) -> (Vec<InventoryEvent>, Vec<Outcome>) {
+        let budget = self.shared.commit_budget;
         let state = &mut self.aggregate.state;
         // Refused only before the inventory opens, when nothing can be due.
         let mut facts = decide(state, &InventoryCommand::ExpireDue, now).unwrap_or_default();
         for fact in &facts {
             state.apply(fact);
         }
+        let mut bytes: usize = facts.iter().map(fact_len).sum();
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
             match decide(state, &job.command, now) {
                 Ok(decided) => {
+                    let more: usize = decided.iter().map(fact_len).sum();
+                    if !outcomes.is_empty() && bytes + more > budget {
+                        metrics::counter!("tv_commits_cut_total").increment(1);
+                        break;
+                    }
+                    bytes += more;
                     for fact in &decided {
                         state.apply(fact);
                     }
@@ -351,6 +458,10 @@ impl Writer {
             }
         }
         self.wish_timer();
+        // Finished holds are folded once they pile up: memory follows the live holds.
+        if self.aggregate.state.compact() {
+            metrics::counter!("tv_inventory_compactions_total").increment(1);
+        }
         self.commits_since_snapshot += 1;
         self.facts_since_snapshot += facts.len() as u64;
         let big_enough = self.facts_since_snapshot >= self.aggregate.state.holds_count() as u64 / 8;
@@ -368,8 +479,9 @@ impl Writer {
                 Outcome::Rejected(rule) => Err(CommandError::Rejected(rule)),
                 Outcome::Accepted => {
                     let hold = hold_of(&job.command).and_then(|id| self.aggregate.state.hold(&id));
+                    let hold = hold.map(std::borrow::Cow::into_owned);
                     // A retried hold answers with the position it was first stored at.
-                    let first = match (&job.command, hold) {
+                    let first = match (&job.command, &hold) {
                         (InventoryCommand::PlaceHold(_), Some(hold)) => {
                             self.aggregate.hold_positions.get(&hold.hold_id).copied()
                         }
@@ -379,7 +491,7 @@ impl Writer {
                         .or(position.as_ref().map(|p| p.sequence))
                         .unwrap_or(self.aggregate.last_sequence);
                     let state = &self.aggregate.state;
-                    let price = hold.and_then(|h| {
+                    let price = hold.as_ref().and_then(|h| {
                         Some(Money::new(
                             state.price_of(&h.section_id)?,
                             state.currency()?,
@@ -390,7 +502,7 @@ impl Writer {
                             stream: stream.clone(),
                             sequence,
                         },
-                        hold: hold.cloned(),
+                        hold,
                         price,
                     })
                 }
@@ -422,7 +534,7 @@ impl Writer {
         }
     }
 
-    fn save_snapshot(&self) {
+    fn save_snapshot(&mut self) {
         let started = Instant::now();
         let bytes = match encode_snapshot(&self.aggregate.state, &self.aggregate.hold_positions) {
             Ok(bytes) => bytes,
@@ -432,6 +544,7 @@ impl Writer {
             }
         };
         metrics::histogram!("tv_snapshot_encode_seconds").record(started.elapsed().as_secs_f64());
+        self.aggregate.snapshot_sequence = self.aggregate.last_sequence;
         let snapshots = self.shared.snapshots.clone();
         let key = snapshot_key(self.event);
         let sequence = self.aggregate.last_sequence;

@@ -6,10 +6,10 @@
 //! Every index change goes through `enter` / `leave`, which snapshot loading uses too: the
 //! incremental and the rebuilt indexes cannot drift apart.
 
-use super::section_seats::{HoldIndex, SectionSeats};
+use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
 use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
-use crate::ids::{HoldId, OrderId, SeatLabel, SectionId};
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use std::collections::HashMap;
 
 impl EventInventory {
@@ -47,6 +47,7 @@ impl EventInventory {
                 request,
             } => {
                 if self.index.hold_by_id.contains_key(hold_id)
+                    || self.finished.contains_key(hold_id)
                     || !self.index.section_by_id.contains_key(section_id)
                 {
                     return;
@@ -79,26 +80,18 @@ impl EventInventory {
             } => self.sell(hold_id, *order_id),
             InventoryEvent::SeatsReturned {
                 order_id,
+                customer_id,
                 section_id,
                 seats,
-                ..
-            } => self.give_back(order_id, section_id, seats),
+                quantity,
+            } => self.give_back(order_id, customer_id, section_id, seats, *quantity),
         }
     }
 
     /// Set up the sale and an empty seat picture of every section.
     pub(super) fn open(&mut self, config: SaleConfig) {
-        let mut index = Index::default();
-        for (i, section) in config.sections.iter().enumerate() {
-            index.sections.push(SectionSeats::new(section));
-            // The first section of an id wins; the catalog never lists an id twice.
-            index
-                .section_by_id
-                .entry(section.section_id.clone())
-                .or_insert(i);
-        }
+        self.index = Index::empty(&config);
         self.config = Some(config);
-        self.index = index;
     }
 
     /// Append a hold in whatever status it has, and index it.
@@ -122,6 +115,7 @@ impl EventInventory {
         if from(self.holds[at as usize].status) {
             self.leave(at);
             self.holds[at as usize].status = status;
+            self.enter(at);
         }
     }
 
@@ -140,7 +134,8 @@ impl EventInventory {
     }
 
     fn sell(&mut self, hold_id: &HoldId, order_id: OrderId) {
-        let Some(at) = self.index_of(hold_id) else {
+        // A lapsed hold bought by its order may have been folded: it comes back whole.
+        let Some(at) = self.index_of(hold_id).or_else(|| self.raise(hold_id)) else {
             return;
         };
         match self.holds[at as usize].status {
@@ -160,9 +155,16 @@ impl EventInventory {
         }
     }
 
-    /// `SeatsReturned` names the order, the section and the seats; the hold it undoes is the one of
-    /// that order, sold, in that section, with those seats.
-    fn give_back(&mut self, order_id: &OrderId, section_id: &SectionId, seats: &[SeatLabel]) {
+    /// `SeatsReturned` names the order, the customer, the section, the seats and the quantity; the
+    /// hold it undoes is the one of that order, sold, with all of those.
+    fn give_back(
+        &mut self,
+        order_id: &OrderId,
+        customer_id: &CustomerId,
+        section_id: &SectionId,
+        seats: &[SeatLabel],
+        quantity: u32,
+    ) {
         let Some(candidates) = self.index.holds_by_order.get(order_id) else {
             return;
         };
@@ -172,8 +174,10 @@ impl EventInventory {
                 == HoldStatus::Sold {
                     order_id: *order_id,
                 }
+                && &hold.customer_id == customer_id
                 && &hold.section_id == section_id
                 && hold.seats == seats
+                && hold.quantity == quantity
         });
         if let Some(at) = found {
             self.leave(at);
@@ -190,7 +194,7 @@ impl EventInventory {
 
     /// Index a hold in its current status: Active, Ordered and Sold holds occupy seats and count
     /// for their customer (Active and Ordered ones until they expire); Sold and Returned holds are
-    /// found by their order.
+    /// found by their order; finished ones are counted for `compact`.
     pub(super) fn enter(&mut self, at: HoldIndex) {
         let hold = &self.holds[at as usize];
         let Some(&section) = self.index.section_by_id.get(&hold.section_id) else {
@@ -208,9 +212,13 @@ impl EventInventory {
             }
             HoldStatus::Returned { order_id } => {
                 add_to_order(&mut self.index.holds_by_order, order_id, at);
+                self.index.finished += 1;
                 return;
             }
-            HoldStatus::Released | HoldStatus::Expired => return,
+            HoldStatus::Released | HoldStatus::Expired => {
+                self.index.finished += 1;
+                return;
+            }
         }
         seats.occupy(&hold.seats, at);
         *self
@@ -234,7 +242,10 @@ impl EventInventory {
                 self.index.expiry_queue.remove(&(hold.expires_at, at));
             }
             HoldStatus::Sold { .. } => seats.sold = seats.sold.saturating_sub(hold.quantity),
-            HoldStatus::Released | HoldStatus::Expired | HoldStatus::Returned { .. } => return,
+            HoldStatus::Released | HoldStatus::Expired | HoldStatus::Returned { .. } => {
+                self.index.finished = self.index.finished.saturating_sub(1);
+                return;
+            }
         }
         seats.vacate(&hold.seats, at);
         if let Some(count) = self.index.tickets_by_customer.get_mut(&hold.customer_id) {

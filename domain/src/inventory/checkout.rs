@@ -37,7 +37,7 @@ pub(super) fn checkout_hold(
         return Ok(None);
     }
     match hold.status {
-        _ if view.is_due(hold) => Err(InventoryError::HoldExpired),
+        _ if view.is_due(&hold) => Err(InventoryError::HoldExpired),
         HoldStatus::Expired => Err(InventoryError::HoldExpired),
         HoldStatus::Active => Ok(Some(InventoryEvent::HoldCheckedOut {
             hold_id: hold.hold_id,
@@ -93,9 +93,9 @@ pub(super) fn sell_hold(
             status: hold.status.name(),
             action: "sold",
         }),
-        HoldStatus::Ordered { .. } if !view.is_due(hold) => Ok(sold()),
+        HoldStatus::Ordered { .. } if !view.is_due(&hold) => Ok(sold()),
         // Ordered but due now, or Expired since its checkout.
-        _ => match can_take_again(view, config, hold) {
+        _ => match can_take_again(view, config, &hold) {
             true => Ok(sold()),
             false => Err(InventoryError::HoldExpired),
         },
@@ -118,7 +118,7 @@ pub(super) fn abandon_checkout(
         return Err(InventoryError::NotCheckedOut);
     }
     match hold.status {
-        _ if view.is_due(hold) => Ok(None),
+        _ if view.is_due(&hold) => Ok(None),
         HoldStatus::Ordered { .. } => Ok(Some(InventoryEvent::HoldReleased {
             hold_id: hold.hold_id,
             customer_id: hold.customer_id.clone(),

@@ -119,7 +119,7 @@ fn release_hold(
     };
     // An Ordered hold is being paid for: the order, not the customer, decides what becomes of it.
     match hold.status {
-        _ if view.is_due(hold) => Err(refuse("expired")),
+        _ if view.is_due(&hold) => Err(refuse("expired")),
         HoldStatus::Active => Ok(Some(InventoryEvent::HoldReleased {
             hold_id: hold.hold_id,
             customer_id: hold.customer_id.clone(),
@@ -132,22 +132,27 @@ fn release_hold(
     }
 }
 
-/// An order was cancelled or refunded: every hold of it still sold goes back on sale.
+/// An order was cancelled or refunded: every hold of it still sold goes back on sale, in hold id
+/// order (the same however the state keeps its finished holds).
 fn return_seats(
     view: &LiveView<'_>,
     order_id: &OrderId,
 ) -> Result<Vec<InventoryEvent>, InventoryError> {
     let mut holds = view.state.holds_of_order(order_id).peekable();
-    if holds.peek().is_none() {
+    if holds.peek().is_none() && !view.state.order_returned(order_id) {
         return Err(InventoryError::UnknownOrder);
     }
-    Ok(holds
+    let mut sold: Vec<_> = holds
         .filter(|hold| {
             hold.status
                 == HoldStatus::Sold {
                     order_id: *order_id,
                 }
         })
+        .collect();
+    sold.sort_by_key(|hold| hold.hold_id);
+    Ok(sold
+        .into_iter()
         .map(|hold| InventoryEvent::SeatsReturned {
             order_id: *order_id,
             customer_id: hold.customer_id.clone(),

@@ -84,6 +84,16 @@ impl SectionSeats {
         }
     }
 
+    /// Nobody in any seat, nothing held or sold.
+    pub(super) fn clear(&mut self) {
+        for row in &mut self.rows {
+            row.slots.fill(Slot::EMPTY);
+            row.empty = row.slots.len() as u32;
+        }
+        self.held = 0;
+        self.sold = 0;
+    }
+
     pub(super) fn is_seated(&self) -> bool {
         !self.rows.is_empty()
     }

@@ -1,21 +1,27 @@
-//! Snapshots of the inventory: the sale's configuration and every hold, nothing derived.
+//! Snapshots of the inventory: the sale's configuration, the whole holds and the tombstones of the
+//! folded ones (with the customers they name), nothing derived.
 //!
 //! Deserializing rebuilds the indexes by entering the holds one by one, through the same code that
 //! `apply` uses, and refuses a snapshot that breaks the aggregate's promises (a seat in two live
 //! holds, a hold in an unknown section): a bad snapshot fails loudly instead of selling a seat twice.
 
+use super::finished::{Customers, Tombstone};
 use super::section_seats::Slot;
 use super::state::SaleConfig;
 use super::{EventInventory, Hold, HoldStatus};
-use crate::ids::OrderId;
+use crate::ids::{CustomerId, HoldId, OrderId};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashSet;
 
 /// Bumped when the snapshot's shape changes; an unknown version is refused (replay the log).
 /// Version 2 added the `ordered` hold status and `Hold::order_id`: a binary that knows only
 /// version 1 refuses such a snapshot and replays, instead of dropping what it does not know.
-const SNAPSHOT_VERSION: u32 = 2;
-/// Versions still read: a version 1 snapshot is a version 2 one without checkouts.
+/// Version 3 added the tombstones of finished holds (`finished`, `customers`, `returned_orders`):
+/// a binary that knows only version 2 would read a state without them and let a retried hold id
+/// be placed a second time, so it refuses the snapshot and replays.
+const SNAPSHOT_VERSION: u32 = 3;
+/// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
+/// is a version 3 one without tombstones (its finished holds are folded once loaded).
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]
@@ -23,6 +29,9 @@ struct SnapshotRef<'a> {
     version: u32,
     config: Option<&'a SaleConfig>,
     holds: &'a [Hold],
+    customers: &'a [CustomerId],
+    finished: Vec<(&'a HoldId, &'a Tombstone)>,
+    returned_orders: Vec<&'a OrderId>,
 }
 
 #[derive(Deserialize)]
@@ -30,14 +39,28 @@ struct Snapshot {
     version: u32,
     config: Option<SaleConfig>,
     holds: Vec<Hold>,
+    #[serde(default)]
+    customers: Vec<CustomerId>,
+    #[serde(default)]
+    finished: Vec<(HoldId, Tombstone)>,
+    #[serde(default)]
+    returned_orders: Vec<OrderId>,
 }
 
 impl Serialize for EventInventory {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // In id order: the same state always gives the same bytes.
+        let mut finished: Vec<_> = self.finished.iter().collect();
+        finished.sort_unstable_by_key(|(id, _)| **id);
+        let mut returned_orders: Vec<_> = self.returned_orders.iter().collect();
+        returned_orders.sort_unstable();
         SnapshotRef {
             version: SNAPSHOT_VERSION,
             config: self.config.as_ref(),
             holds: &self.holds,
+            customers: self.customers.list(),
+            finished,
+            returned_orders,
         }
         .serialize(serializer)
     }
@@ -60,15 +83,23 @@ impl EventInventory {
         }
         let mut state = EventInventory::default();
         let Some(config) = snapshot.config else {
-            return match snapshot.holds.is_empty() {
+            return match snapshot.holds.is_empty() && snapshot.finished.is_empty() {
                 true => Ok(state),
                 false => Err("inventory snapshot has holds but no sale".into()),
             };
         };
         state.open(config);
+        state.customers = Customers::from_list(snapshot.customers)?;
+        for (hold_id, tombstone) in snapshot.finished {
+            tombstone.check(hold_id, &state.context())?;
+            if state.finished.insert(hold_id, tombstone).is_some() {
+                return Err(format!("hold {hold_id} appears twice"));
+            }
+        }
+        state.returned_orders = snapshot.returned_orders.into_iter().collect();
         let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
         for mut hold in snapshot.holds {
-            if !hold_ids.insert(hold.hold_id) {
+            if !hold_ids.insert(hold.hold_id) || state.finished.contains_key(&hold.hold_id) {
                 return Err(format!("hold {} appears twice", hold.hold_id));
             }
             hold.order_id = order_of(&hold)?;
@@ -80,6 +111,8 @@ impl EventInventory {
                 return Err(format!("section {} is oversold", section.section_id));
             }
         }
+        // An older snapshot has every finished hold whole.
+        state.compact();
         Ok(state)
     }
 

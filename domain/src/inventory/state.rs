@@ -1,13 +1,18 @@
 //! The inventory aggregate's state and its read API.
 //!
-//! What the state *is* fits in two fields: the sale's configuration (from `InventoryOpened`) and
-//! every hold ever placed, with its status. Everything else (who sits where, counts per section and
-//! per customer, the expiry queue, holds by order) is an index derived from those two, kept up to
-//! date by `apply` (`apply.rs`) and rebuilt when a snapshot is loaded (`snapshot.rs`).
+//! What the state *is*: the sale's configuration (from `InventoryOpened`) and every hold ever
+//! placed, with its status. The holds that still matter (Active, Ordered, Sold) are kept whole;
+//! finished ones (Released, Expired, Returned) are folded by `compact` into tombstones
+//! (`finished.rs`) that give the hold back on demand, so memory follows the live holds and not the
+//! length of the sale. Everything else (who sits where, counts per section and per customer, the
+//! expiry queue, holds by order) is an index derived from the whole holds, kept up to date by
+//! `apply` (`apply.rs`) and rebuilt when a snapshot is loaded (`snapshot.rs`) or holds are folded
+//! (`compact.rs`).
 //!
 //! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` (or `Ordered`) here until its
 //! `HoldExpired` is applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
 
+use super::finished::{Context, Customers, Tombstone};
 use super::live_view::LiveView;
 use super::section_seats::{HoldIndex, SectionSeats};
 use super::{InventorySection, Selection};
@@ -15,7 +20,8 @@ use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// A hold on named seats or on a general-admission quantity, in one section.
@@ -128,6 +134,8 @@ pub(super) struct Index {
     pub tickets_by_customer: HashMap<CustomerId, u32>,
     /// Every Active or Ordered hold, by expiry then placement: the due ones are a prefix.
     pub expiry_queue: BTreeSet<(Timestamp, HoldIndex)>,
+    /// How many whole holds are finished (Released, Expired, Returned): what `compact` may fold.
+    pub finished: u32,
 }
 
 /// The inventory of one event. `Default` is the inventory before `InventoryOpened`.
@@ -136,8 +144,15 @@ pub(super) struct Index {
 #[derive(Clone, Default)]
 pub struct EventInventory {
     pub(super) config: Option<SaleConfig>,
+    /// Whole holds, in placement order: every live one, and finished ones not folded yet.
     pub(super) holds: Vec<Hold>,
     pub(super) index: Index,
+    /// Finished holds folded into tombstones: not in any index, found by id only.
+    pub(super) finished: HashMap<HoldId, Tombstone>,
+    /// The customers the tombstones name.
+    pub(super) customers: Customers,
+    /// Orders with a returned hold folded away: returning them again is a retry, not unknown.
+    pub(super) returned_orders: HashSet<OrderId>,
 }
 
 impl fmt::Debug for EventInventory {
@@ -147,15 +162,21 @@ impl fmt::Debug for EventInventory {
             .field("open", &self.is_open())
             .field("sections", &self.index.sections.len())
             .field("holds", &self.holds.len())
+            .field("finished", &self.finished.len())
             .field("next_expiry", &self.next_expiry())
             .finish()
     }
 }
 
-/// Two inventories are equal when their configuration and holds are: the indexes follow.
+/// Two inventories are equal when their configuration, holds and tombstones are: the indexes
+/// follow.
 impl PartialEq for EventInventory {
     fn eq(&self, other: &Self) -> bool {
-        self.config == other.config && self.holds == other.holds
+        self.config == other.config
+            && self.holds == other.holds
+            && self.finished == other.finished
+            && self.customers == other.customers
+            && self.returned_orders == other.returned_orders
     }
 }
 
@@ -165,21 +186,53 @@ impl EventInventory {
         self.config.is_some()
     }
 
-    pub fn hold(&self, hold_id: &HoldId) -> Option<&Hold> {
-        let index = *self.index.hold_by_id.get(hold_id)?;
-        self.holds.get(index as usize)
+    /// A hold ever placed, whatever its status: borrowed while it is kept whole, rebuilt from its
+    /// tombstone once folded.
+    pub fn hold(&self, hold_id: &HoldId) -> Option<Cow<'_, Hold>> {
+        if let Some(&index) = self.index.hold_by_id.get(hold_id) {
+            return self.holds.get(index as usize).map(Cow::Borrowed);
+        }
+        let tombstone = self.finished.get(hold_id)?;
+        tombstone.raise(*hold_id, &self.context()).map(Cow::Owned)
     }
 
-    /// Every hold ever placed, in placement order, whatever its status.
-    pub fn holds(&self) -> impl ExactSizeIterator<Item = &Hold> + '_ {
-        self.holds.iter()
+    /// Every hold ever placed, whatever its status: the whole ones in placement order, then the
+    /// folded ones in no particular order.
+    pub fn holds(&self) -> impl Iterator<Item = Cow<'_, Hold>> + '_ {
+        let context = self.context();
+        self.holds.iter().map(Cow::Borrowed).chain(
+            self.finished
+                .iter()
+                .filter_map(move |(id, tombstone)| tombstone.raise(*id, &context).map(Cow::Owned)),
+        )
     }
 
+    /// How many holds were ever placed.
     pub fn holds_count(&self) -> usize {
+        self.holds.len() + self.finished.len()
+    }
+
+    /// How many holds are kept whole (live ones, and finished ones not folded yet): what the
+    /// indexes are as big as.
+    pub fn whole_holds_count(&self) -> usize {
         self.holds.len()
     }
 
-    /// The holds sold to an order (returned ones included), in placement order.
+    /// What the tombstones refer to.
+    pub(super) fn context(&self) -> Context<'_> {
+        Context {
+            sections: self.sections(),
+            seats: &self.index.sections,
+            customers: &self.customers,
+        }
+    }
+
+    /// True when a hold of this order was returned and then folded away.
+    pub(super) fn order_returned(&self, order_id: &OrderId) -> bool {
+        self.returned_orders.contains(order_id)
+    }
+
+    /// The whole holds sold to an order (returned ones included until folded), in placement order.
     pub fn holds_of_order(&self, order_id: &OrderId) -> impl Iterator<Item = &Hold> + '_ {
         self.index
             .holds_by_order

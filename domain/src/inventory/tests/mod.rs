@@ -9,6 +9,7 @@
 mod abandon;
 mod admission;
 mod checkout;
+mod compact;
 mod expiry;
 mod limit;
 mod named_seats;

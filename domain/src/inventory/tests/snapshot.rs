@@ -117,7 +117,7 @@ fn a_snapshot_that_breaks_a_promise_is_refused() {
     assert!(error.to_string().contains("two live holds"), "{error}");
 
     let mut snapshot = serde_json::to_value(busy()).unwrap();
-    snapshot["version"] = 3.into();
+    snapshot["version"] = 4.into();
     assert!(serde_json::from_value::<EventInventory>(snapshot).is_err());
 
     // A hold ordered by one order that names another.
@@ -141,7 +141,7 @@ fn a_version_1_snapshot_is_read_and_its_orders_filled_in() {
         .iter()
         .fold(EventInventory::default(), crate::inventory::evolve);
     let mut snapshot = serde_json::to_value(&live).unwrap();
-    assert_eq!(snapshot["version"], 2);
+    assert_eq!(snapshot["version"], 3);
     snapshot["version"] = 1.into();
     snapshot["holds"][0]
         .as_object_mut()
@@ -160,4 +160,33 @@ fn a_hold_without_an_order_keeps_the_version_1_shape() {
         .fold(EventInventory::default(), crate::inventory::evolve);
     let snapshot = serde_json::to_value(&state).unwrap();
     assert!(snapshot["holds"][0].get("order_id").is_none());
+}
+
+/// `snapshot_v2.json` is `busy()` as the version before tombstones saved it: it loads, decides as
+/// the live state does, and its finished holds fold like any others.
+#[test]
+fn a_version_2_snapshot_is_read_and_its_finished_holds_fold() {
+    let live = busy();
+    let mut loaded: EventInventory =
+        serde_json::from_str(include_str!("snapshot_v2.json")).unwrap();
+    assert_eq!(loaded, live);
+    assert_eq!(loaded.index, live.index);
+    loaded.fold_finished();
+    assert_eq!(loaded.whole_holds_count(), 4, "a, e, f and g are live");
+    assert_eq!(loaded.holds_count(), live.holds_count());
+    for now in [at(100), at(TTL + 150), at(10 * TTL)] {
+        assert_eq!(loaded.availability(now), live.availability(now));
+        for command in probes() {
+            assert_eq!(
+                decide(&loaded, &command, now),
+                decide(&live, &command, now),
+                "{command:?}"
+            );
+        }
+    }
+    let saved = serde_json::to_value(&loaded).unwrap();
+    assert_eq!(saved["version"], 3);
+    assert_eq!(saved["finished"].as_array().unwrap().len(), 4);
+    let again: EventInventory = serde_json::from_value(saved).unwrap();
+    assert_eq!(again, loaded);
 }

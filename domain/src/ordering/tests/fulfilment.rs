@@ -107,7 +107,7 @@ impl Shop {
             customer_id: alice(),
         };
         self.inventory(checkout, now).unwrap();
-        let hold = self.inventory.hold(&hold_id).unwrap().clone();
+        let hold = self.inventory.hold(&hold_id).unwrap().into_owned();
         let placed = self.order(
             OrderCommand::Place {
                 order_id: self.order_id,
