@@ -378,19 +378,21 @@ fn charge_answer(intent: &Intent) -> (u16, Value) {
     }
 }
 
-/// The idempotency key of a request, or the `400` a missing one gets.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Response> {
+/// The idempotency key of a request.
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
     headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "idempotency_key_missing",
-            )
-        })
+}
+
+/// The answer to a request that moves money without an idempotency key.
+fn missing_key() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "idempotency_key_missing",
+    )
 }
 
 fn unauthorized() -> Response {
@@ -414,9 +416,8 @@ async fn create_intent(
     if !authorized(&headers) {
         return unauthorized();
     }
-    let key = match idempotency_key(&headers) {
-        Ok(key) => key,
-        Err(missing) => return missing,
+    let Some(key) = idempotency_key(&headers) else {
+        return missing_key();
     };
     let order = fields
         .get("metadata[order_id]")
@@ -492,9 +493,8 @@ async fn confirm_intent(
     if !authorized(&headers) {
         return unauthorized();
     }
-    let key = match idempotency_key(&headers) {
-        Ok(key) => key,
-        Err(missing) => return missing,
+    let Some(key) = idempotency_key(&headers) else {
+        return missing_key();
     };
     fields.insert("confirm:intent".into(), id.clone());
     let (status, body, hang) = {

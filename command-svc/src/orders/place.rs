@@ -157,11 +157,13 @@ impl Orders {
                 let again = self
                     .prepare(request, order.total_minor, order.currency)
                     .await?;
-                match (stored, again) {
-                    (Some(PaymentMeans::GatewayRef(_)), Preparation::Prepared { .. }) => true,
-                    (None, Preparation::Refused { .. }) => true,
-                    _ => false,
-                }
+                matches!(
+                    (stored, again),
+                    (
+                        Some(PaymentMeans::GatewayRef(_)),
+                        Preparation::Prepared { .. }
+                    ) | (None, Preparation::Refused { .. })
+                )
             }
         };
         match (same, &order.payment_means, &order.decline_reason) {
