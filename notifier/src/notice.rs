@@ -135,7 +135,8 @@ mod tests {
                 unit_price_minor: 3_500,
                 total_minor: 7_000,
                 currency: "EUR".parse().unwrap(),
-                payment_token: "tok_ok".into(),
+                payment_ref: Some("pi_test_1".into()),
+                payment_token: None,
                 expires_at: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
             },
             OrderEvent::PaymentCaptured {

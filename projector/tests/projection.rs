@@ -441,7 +441,8 @@ fn order_facts(
         unit_price_minor: 4_500,
         total_minor: 9_000,
         currency: "EUR".parse().unwrap(),
-        payment_token: "tok_ok".into(),
+        payment_ref: Some("pi_test_1".into()),
+        payment_token: None,
         expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
     };
     let captured = OrderEvent::PaymentCaptured {

@@ -7,13 +7,24 @@
 //! with the same request is answered with the first answer, marked `Idempotent-Replayed`; with
 //! another request it is a `400 idempotency_error`).
 //!
-//! The card token (`payment_method`) chooses the behaviour:
+//! An intent is created when the order is placed (`POST /v1/payment_intents` with the token as
+//! `payment_method`, not confirmed: `requires_confirmation`, nothing charged) and confirmed when
+//! it is charged (`POST /v1/payment_intents/<id>/confirm`). An intent created with
+//! `confirm=true` is created and charged at once, as orders placed before references were.
+//! A token the fake does not know is refused at creation: `400 invalid_request_error`,
+//! `resource_missing` on `payment_method`, with a message that repeats the token (as real
+//! gateways do), so a test can check that it is never kept. The known tokens (`payment_method`)
+//! choose the behaviour of the charge:
 //! - [`CAPTURE`]: `succeeded` at once;
 //! - [`DECLINE`]: `402 card_error`, `decline_code: insufficient_funds`, nothing taken;
 //! - [`PROCESSING`]: `processing` until the test calls [`FakeGateway::settle`], which also posts
 //!   the signed `payment_intent.succeeded` / `payment_failed` webhook;
-//! - [`NO_ANSWER`]: charged, but the first request with each key is never answered (the client
-//!   times out); a retry with the key gets the stored answer.
+//! - [`NO_ANSWER`]: charged, but the first charge request with each key is never answered (the
+//!   client times out); a retry with the key gets the stored answer;
+//! - [`NO_ANSWER_AT_PLACEMENT`]: the intent is created, but the first creation request with each
+//!   key is never answered; charged at once when confirmed.
+//!
+//! A token that extends a known one with `_<anything>` (`pm_card_visa_7f3a…`) behaves as it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -36,6 +47,32 @@ pub const DECLINE: &str = "pm_card_insufficient_funds";
 pub const PROCESSING: &str = "pm_card_processing";
 /// A token whose first charge request per key is taken but never answered.
 pub const NO_ANSWER: &str = "pm_card_no_answer";
+/// A token whose first intent creation per key (the order's placement) is taken but never
+/// answered.
+pub const NO_ANSWER_AT_PLACEMENT: &str = "pm_card_no_answer_at_placement";
+
+/// The tokens the fake knows; any other is refused when the intent is created.
+const KNOWN: [&str; 5] = [
+    CAPTURE,
+    DECLINE,
+    PROCESSING,
+    NO_ANSWER,
+    NO_ANSWER_AT_PLACEMENT,
+];
+
+/// The known token `token` behaves as: itself, or one it extends with `_<anything>` (so that a
+/// test can pay with a token no other test uses, and look for it afterwards).
+fn known(token: &str) -> Option<&'static str> {
+    KNOWN
+        .into_iter()
+        .filter(|k| {
+            token == *k
+                || token
+                    .strip_prefix(k)
+                    .is_some_and(|rest| rest.starts_with('_'))
+        })
+        .max_by_key(|k| k.len())
+}
 
 /// The API key the fake accepts.
 pub const API_KEY: &str = "sk_test_fake_gateway_key";
@@ -49,6 +86,8 @@ struct Intent {
     order_id: String,
     amount: i64,
     currency: String,
+    /// The token, which the gateway keeps and shows (as a real one does).
+    payment_method: String,
     status: &'static str,
     decline_code: Option<&'static str>,
 }
@@ -58,6 +97,7 @@ impl Intent {
         let mut intent = json!({
             "id": self.id, "object": "payment_intent", "amount": self.amount,
             "currency": self.currency, "status": self.status,
+            "payment_method": self.payment_method,
             "metadata": {"order_id": self.order_id},
         });
         if let Some(code) = self.decline_code {
@@ -78,7 +118,10 @@ struct Ledger {
     intents: BTreeMap<String, Intent>,
     /// Idempotency key → (the request's fields, the answer's status and body).
     answers: HashMap<String, (BTreeMap<String, String>, u16, Value)>,
-    /// Charge requests per order, replays included.
+    /// Intent creations (placements) per order, replays included.
+    create_calls: HashMap<String, u32>,
+    /// Charge requests per order (confirmations, and creations with `confirm=true`), replays
+    /// included.
     charge_calls: HashMap<String, u32>,
     /// Refunds made: (intent, amount, refund id).
     refunds: Vec<(String, i64, String)>,
@@ -128,6 +171,7 @@ impl FakeGateway {
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/search", get(search_intents))
             .route("/v1/payment_intents/{id}", get(read_intent))
+            .route("/v1/payment_intents/{id}/confirm", post(confirm_intent))
             .route("/v1/refunds", post(create_refund))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -164,6 +208,16 @@ impl FakeGateway {
             .filter(|i| i.order_id == order)
             .map(|i| i.id.clone())
             .collect()
+    }
+
+    /// Intent creations the order's placement sent, replays included.
+    pub fn create_calls(&self, order: &str) -> u32 {
+        self.shared
+            .ledger()
+            .create_calls
+            .get(order)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Charge requests the order got, replays included.
@@ -302,40 +356,88 @@ fn replay(ledger: &Ledger, key: &str, fields: &BTreeMap<String, String>) -> Opti
     })
 }
 
+/// What a charge of a means of payment does: the intent's status, and a decline's code.
+fn charge_outcome(token: &str) -> (&'static str, Option<&'static str>) {
+    match known(token).unwrap_or(token) {
+        PROCESSING => ("processing", None),
+        DECLINE => ("requires_payment_method", Some("insufficient_funds")),
+        _ => ("succeeded", None),
+    }
+}
+
+/// The answer to a charge of `intent`: the intent, or a `402` card error with it.
+fn charge_answer(intent: &Intent) -> (u16, Value) {
+    match intent.decline_code {
+        Some(code) => (
+            402,
+            json!({"error": {"type": "card_error", "code": "card_declined",
+                "decline_code": code, "message": "Your card has insufficient funds.",
+                "payment_intent": intent.json()}}),
+        ),
+        None => (200, intent.json()),
+    }
+}
+
+/// The idempotency key of a request.
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The answer to a request that moves money without an idempotency key.
+fn missing_key() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "idempotency_key_missing",
+    )
+}
+
+fn unauthorized() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        "api_key_invalid",
+    )
+}
+
+/// Sleeps for good: the request was taken and stored, the answer never comes.
+async fn never_answer() {
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+}
+
 async fn create_intent(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Form(fields): Form<BTreeMap<String, String>>,
 ) -> Response {
     if !authorized(&headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "api_key_invalid",
-        );
+        return unauthorized();
     }
-    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "idempotency_key_missing",
-        );
+    let Some(key) = idempotency_key(&headers) else {
+        return missing_key();
     };
     let order = fields
         .get("metadata[order_id]")
         .cloned()
         .unwrap_or_default();
+    let confirm = fields.get("confirm").map(String::as_str) == Some("true");
     let (status, body, hang) = {
         let mut ledger = shared.ledger();
-        *ledger.charge_calls.entry(order.clone()).or_default() += 1;
-        if let Some(replayed) = replay(&ledger, key, &fields) {
+        let calls = match confirm {
+            true => &mut ledger.charge_calls,
+            false => &mut ledger.create_calls,
+        };
+        *calls.entry(order.clone()).or_default() += 1;
+        if let Some(replayed) = replay(&ledger, &key, &fields) {
             return replayed;
         }
-        let (Some(amount), Some(currency), Some(token), Some("true")) = (
+        let (Some(amount), Some(currency), Some(token)) = (
             fields.get("amount").and_then(|a| a.parse::<i64>().ok()),
             fields.get("currency"),
             fields.get("payment_method"),
-            fields.get("confirm").map(String::as_str),
         ) else {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -343,38 +445,91 @@ async fn create_intent(
                 "parameter_missing",
             );
         };
-        let id = ledger.id("pi");
-        let (status, decline_code) = match token.as_str() {
-            CAPTURE | NO_ANSWER => ("succeeded", None),
-            PROCESSING => ("processing", None),
-            _ => ("requires_payment_method", Some("insufficient_funds")),
+        let (code, body, hang) = if known(token).is_none() {
+            let body = json!({"error": {"type": "invalid_request_error",
+                "code": "resource_missing", "param": "payment_method",
+                "message": format!("No such PaymentMethod: '{token}'")}});
+            (400, body, false)
+        } else {
+            let id = ledger.id("pi");
+            let (status, decline_code) = match confirm {
+                true => charge_outcome(token),
+                false => ("requires_confirmation", None),
+            };
+            let intent = Intent {
+                id: id.clone(),
+                order_id: order,
+                amount,
+                currency: currency.clone(),
+                payment_method: token.clone(),
+                status,
+                decline_code,
+            };
+            let (code, body) = charge_answer(&intent);
+            ledger.intents.insert(id, intent);
+            let hang = match confirm {
+                true => known(token) == Some(NO_ANSWER),
+                false => known(token) == Some(NO_ANSWER_AT_PLACEMENT),
+            };
+            (code, body, hang)
         };
-        let intent = Intent {
-            id: id.clone(),
-            order_id: order,
-            amount,
-            currency: currency.clone(),
-            status,
-            decline_code,
-        };
-        let (code, body) = match decline_code {
-            Some(code) => (
-                402,
-                json!({"error": {"type": "card_error", "code": "card_declined",
-                    "decline_code": code, "message": "Your card has insufficient funds.",
-                    "payment_intent": intent.json()}}),
-            ),
-            None => (200, intent.json()),
-        };
-        ledger.intents.insert(id, intent);
         ledger
             .answers
-            .insert(key.to_owned(), (fields.clone(), code, body.clone()));
-        (code, body, token == NO_ANSWER)
+            .insert(key, (fields.clone(), code, body.clone()));
+        (code, body, hang)
     };
     if hang {
-        // Taken and stored; the answer never comes.
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        never_answer().await;
+    }
+    answer(status, body, false)
+}
+
+async fn confirm_intent(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(mut fields): Form<BTreeMap<String, String>>,
+) -> Response {
+    if !authorized(&headers) {
+        return unauthorized();
+    }
+    let Some(key) = idempotency_key(&headers) else {
+        return missing_key();
+    };
+    fields.insert("confirm:intent".into(), id.clone());
+    let (status, body, hang) = {
+        let mut ledger = shared.ledger();
+        let Some(order) = ledger.intents.get(&id).map(|i| i.order_id.clone()) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "resource_missing",
+            );
+        };
+        *ledger.charge_calls.entry(order).or_default() += 1;
+        if let Some(replayed) = replay(&ledger, &key, &fields) {
+            return replayed;
+        }
+        let intent = ledger.intents.get_mut(&id).expect("looked up above");
+        if intent.status != "requires_confirmation" {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "payment_intent_unexpected_state",
+            );
+        }
+        let (status, decline_code) = charge_outcome(&intent.payment_method);
+        intent.status = status;
+        intent.decline_code = decline_code;
+        let hang = known(&intent.payment_method) == Some(NO_ANSWER);
+        let (code, body) = charge_answer(intent);
+        ledger
+            .answers
+            .insert(key, (fields.clone(), code, body.clone()));
+        (code, body, hang)
+    };
+    if hang {
+        never_answer().await;
     }
     answer(status, body, false)
 }

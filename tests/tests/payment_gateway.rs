@@ -5,17 +5,25 @@
 //! after a restart; a webhook that is not signed right, or signed too long ago, records nothing;
 //! a decline fails the order and puts its seats back on sale; the binary refuses the test gateway
 //! in production.
+//!
+//! The card token is exchanged for the gateway's reference when the order is placed: a retried
+//! placement makes one intent; a token the gateway refuses fails the order at once and returns
+//! its seats once; a placement the gateway does not answer places nothing, and its retry makes
+//! one intent; an order placed with a token before references existed is still charged with it.
 
 use command_svc::fulfilment::HaltPoint;
 use command_svc::payments::GatewayConfig;
 use command_svc::Config;
-use domain::ids::OrderId;
-use domain::ordering::OrderStatus;
+use domain::ids::{CustomerId, IdempotencyKey, OrderId};
+use domain::inventory::InventoryCommand;
+use domain::ordering::{OrderStatus, PaymentMeans};
 use domain::payments::PaymentEvent;
 use e2e::fake_gateway::{self, FakeGateway};
 use e2e::orders::{order_id, wait_for_order, OrderLog};
-use e2e::stream::hold_id;
-use e2e::{scenario, CommandSvc, EventSpec, HoldBody, InventoryLog, TestEnv, SEATED_SECTION};
+use e2e::stream::{event_id, hold_id};
+use e2e::{
+    error_code, scenario, CommandSvc, EventSpec, HoldBody, InventoryLog, TestEnv, SEATED_SECTION,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
@@ -94,6 +102,27 @@ fn captured_ref(log: &OrderLog) -> String {
             _ => None,
         })
         .expect("a capture on the payment")
+}
+
+/// The order a customer's `POST /orders` with this key places (also when it is not answered).
+fn order_of(customer: &str, key: &str) -> OrderId {
+    OrderId::derive(
+        &CustomerId::parse(customer).unwrap(),
+        &IdempotencyKey::parse(key).unwrap(),
+    )
+}
+
+/// The gateway reference the order was placed with.
+fn placed_ref(log: &OrderLog) -> String {
+    match &log
+        .order_state()
+        .order()
+        .expect("a placed order")
+        .payment_means
+    {
+        Some(PaymentMeans::GatewayRef(reference)) => reference.clone(),
+        other => panic!("the order was placed with {other:?}"),
+    }
 }
 
 fn webhook_url(svc: &CommandSvc) -> String {
@@ -370,6 +399,219 @@ async fn a_decline_fails_the_order_and_returns_its_seats_at_once_or_by_webhook()
         })
         .await;
         assert_eq!(log.payment_kinds(), ["ChargePending", "ChargeDeclined"]);
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_order_prepares_one_intent_and_is_charged_once_by_its_reference() {
+    scenario(|env: TestEnv| async move {
+        let fake = FakeGateway::start().await;
+        let svc = spawn(config(&env, &fake, 5_000, 5)).await;
+        let (_, hold) = held(&svc, "mia", &["A-5", "A-6"]).await;
+        let hold_text = hold["hold_id"].as_str().unwrap();
+        let (status, first) = svc
+            .api()
+            .place_order("buy", hold_text, "mia", fake_gateway::CAPTURE)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        let (status, again) = svc
+            .api()
+            .place_order("buy", hold_text, "mia", fake_gateway::CAPTURE)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+        assert_eq!(again, first, "the first answer");
+        // Another token under the same key: the gateway keeps the first one.
+        let (status, other) = svc
+            .api()
+            .place_order("buy", hold_text, "mia", fake_gateway::DECLINE)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{other}");
+        assert_eq!(error_code(&other), Some("idempotency_key_reused"));
+
+        let order = order_id(first["order_id"].as_str().unwrap());
+        let key = order.to_string();
+        let log = wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Confirmed).await;
+        assert_eq!(
+            fake.create_calls(&key),
+            3,
+            "every request reached the gateway"
+        );
+        assert_eq!(fake.intents(&key).len(), 1, "and one intent was made");
+        assert_eq!(
+            fake.intents(&key),
+            [placed_ref(&log)],
+            "the order's reference"
+        );
+        assert_eq!(fake.intents(&key), [captured_ref(&log)], "charged by it");
+        assert_eq!(fake.charge_calls(&key), 1);
+        assert_eq!(fake.charges(&key), 1);
+        assert_eq!(log.count("OrderPlaced"), 1);
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_the_gateway_refuses_fails_the_order_at_once_and_returns_its_seats_once() {
+    scenario(|env: TestEnv| async move {
+        let fake = FakeGateway::start().await;
+        let svc = spawn(config(&env, &fake, 5_000, 120)).await;
+        let (event, hold) = held(&svc, "jack", &["J-1", "J-2"]).await;
+        let hold_text = hold["hold_id"].as_str().unwrap();
+        let unknown = "pm_card_the_gateway_never_issued";
+        let (status, refused) = svc
+            .api()
+            .place_order("buy", hold_text, "jack", unknown)
+            .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{refused}");
+        assert_eq!(error_code(&refused), Some("payment_refused"));
+        assert!(!refused.to_string().contains(unknown), "{refused}");
+
+        // The order failed in the commit that placed it, with nothing to charge; no intent.
+        let order = order_of("jack", "buy");
+        let key = order.to_string();
+        let log = OrderLog::read(&env.store, order).await;
+        assert_eq!(log.order_kinds(), ["OrderPlaced", "PaymentFailed"]);
+        assert_eq!(log.order.len(), 2);
+        assert_eq!(log.order_state().order().unwrap().payment_means, None);
+        assert!(fake.intents(&key).is_empty());
+        // Its hold is back on sale: another customer holds the seats at once.
+        let hold = hold_id(hold_text);
+        let released = e2e::eventually(Duration::from_secs(5), || async {
+            let log = InventoryLog::read(&env.store, &event).await;
+            (log.kinds_of_hold(&hold).last() == Some(&"HoldReleased")).then_some(())
+        });
+        assert!(released.await.is_some(), "the hold was given back");
+        let body = HoldBody::seats("kate", SEATED_SECTION, &["J-1", "J-2"]);
+        let (status, taken) = svc.api().hold(&event, "kate-h", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{taken}");
+
+        // The same request again: the same answer, and nothing new anywhere.
+        let (status, again) = svc
+            .api()
+            .place_order("buy", hold_text, "jack", unknown)
+            .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{again}");
+        assert_eq!(again, refused);
+        // Another token under the same key is another request.
+        let (status, other) = svc
+            .api()
+            .place_order("buy", hold_text, "jack", fake_gateway::CAPTURE)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{other}");
+        assert_eq!(error_code(&other), Some("idempotency_key_reused"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = OrderLog::read(&env.store, order).await;
+        assert_eq!(after.order.len(), 2);
+        assert!(after.payment.is_empty());
+        let inventory = InventoryLog::read(&env.store, &event).await;
+        assert_eq!(
+            inventory.kinds_of_hold(&hold),
+            ["SeatsHeld", "HoldCheckedOut", "HoldReleased"],
+            "the seats returned once"
+        );
+        assert_eq!(fake.charge_calls(&key), 0);
+        assert!(fake.intents(&key).is_empty());
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_placement_the_gateway_does_not_answer_places_nothing_and_its_retry_makes_one_intent() {
+    scenario(|env: TestEnv| async move {
+        let fake = FakeGateway::start().await;
+        // The gateway takes the first creation and never answers it: the call times out.
+        let svc = spawn(config(&env, &fake, 300, 5)).await;
+        let (event, hold) = held(&svc, "lena", &["B-5"]).await;
+        let hold_text = hold["hold_id"].as_str().unwrap();
+        let token = fake_gateway::NO_ANSWER_AT_PLACEMENT;
+        let (status, unanswered) = svc.api().place_order("buy", hold_text, "lena", token).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{unanswered}");
+        assert_eq!(error_code(&unanswered), Some("payment_gateway_unavailable"));
+        let order = order_of("lena", "buy");
+        let key = order.to_string();
+        assert!(
+            OrderLog::read(&env.store, order).await.order.is_empty(),
+            "no order"
+        );
+        assert_eq!(fake.intents(&key).len(), 1, "the gateway made the intent");
+
+        // The retry with the same key gets the same intent from the gateway, and places it.
+        let (status, placed) = svc.api().place_order("buy", hold_text, "lena", token).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{placed}");
+        assert_eq!(order_id(placed["order_id"].as_str().unwrap()), order);
+        let log = wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Confirmed).await;
+        assert_eq!(fake.create_calls(&key), 2);
+        assert_eq!(fake.intents(&key), [placed_ref(&log)], "one intent");
+        assert_eq!(fake.charges(&key), 1);
+        assert_eq!(log.count("OrderPlaced"), 1);
+        let inventory = InventoryLog::read(&env.store, &event).await;
+        assert_eq!(
+            inventory.kinds_of_hold(&hold_id(hold_text)),
+            ["SeatsHeld", "HoldCheckedOut", "SeatsSold"]
+        );
+        svc.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_placed_with_a_token_before_references_is_still_charged_with_it() {
+    scenario(|env: TestEnv| async move {
+        let fake = FakeGateway::start().await;
+        let svc = spawn(config(&env, &fake, 5_000, 5)).await;
+        let (event, hold) = held(&svc, "nina", &["C-5", "C-6"]).await;
+        let hold = hold_id(hold["hold_id"].as_str().unwrap());
+        let order = order_of("nina", "before-references");
+        // What command-svc did then: check the hold out, and append `OrderPlaced` with the token.
+        let checkout = InventoryCommand::CheckoutHold {
+            hold_id: hold,
+            order_id: order,
+            customer_id: CustomerId::parse("nina").unwrap(),
+        };
+        let checked_out = svc
+            .app_state
+            .inventories
+            .decide(event_id(&event), checkout, None)
+            .await
+            .expect("the hold is checked out");
+        let expires_at = checked_out.hold.unwrap().expires_at;
+        let placed = serde_json::json!({
+            "type": "OrderPlaced",
+            "data": {
+                "order_id": order, "customer_id": "nina", "hold_id": hold,
+                "event_id": event, "section_id": SEATED_SECTION, "seats": ["C-5", "C-6"],
+                "quantity": 2, "unit_price_minor": 5000, "total_minor": 10000,
+                "currency": "EUR", "payment_token": fake_gateway::CAPTURE,
+                "expires_at": expires_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            },
+        });
+        let mut meta = tv_nats::CommitMeta::new("Order", "PlaceOrder");
+        meta.correlation_id = Some(order.to_string());
+        env.store
+            .append(
+                tv_nats::Stream::Orders,
+                &order.to_string(),
+                0,
+                &meta,
+                &[tv_nats::EventRecord::new(1, placed)],
+            )
+            .await
+            .expect("the old OrderPlaced is stored");
+
+        let log = wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Confirmed).await;
+        let key = order.to_string();
+        assert_eq!(fake.create_calls(&key), 0, "nothing prepared");
+        assert_eq!(fake.charge_calls(&key), 1, "charged with its token");
+        assert_eq!(fake.charges(&key), 1);
+        assert_eq!(fake.intents(&key), [captured_ref(&log)]);
+        assert_eq!(
+            log.order_kinds(),
+            ["OrderPlaced", "PaymentCaptured", "OrderConfirmed"]
+        );
         svc.shutdown().await;
     })
     .await;

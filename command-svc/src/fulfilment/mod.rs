@@ -3,8 +3,8 @@
 //!
 //! It drives one order at a time through [`Fulfilment::advance`]: load the order and its payment,
 //! choose the next step from what they show ([`plan`]), take it, and look again, until nothing is
-//! left to do. The steps: charge the gateway (the order id is the idempotency key) and record the
-//! outcome on `payments.<payment>` and then on the order; sell the hold's seats
+//! left to do. The steps: charge the gateway by the reference of the payment prepared when the
+//! order was placed (the order id is the idempotency key) and record the outcome on `payments.<payment>` and then on the order; sell the hold's seats
 //! (`SellHold`) and confirm the order with its tickets; or expire it when the seats are gone and
 //! refund it (decided on the payment first, then sent to the gateway with the refund's key, then
 //! recorded on the order); give a declined or cancelled order's hold back (`AbandonCheckout`);
@@ -83,7 +83,9 @@ impl From<GatewayError> for FulfilmentError {
     fn from(e: GatewayError) -> Self {
         match e {
             GatewayError::Unavailable(_) => FulfilmentError::Unavailable(e.to_string()),
-            GatewayError::Refused(_) => FulfilmentError::Stuck(e.to_string()),
+            GatewayError::Refused(_) | GatewayError::KeyReused(_) => {
+                FulfilmentError::Stuck(e.to_string())
+            }
         }
     }
 }
@@ -220,6 +222,11 @@ impl Fulfilment {
             self.record_charge(order, settled.outcome(), causes).await?;
         }
         self.advance(order_id, causes).await.map(Some)
+    }
+
+    /// The payment gateway, which the order service also asks when an order is placed.
+    pub fn gateway(&self) -> &Arc<dyn PaymentGateway> {
+        &self.gateway
     }
 
     /// True once the test hook stopped the process manager.

@@ -132,7 +132,8 @@ mod tests {
             unit_price_minor: TOTAL / 2,
             total_minor: TOTAL,
             currency: "EUR".parse().unwrap(),
-            payment_token: "tok_ok".into(),
+            payment_ref: Some("pi_ok_7".into()),
+            payment_token: None,
             expires_at: T0 + Duration::seconds(600),
         }
     }

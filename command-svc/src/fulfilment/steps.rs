@@ -12,21 +12,25 @@ use domain::ordering::{tickets_for, Order, OrderCommand, OrderStatus};
 use domain::payments::{ChargeOutcome, PaymentCommand, PaymentError};
 
 impl Fulfilment {
-    /// Charges the order's total with its token; records what the gateway said on the payment (a
-    /// pending answer too, with the gateway's reference: the next step looks it up).
+    /// Charges the order's total: the payment prepared at placement, by its reference (or, for an
+    /// order placed before references existed, its token); records what the gateway said on the
+    /// payment (a pending answer too, with the gateway's reference: the next step looks it up).
     pub(super) async fn charge(
         &self,
         order: &Order,
         causes: &Causes,
     ) -> Result<(), FulfilmentError> {
+        // Only an order whose means of payment was refused at placement has none, and it failed
+        // in the same commit that placed it: a pending one without is a contradiction.
+        let means = order.payment_means.as_ref().ok_or_else(|| {
+            FulfilmentError::Stuck(format!(
+                "order {} is pending with no means of payment",
+                order.order_id
+            ))
+        })?;
         let result = self
             .gateway
-            .charge(
-                order.order_id,
-                order.total_minor,
-                order.currency,
-                &order.payment_token,
-            )
+            .charge(order.order_id, order.total_minor, order.currency, means)
             .await?;
         metrics::counter!("tv_gateway_charges_total").increment(1);
         self.halt_if(HaltPoint::AfterCharge)?;

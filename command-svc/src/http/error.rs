@@ -215,6 +215,26 @@ impl From<OrderFailure> for ApiError {
             OrderFailure::Payment(rule) => rule.into(),
             OrderFailure::Overloaded => CommandError::Overloaded.into(),
             OrderFailure::Unavailable(detail) => Self::unavailable(&detail),
+            OrderFailure::PaymentRefused { reason } => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_refused",
+                format!(
+                    "the payment gateway refused this means of payment ({reason}); the order \
+                     failed and its seats are back on sale: hold them again and pay with another \
+                     card"
+                ),
+            ),
+            OrderFailure::GatewayUnavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payment_gateway_unavailable",
+                "the payment gateway did not answer; nothing was charged: retry with the same \
+                 Idempotency-Key",
+            ),
+            OrderFailure::GatewayRefused => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_gateway_error",
+                "the payment gateway refused the request; nothing was charged: retry later",
+            ),
         }
     }
 }

@@ -5,14 +5,12 @@ use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, PathParams, RequiredKey, TraceParent};
 use super::AppState;
 use crate::orders::{OrderOutcome, PlaceOrder};
+use crate::payments::CardToken;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::ids::{HoldId, OrderId};
 use serde::{Deserialize, Serialize};
-
-/// The longest payment token accepted (gateway tokens are short opaque references).
-const MAX_TOKEN_LEN: usize = 200;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,10 +21,17 @@ pub struct PlaceOrderBody {
     payment: PaymentBody,
 }
 
-#[derive(Debug, Deserialize)]
+/// `payment.token`: the card token, parsed into a [`CardToken`] at once (which never prints it).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     token: String,
+}
+
+impl std::fmt::Debug for PaymentBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PaymentBody { token: <redacted> }")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,22 +58,20 @@ impl From<OrderOutcome> for OrderAnswer {
 }
 
 /// A payment token: an opaque reference of visible ASCII, never card data.
-fn payment_token(body: &PaymentBody) -> Result<String, ApiError> {
-    let token = body.token.as_str();
-    let valid = !token.is_empty()
-        && token.len() <= MAX_TOKEN_LEN
-        && token.chars().all(|c| c.is_ascii_graphic());
-    match valid {
-        true => Ok(token.to_owned()),
-        false => Err(ApiError::new(
+fn card_token(body: &PaymentBody) -> Result<CardToken, ApiError> {
+    CardToken::parse(&body.token).map_err(|_| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_payment_token",
             "payment.token is 1 to 200 visible ASCII characters",
-        )),
-    }
+        )
+    })
 }
 
-/// The customer is the token's; a hold of another customer is `404 unknown_hold`.
+/// The customer is the token's; a hold of another customer is `404 unknown_hold`. The card token
+/// is exchanged for the gateway's reference before the order is placed: a refused one is
+/// `402 payment_refused` (the order failed, its seats are back on sale), no answer from the
+/// gateway `503 payment_gateway_unavailable` (retry with the same key).
 #[tracing::instrument(skip(caller, state, key, trace, body), fields(order_id))]
 pub async fn place(
     caller: Customer,
@@ -79,7 +82,7 @@ pub async fn place(
 ) -> Result<(StatusCode, Json<OrderAnswer>), ApiError> {
     let hold_id: HoldId = body.hold_id.parse()?;
     let customer_id = caller.acting_as(body.customer_id.as_deref())?;
-    let payment_token = payment_token(&body.payment)?;
+    let card_token = card_token(&body.payment)?;
     let order_id = OrderId::derive(&customer_id, &key);
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
     let outcome = state
@@ -88,7 +91,7 @@ pub async fn place(
             order_id,
             hold_id,
             customer_id,
-            payment_token,
+            card_token,
             traceparent: trace,
         })
         .await?;

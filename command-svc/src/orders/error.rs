@@ -24,6 +24,18 @@ pub enum OrderFailure {
     /// The store or a writer did not answer; retrying with the same key is safe (503).
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),
+    /// The payment gateway refused the customer's means of payment when the order was placed:
+    /// the order failed and its hold went back on sale (402). `reason` is the gateway's code.
+    #[error("the payment gateway refused the means of payment ({reason})")]
+    PaymentRefused { reason: String },
+    /// The payment gateway did not answer when the order was placed: nothing was placed, and
+    /// retrying with the same key is safe (503).
+    #[error("the payment gateway did not answer")]
+    GatewayUnavailable,
+    /// The payment gateway refused the request itself (not the means of payment): nothing was
+    /// placed; the operator has to look (502).
+    #[error("the payment gateway refused the request")]
+    GatewayRefused,
 }
 
 impl From<StoreError> for OrderFailure {

@@ -1,11 +1,13 @@
 //! Order commands: place an order for a hold (`POST /orders`) and cancel it
 //! (`POST /orders/{order_id}/cancel`).
 //!
-//! Placing an order touches two aggregates in two streams: the hold's inventory (`CheckoutHold`,
-//! through the event's writer) and the new order (`OrderPlaced` on `orders.<order>`). Both steps
-//! are idempotent and keyed by the order id (derived from the customer and the `Idempotency-Key`),
-//! so a retry after a crash between them completes the order; the order is the record of the
-//! request, so a retry is answered from it. Everything after placement (payment, seats, tickets)
+//! Placing an order touches two aggregates in two streams and the payment gateway: the hold's
+//! inventory (`CheckoutHold`, through the event's writer), the gateway (the card token exchanged
+//! for its reference of a prepared payment) and the new order (`OrderPlaced` on `orders.<order>`,
+//! with that reference, never the token). Every step is idempotent and keyed by the order id
+//! (derived from the customer and the `Idempotency-Key`), so a retry after a crash or a lost
+//! answer between them completes the order; the order is the record of the request, so a retry
+//! is answered from it (and from the gateway, which alone can tell whether the token is the same). Everything after placement (payment, seats, tickets)
 //! is the fulfilment process manager's (`crate::fulfilment`).
 //!
 //! Cancelling appends `OrderCancelled`, then lets the process manager settle it at once (hold or

@@ -1,5 +1,12 @@
 //! What command-svc needs from a payment gateway.
 //!
+//! A payment has two moments. When the order is placed, the customer's card token is presented
+//! once ([`PaymentGateway::prepare`]): the gateway prepares the payment for the order's total (a
+//! payment intent, nothing charged yet) and answers with its reference, which is all the order
+//! stores; or it refuses the token. Later the process manager charges the order by that
+//! reference ([`PaymentGateway::charge`]). Orders placed before references existed are charged
+//! with the token they stored, as then.
+//!
 //! Every call carries an idempotency key, and a gateway must answer a repeated key with the first
 //! answer (without charging or refunding again): that is what makes the fulfilment process
 //! manager's retries safe. `GatewayError::Unavailable` means "outcome unknown, retry with the same
@@ -13,7 +20,10 @@
 use async_trait::async_trait;
 use domain::ids::{IdempotencyKey, OrderId};
 use domain::money::Currency;
+use domain::ordering::{PaymentMeans, Preparation};
 use domain::payments::ChargeOutcome;
+
+use super::CardToken;
 
 /// The gateway's answer to a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,22 +67,40 @@ pub enum GatewayError {
     #[error("the payment gateway did not answer: {0}")]
     Unavailable(String),
     /// The gateway refused the request itself (not a decline: a refund of more than was charged,
-    /// a key reused with another amount). Retrying will not help.
+    /// an amount it does not take). Retrying will not help.
     #[error("the payment gateway refused the request: {0}")]
     Refused(String),
+    /// The idempotency key was used before with another request (another token for the same
+    /// order): the gateway keeps the first. Retrying will not help.
+    #[error("the payment gateway has this idempotency key for another request: {0}")]
+    KeyReused(String),
 }
 
 /// A payment gateway. Implementations must be idempotent per key (see the module documentation).
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    /// Charges `amount_minor` of `currency` to the means of payment `token`, once per order: the
-    /// order id is the idempotency key.
+    /// Presents the customer's card token for the order's `amount_minor` of `currency`, before
+    /// the order is placed: `Prepared` with the gateway's reference of the payment it prepared
+    /// (nothing is charged), or `Refused` when it will not take the token. Once per order: the
+    /// order id is the idempotency key, so the same token again gets the same reference, and
+    /// another token is `KeyReused`.
+    async fn prepare(
+        &self,
+        idempotency_key: OrderId,
+        amount_minor: i64,
+        currency: Currency,
+        token: &CardToken,
+    ) -> Result<Preparation, GatewayError>;
+
+    /// Charges `amount_minor` of `currency` for the order, once per order (the order id is the
+    /// idempotency key): the payment prepared at placement, by its reference, or for an order
+    /// placed before references existed, its card token.
     async fn charge(
         &self,
         idempotency_key: OrderId,
         amount_minor: i64,
         currency: Currency,
-        token: &str,
+        means: &PaymentMeans,
     ) -> Result<ChargeResult, GatewayError>;
 
     /// Where a charge the gateway answered `Pending` stands now, looked up by its reference,

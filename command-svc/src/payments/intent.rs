@@ -38,8 +38,9 @@ impl PaymentIntent {
         self.currency.to_ascii_uppercase().parse().ok()
     }
 
-    /// What the intent's status means for the charge; `None` for a status TicketView never
-    /// creates (an intent awaiting a manual capture or a confirmation it was sent with).
+    /// What the intent's status means for the charge; `None` when nothing was charged yet (an
+    /// intent prepared at placement, `requires_confirmation`) or for a status TicketView never
+    /// creates (an intent awaiting a manual capture).
     pub fn charge_result(&self) -> Option<ChargeResult> {
         let gateway_ref = self.id.clone();
         Some(match self.status.as_str() {
@@ -69,6 +70,10 @@ pub struct ErrorDetail {
     pub code: Option<String>,
     #[serde(default)]
     pub decline_code: Option<String>,
+    /// The request parameter the error is about (`payment_method`: the token was refused).
+    #[serde(default)]
+    pub param: Option<String>,
+    /// For people; may repeat what was sent (a token), so TicketView never logs or stores it.
     #[serde(default)]
     pub message: Option<String>,
     /// With a `card_error` on confirmation: the intent as the decline left it.
@@ -166,6 +171,7 @@ mod tests {
             })
         );
         assert_eq!(intent("requires_capture", None).charge_result(), None);
+        assert_eq!(intent("requires_confirmation", None).charge_result(), None);
         let read = intent("succeeded", None);
         assert_eq!(read.currency(), Some("EUR".parse().unwrap()));
         assert!(read.order_id().is_some());

@@ -2,16 +2,26 @@
 //! idempotent per key, sometimes slow, sometimes unreachable.
 //!
 //! Tokens: `tok_ok` is charged, `tok_decline` is declined, `tok_slow` is charged after a delay
-//! (`slow_delay`, 2 s by default); any other token is declined as unknown. Every call takes
-//! `latency`, and fails with `Unavailable` at `failure_rate`: half of those failures lose the
-//! request (nothing happens), half lose the answer (the charge or refund happened). The gateway
-//! remembers every charge by order id and every refund by its key, so a retry returns the first
-//! answer and never moves money twice. It also counts, for tests, what was asked and what moved.
+//! (`slow_delay`, 2 s by default); any other token is refused when the order is placed. Preparing
+//! a payment answers a reference that names the token's behaviour and the order
+//! (`pi_ok_<order>`, `pi_decline_<order>`, `pi_slow_<order>`): a charge by reference behaves as
+//! the token would, and the reference means the same after a restart of command-svc, or to
+//! another instance, with no token kept anywhere but here.
+//!
+//! Every call takes `latency`; every call that moves money (a charge, a refund) fails with
+//! `Unavailable` at `failure_rate`: half of those failures lose the request (nothing happens),
+//! half lose the answer (the charge or refund happened). Preparing moves no money and does not
+//! fail: the failures of placement are tested against the HTTPS adapter's fake gateway. The
+//! gateway remembers every preparation and charge by order id and every refund by its key, so a
+//! retry returns the first answer and never moves money twice; another token for a prepared
+//! order is refused as a reused key. It also counts, for tests, what was asked and what moved.
 
 use super::gateway::{ChargeResult, GatewayError, PaymentGateway, RefundResult};
+use super::CardToken;
 use async_trait::async_trait;
 use domain::ids::{IdempotencyKey, OrderId};
 use domain::money::Currency;
+use domain::ordering::{PaymentMeans, Preparation};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -51,6 +61,15 @@ struct Charge {
     currency: Currency,
 }
 
+/// A payment prepared at placement, with the token it was prepared with (the gateway's to keep).
+#[derive(Debug, Clone)]
+struct Prepared {
+    token: String,
+    amount_minor: i64,
+    currency: Currency,
+    result: Preparation,
+}
+
 #[derive(Debug, Clone)]
 struct Refund {
     order: OrderId,
@@ -60,6 +79,8 @@ struct Refund {
 
 #[derive(Debug, Default)]
 struct Ledger {
+    prepared: HashMap<OrderId, Prepared>,
+    prepare_calls: HashMap<OrderId, u32>,
     charges: HashMap<OrderId, Charge>,
     refunds: HashMap<IdempotencyKey, Refund>,
     charge_calls: HashMap<OrderId, u32>,
@@ -71,6 +92,54 @@ impl Ledger {
     fn next_ref(&mut self, kind: &str) -> String {
         self.next_ref += 1;
         format!("{kind}_{:06}", self.next_ref)
+    }
+}
+
+/// What a token does when charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    Charge,
+    Decline,
+    Slow,
+}
+
+impl Behaviour {
+    fn of_token(token: &str) -> Option<Self> {
+        match token {
+            TOKEN_OK => Some(Self::Charge),
+            TOKEN_DECLINE => Some(Self::Decline),
+            TOKEN_SLOW => Some(Self::Slow),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Charge => "ok",
+            Self::Decline => "decline",
+            Self::Slow => "slow",
+        }
+    }
+
+    /// The reference of the order's payment prepared with a token of this behaviour.
+    fn reference(self, order: OrderId) -> String {
+        format!("pi_{}_{}", self.name(), order.to_string().replace('-', ""))
+    }
+
+    /// The behaviour a reference names; `None` for one this gateway never gave.
+    fn of_reference(reference: &str) -> Option<Self> {
+        let name = reference.strip_prefix("pi_")?.split('_').next()?;
+        [Self::Charge, Self::Decline, Self::Slow]
+            .into_iter()
+            .find(|b| b.name() == name)
+    }
+
+    /// What a charged means of payment behaves as; `None`: unknown to this gateway.
+    fn of_means(means: &PaymentMeans) -> Option<Self> {
+        match means {
+            PaymentMeans::GatewayRef(reference) => Self::of_reference(reference),
+            PaymentMeans::LegacyToken(token) => Self::of_token(token),
+        }
     }
 }
 
@@ -121,22 +190,39 @@ impl TestGateway {
         }
     }
 
-    /// What the gateway says to a new charge with this token.
-    fn answer_to(&self, ledger: &mut Ledger, token: &str) -> ChargeResult {
-        match token {
-            TOKEN_OK | TOKEN_SLOW => ChargeResult::Captured {
+    /// What the gateway says to a new charge of a means of payment that behaves so.
+    fn answer_to(&self, ledger: &mut Ledger, behaviour: Option<Behaviour>) -> ChargeResult {
+        match behaviour {
+            Some(Behaviour::Charge | Behaviour::Slow) => ChargeResult::Captured {
                 gateway_ref: ledger.next_ref("ch"),
             },
-            TOKEN_DECLINE => ChargeResult::Declined {
+            Some(Behaviour::Decline) => ChargeResult::Declined {
                 reason: "card_declined".into(),
             },
-            _ => ChargeResult::Declined {
-                reason: "unknown_token".into(),
+            None => ChargeResult::Declined {
+                reason: "unknown_payment".into(),
             },
         }
     }
 
     // ---- what tests read
+
+    /// How many times a payment was prepared for the order (retries included).
+    pub fn prepare_calls(&self, order: OrderId) -> u32 {
+        self.ledger()
+            .prepare_calls
+            .get(&order)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The reference of the payment prepared for the order, if one was.
+    pub fn prepared_ref(&self, order: OrderId) -> Option<String> {
+        match &self.ledger().prepared.get(&order)?.result {
+            Preparation::Prepared { gateway_ref } => Some(gateway_ref.clone()),
+            Preparation::Refused { .. } => None,
+        }
+    }
 
     /// Charges actually made for the order (0 or 1: the gateway keys them by order).
     pub fn charges_captured(&self, order: OrderId) -> usize {
@@ -189,15 +275,57 @@ impl TestGateway {
 
 #[async_trait]
 impl PaymentGateway for TestGateway {
+    async fn prepare(
+        &self,
+        idempotency_key: OrderId,
+        amount_minor: i64,
+        currency: Currency,
+        token: &CardToken,
+    ) -> Result<Preparation, GatewayError> {
+        self.wait(Duration::ZERO).await;
+        let mut ledger = self.ledger();
+        *ledger.prepare_calls.entry(idempotency_key).or_default() += 1;
+        if let Some(first) = ledger.prepared.get(&idempotency_key) {
+            let same = first.token == token.expose()
+                && first.amount_minor == amount_minor
+                && first.currency == currency;
+            return match same {
+                true => Ok(first.result.clone()),
+                false => Err(GatewayError::KeyReused(format!(
+                    "a payment was prepared for order {idempotency_key} with another request"
+                ))),
+            };
+        }
+        let result = match Behaviour::of_token(token.expose()) {
+            Some(behaviour) => Preparation::Prepared {
+                gateway_ref: behaviour.reference(idempotency_key),
+            },
+            None => Preparation::Refused {
+                reason: "unknown_token".into(),
+            },
+        };
+        ledger.prepared.insert(
+            idempotency_key,
+            Prepared {
+                token: token.expose().to_owned(),
+                amount_minor,
+                currency,
+                result: result.clone(),
+            },
+        );
+        Ok(result)
+    }
+
     async fn charge(
         &self,
         idempotency_key: OrderId,
         amount_minor: i64,
         currency: Currency,
-        token: &str,
+        means: &PaymentMeans,
     ) -> Result<ChargeResult, GatewayError> {
         let failure = self.draw_failure();
-        let slow = if token == TOKEN_SLOW {
+        let behaviour = Behaviour::of_means(means);
+        let slow = if behaviour == Some(Behaviour::Slow) {
             self.settings.slow_delay
         } else {
             Duration::ZERO
@@ -220,7 +348,7 @@ impl PaymentGateway for TestGateway {
                 }
                 Some(first) => first.result.clone(),
                 None => {
-                    let result = self.answer_to(&mut ledger, token);
+                    let result = self.answer_to(&mut ledger, behaviour);
                     ledger.charges.insert(
                         idempotency_key,
                         Charge {
@@ -344,12 +472,92 @@ mod tests {
         IdempotencyKey::parse(text).unwrap()
     }
 
+    fn token(text: &str) -> CardToken {
+        CardToken::parse(text).unwrap()
+    }
+
+    /// The reference of a payment of `amount` prepared for `order` with `with`.
+    async fn prepared(
+        gateway: &TestGateway,
+        order: OrderId,
+        amount: i64,
+        with: &str,
+    ) -> PaymentMeans {
+        match gateway
+            .prepare(order, amount, eur(), &token(with))
+            .await
+            .unwrap()
+        {
+            Preparation::Prepared { gateway_ref } => PaymentMeans::GatewayRef(gateway_ref),
+            refused => panic!("{with} was refused: {refused:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_becomes_a_reference_once_per_order_and_an_unknown_one_is_refused() {
+        let gateway = TestGateway::default();
+        let order = OrderId::new_random();
+        let first = prepared(&gateway, order, 900, TOKEN_OK).await;
+        let again = prepared(&gateway, order, 900, TOKEN_OK).await;
+        assert_eq!(first, again);
+        let reference = first.gateway_ref().unwrap();
+        assert!(!reference.contains(TOKEN_OK), "{reference}");
+        assert_eq!(gateway.prepare_calls(order), 2);
+        assert_eq!(gateway.prepared_ref(order).as_deref(), Some(reference));
+        // Another token, or another amount, under the same order: a reused key.
+        for (amount, other) in [(900, TOKEN_DECLINE), (901, TOKEN_OK)] {
+            assert!(matches!(
+                gateway.prepare(order, amount, eur(), &token(other)).await,
+                Err(GatewayError::KeyReused(_))
+            ));
+        }
+        assert_eq!(
+            gateway
+                .prepare(OrderId::new_random(), 900, eur(), &token("tok_other"))
+                .await
+                .unwrap(),
+            Preparation::Refused {
+                reason: "unknown_token".into()
+            }
+        );
+        assert_eq!(
+            gateway.charges_captured(order),
+            0,
+            "preparing charges nothing"
+        );
+        // The reference means the same to another instance of the gateway (a restart).
+        let restarted = TestGateway::default();
+        assert!(matches!(
+            restarted.charge(order, 900, eur(), &first).await.unwrap(),
+            ChargeResult::Captured { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_order_placed_with_a_token_is_charged_with_it() {
+        let gateway = TestGateway::default();
+        let order = OrderId::new_random();
+        let legacy = PaymentMeans::LegacyToken(TOKEN_OK.into());
+        let charged = gateway.charge(order, 900, eur(), &legacy).await.unwrap();
+        assert!(matches!(charged, ChargeResult::Captured { .. }));
+        let declined = PaymentMeans::LegacyToken(TOKEN_DECLINE.into());
+        assert!(matches!(
+            gateway
+                .charge(OrderId::new_random(), 900, eur(), &declined)
+                .await
+                .unwrap(),
+            ChargeResult::Declined { .. }
+        ));
+        assert_eq!(gateway.charges_captured(order), 1);
+    }
+
     #[tokio::test]
     async fn a_retried_charge_returns_the_first_answer_and_charges_once() {
         let gateway = TestGateway::default();
         let order = OrderId::new_random();
-        let first = gateway.charge(order, 900, eur(), TOKEN_OK).await.unwrap();
-        let again = gateway.charge(order, 900, eur(), TOKEN_OK).await.unwrap();
+        let means = prepared(&gateway, order, 900, TOKEN_OK).await;
+        let first = gateway.charge(order, 900, eur(), &means).await.unwrap();
+        let again = gateway.charge(order, 900, eur(), &means).await.unwrap();
         assert_eq!(first, again);
         assert!(matches!(first, ChargeResult::Captured { .. }));
         assert_eq!(gateway.charges_captured(order), 1);
@@ -358,7 +566,7 @@ mod tests {
         assert_eq!(gateway.find_charge(order).await.unwrap(), Some(first));
         // The same key with another amount is refused, not charged.
         assert!(matches!(
-            gateway.charge(order, 901, eur(), TOKEN_OK).await,
+            gateway.charge(order, 901, eur(), &means).await,
             Err(GatewayError::Refused(_))
         ));
     }
@@ -369,26 +577,25 @@ mod tests {
             slow_delay: Duration::from_millis(50),
             ..TestGatewaySettings::default()
         });
-        let declined = gateway
-            .charge(OrderId::new_random(), 100, eur(), TOKEN_DECLINE)
-            .await
-            .unwrap();
+        let order = OrderId::new_random();
+        let means = prepared(&gateway, order, 100, TOKEN_DECLINE).await;
+        let declined = gateway.charge(order, 100, eur(), &means).await.unwrap();
         assert_eq!(
             declined,
             ChargeResult::Declined {
                 reason: "card_declined".into()
             }
         );
+        let order = OrderId::new_random();
+        let means = prepared(&gateway, order, 100, TOKEN_SLOW).await;
         let started = std::time::Instant::now();
-        let slow = gateway
-            .charge(OrderId::new_random(), 100, eur(), TOKEN_SLOW)
-            .await
-            .unwrap();
+        let slow = gateway.charge(order, 100, eur(), &means).await.unwrap();
         assert!(matches!(slow, ChargeResult::Captured { .. }));
         assert!(started.elapsed() >= Duration::from_millis(50));
+        let unknown = PaymentMeans::GatewayRef("pi_other_1".into());
         assert!(matches!(
             gateway
-                .charge(OrderId::new_random(), 100, eur(), "tok_other")
+                .charge(OrderId::new_random(), 100, eur(), &unknown)
                 .await
                 .unwrap(),
             ChargeResult::Declined { .. }
@@ -403,7 +610,8 @@ mod tests {
     async fn refunds_are_once_per_key_and_never_exceed_the_capture() {
         let gateway = TestGateway::default();
         let order = OrderId::new_random();
-        gateway.charge(order, 1_000, eur(), TOKEN_OK).await.unwrap();
+        let means = prepared(&gateway, order, 1_000, TOKEN_OK).await;
+        gateway.charge(order, 1_000, eur(), &means).await.unwrap();
         let first = gateway
             .refund(&key("r1"), order, "ch", 600, eur())
             .await
@@ -439,9 +647,10 @@ mod tests {
             ..TestGatewaySettings::default()
         });
         let order = OrderId::new_random();
+        let means = prepared(&gateway, order, 700, TOKEN_OK).await;
         let mut answered = None;
         for _ in 0..200 {
-            if let Ok(result) = gateway.charge(order, 700, eur(), TOKEN_OK).await {
+            if let Ok(result) = gateway.charge(order, 700, eur(), &means).await {
                 answered = Some(result);
                 break;
             }

@@ -1,6 +1,6 @@
 //! What the application and its reactors can ask of an order.
 
-use super::Ticket;
+use super::{Preparation, Ticket};
 use crate::ids::{CustomerId, EventId, HoldId, OrderId, PaymentId, SeatLabel, SectionId};
 use crate::money::Currency;
 use crate::Timestamp;
@@ -12,7 +12,8 @@ pub enum OrderCommand {
     /// Place the order for a hold the customer just checked out. The facts are copied from the
     /// checked-out hold and its section by the application; `expires_at` is the hold's, the
     /// order's deadline. The total is `unit_price_minor × quantity`. Repeating it with the same
-    /// facts decides nothing; the same order id with other facts is refused.
+    /// facts decides nothing; the same order id with other facts is refused. A refused means of
+    /// payment places the order failed at once (`OrderPlaced` then `PaymentFailed`).
     Place {
         order_id: OrderId,
         customer_id: CustomerId,
@@ -24,9 +25,10 @@ pub enum OrderCommand {
         quantity: u32,
         unit_price_minor: i64,
         currency: Currency,
-        /// The payment gateway's token for the customer's means of payment (an opaque reference,
-        /// never card data): the payment reactor charges it.
-        payment_token: String,
+        /// What the gateway made of the customer's means of payment, asked before placing: the
+        /// reference of the payment it prepared (charged later by the process manager), or its
+        /// refusal (the order is placed failed). Never the card token itself.
+        payment: Preparation,
         expires_at: Timestamp,
     },
     /// The order's payment captured this amount (from the payment's `ChargeCaptured`).

@@ -6,7 +6,8 @@
 //! facts is refused.
 
 use super::{
-    CapturedPayment, Order, OrderCommand, OrderError, OrderEvent, OrderState, OrderStatus, Ticket,
+    CapturedPayment, Order, OrderCommand, OrderError, OrderEvent, OrderState, OrderStatus,
+    PaymentMeans, Preparation, Ticket,
 };
 use crate::catalog::MAX_TICKETS_PER_CUSTOMER;
 use crate::ids::{CustomerId, PaymentId};
@@ -22,13 +23,13 @@ pub fn decide(
 ) -> Result<Vec<OrderEvent>, OrderError> {
     let Some(order) = &state.order else {
         return match command {
-            OrderCommand::Place { .. } => place(command, now).map(|placed| vec![placed]),
+            OrderCommand::Place { .. } => place(command, now),
             _ => Err(OrderError::UnknownOrder),
         };
     };
     let decided = match command {
         // A retry, even after the deadline; other facts under this order id are another request.
-        OrderCommand::Place { .. } => match placed_by(order) == *command {
+        OrderCommand::Place { .. } => match placed_by(order).as_ref() == Some(command) {
             true => None,
             false => return Err(OrderError::IdempotencyKeyReused),
         },
@@ -105,8 +106,9 @@ pub fn evolve(mut state: OrderState, event: &OrderEvent) -> OrderState {
     state
 }
 
-/// The `OrderPlaced` of a first `Place`, once its facts are checked.
-fn place(command: &OrderCommand, now: Timestamp) -> Result<OrderEvent, OrderError> {
+/// The `OrderPlaced` of a first `Place`, once its facts are checked, and its `PaymentFailed` when
+/// the gateway refused the means of payment.
+fn place(command: &OrderCommand, now: Timestamp) -> Result<Vec<OrderEvent>, OrderError> {
     let OrderCommand::Place {
         order_id,
         customer_id,
@@ -117,7 +119,7 @@ fn place(command: &OrderCommand, now: Timestamp) -> Result<OrderEvent, OrderErro
         quantity,
         unit_price_minor,
         currency,
-        payment_token,
+        payment,
         expires_at,
     } = command
     else {
@@ -137,13 +139,20 @@ fn place(command: &OrderCommand, now: Timestamp) -> Result<OrderEvent, OrderErro
     if !(0..=MAX_PRICE_MINOR).contains(unit_price_minor) {
         return invalid("the unit price is out of range");
     }
-    if payment_token.is_empty() {
-        return invalid("the payment token is missing");
-    }
+    let (payment_ref, refused) = match payment {
+        Preparation::Prepared { gateway_ref } if gateway_ref.is_empty() => {
+            return invalid("the payment's gateway reference is missing")
+        }
+        Preparation::Refused { reason } if reason.is_empty() => {
+            return invalid("the payment's refusal gives no reason")
+        }
+        Preparation::Prepared { gateway_ref } => (Some(gateway_ref.clone()), None),
+        Preparation::Refused { reason } => (None, Some(reason.clone())),
+    };
     if *expires_at <= now {
         return Err(OrderError::HoldExpired);
     }
-    Ok(OrderEvent::OrderPlaced {
+    let placed = OrderEvent::OrderPlaced {
         order_id: *order_id,
         customer_id: customer_id.clone(),
         hold_id: *hold_id,
@@ -154,9 +163,12 @@ fn place(command: &OrderCommand, now: Timestamp) -> Result<OrderEvent, OrderErro
         unit_price_minor: *unit_price_minor,
         total_minor: unit_price_minor * i64::from(*quantity),
         currency: *currency,
-        payment_token: payment_token.clone(),
+        payment_ref,
+        payment_token: None,
         expires_at: *expires_at,
-    })
+    };
+    let failed = refused.map(|reason| OrderEvent::PaymentFailed { reason });
+    Ok(std::iter::once(placed).chain(failed).collect())
 }
 
 /// The order an `OrderPlaced` starts.
@@ -172,11 +184,17 @@ fn placed(event: &OrderEvent) -> Option<Order> {
         unit_price_minor,
         total_minor,
         currency,
+        payment_ref,
         payment_token,
         expires_at,
     } = event
     else {
         return None;
+    };
+    let payment_means = match (payment_ref, payment_token) {
+        (Some(reference), _) => Some(PaymentMeans::GatewayRef(reference.clone())),
+        (None, Some(token)) => Some(PaymentMeans::LegacyToken(token.clone())),
+        (None, None) => None,
     };
     Some(Order {
         order_id: *order_id,
@@ -189,7 +207,7 @@ fn placed(event: &OrderEvent) -> Option<Order> {
         unit_price_minor: *unit_price_minor,
         total_minor: *total_minor,
         currency: *currency,
-        payment_token: payment_token.clone(),
+        payment_means,
         expires_at: *expires_at,
         status: OrderStatus::PendingPayment,
         payment: None,
@@ -200,9 +218,19 @@ fn placed(event: &OrderEvent) -> Option<Order> {
     })
 }
 
-/// The `Place` this order was placed by.
-fn placed_by(order: &Order) -> OrderCommand {
-    OrderCommand::Place {
+/// The `Place` this order was placed by; `None` for an order placed with a card token (before
+/// references existed), which no `Place` can name any more.
+fn placed_by(order: &Order) -> Option<OrderCommand> {
+    let payment = match (&order.payment_means, &order.decline_reason) {
+        (Some(PaymentMeans::GatewayRef(reference)), _) => Preparation::Prepared {
+            gateway_ref: reference.clone(),
+        },
+        (None, Some(reason)) => Preparation::Refused {
+            reason: reason.clone(),
+        },
+        _ => return None,
+    };
+    Some(OrderCommand::Place {
         order_id: order.order_id,
         customer_id: order.customer_id.clone(),
         hold_id: order.hold_id,
@@ -212,9 +240,9 @@ fn placed_by(order: &Order) -> OrderCommand {
         quantity: order.quantity,
         unit_price_minor: order.unit_price_minor,
         currency: order.currency,
-        payment_token: order.payment_token.clone(),
+        payment,
         expires_at: order.expires_at,
-    }
+    })
 }
 
 /// One capture per order, of exactly its total. A capture that arrives after the order expired

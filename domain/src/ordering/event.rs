@@ -1,6 +1,10 @@
 //! Facts of an order, as stored on `orders.<order>` and read by projections, reactors and
 //! downstream systems (the notifier sends the confirmation). The subject names the order, so only
 //! `OrderPlaced` repeats its id. Schema version 1 for every variant.
+//!
+//! `OrderPlaced` changed additively within version 1: `payment_ref` (the gateway's reference) was
+//! added, and `payment_token` (the card token, on orders placed before references existed) is
+//! still read but never written. Readers take both as optional.
 
 use super::Ticket;
 use crate::ids::{CustomerId, EventId, HoldId, OrderId, PaymentId, SeatLabel, SectionId};
@@ -26,7 +30,16 @@ pub enum OrderEvent {
         unit_price_minor: i64,
         total_minor: i64,
         currency: Currency,
-        payment_token: String,
+        /// The gateway's reference of the payment prepared for the order (a payment intent):
+        /// what the charge confirms. Absent when the gateway refused the means of payment at
+        /// placement (a `PaymentFailed` follows in the same commit), and on orders placed before
+        /// references existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payment_ref: Option<String>,
+        /// Orders placed before references existed: the card token, charged with as it was then.
+        /// Read, never written (`decide` always leaves it `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payment_token: Option<String>,
         /// The hold's deadline: unpaid by then, the order expires.
         #[serde(with = "time::serde::rfc3339")]
         expires_at: Timestamp,

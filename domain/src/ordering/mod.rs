@@ -2,7 +2,8 @@
 //! `orders.<order>`.
 //!
 //! An order is placed with the facts of the hold the customer checked out (seats, price, the
-//! hold's `expires_at` as its deadline), then paid, then confirmed with its tickets once the
+//! hold's `expires_at` as its deadline) and the gateway's reference of the payment prepared for it
+//! (never the card token: [`PaymentMeans`]), then paid, then confirmed with its tickets once the
 //! inventory sold its seats; or it fails (payment declined), expires (unpaid at the deadline, or
 //! its seats lost), or is cancelled by its customer, and is refunded when money was taken.
 //!
@@ -16,6 +17,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod payment_means;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -25,5 +27,6 @@ pub use command::OrderCommand;
 pub use decide::{decide, evolve};
 pub use error::OrderError;
 pub use event::OrderEvent;
+pub use payment_means::{PaymentMeans, Preparation};
 pub use state::{CapturedPayment, Order, OrderState, OrderStatus};
 pub use ticket::{ticket_code, tickets_for, Ticket};

@@ -1,7 +1,7 @@
 //! What an order remembers: the facts it was placed with, where it is in its life, its payment,
 //! its tickets and its refund. Built only by folding `OrderEvent`s (see `evolve` in `decide.rs`).
 
-use super::Ticket;
+use super::{PaymentMeans, Ticket};
 use crate::ids::{CustomerId, EventId, HoldId, OrderId, PaymentId, SeatLabel, SectionId};
 use crate::money::Currency;
 use crate::Timestamp;
@@ -76,7 +76,9 @@ pub struct Order {
     pub unit_price_minor: i64,
     pub total_minor: i64,
     pub currency: Currency,
-    pub payment_token: String,
+    /// What the charge is made with; `None` when the gateway refused the means of payment at
+    /// placement (the order failed at once: there is nothing to charge).
+    pub payment_means: Option<PaymentMeans>,
     /// Unpaid by then, the order expires.
     pub expires_at: Timestamp,
     pub status: OrderStatus,

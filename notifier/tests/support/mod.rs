@@ -203,7 +203,8 @@ pub fn order_facts(order_id: OrderId, customer: &str, ending: &str) -> Vec<Vec<O
         unit_price_minor: 3_500,
         total_minor: 7_000,
         currency: "EUR".parse().expect("a currency"),
-        payment_token: "tok_ok".into(),
+        payment_ref: Some("pi_test_1".into()),
+        payment_token: None,
         expires_at: time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
     };
     match ending {

@@ -10,7 +10,9 @@ use crate::inventory::{
     self, EventInventory, HoldRequest, HoldStatus, InventoryCommand, InventoryError,
     InventoryEvent, InventorySection, SeatStatus, Selection,
 };
-use crate::ordering::{self, tickets_for, OrderCommand, OrderEvent, OrderState, OrderStatus};
+use crate::ordering::{
+    self, tickets_for, OrderCommand, OrderEvent, OrderState, OrderStatus, Preparation,
+};
 use crate::payments::{self, ChargeOutcome, PaymentCommand, PaymentEvent, PaymentState};
 use crate::Timestamp;
 use uuid::Uuid;
@@ -119,7 +121,9 @@ impl Shop {
                 seats: hold.seats,
                 quantity: hold.quantity,
                 currency: self.inventory.currency().unwrap(),
-                payment_token: "tok_ok".into(),
+                payment: Preparation::Prepared {
+                    gateway_ref: "pi_1".into(),
+                },
                 expires_at: hold.expires_at,
             },
             now,

@@ -2,12 +2,14 @@
 //! order and its payment, and property tests over random orders.
 //!
 //! The fixture order (see `place`): alice orders seats of the stalls at 45.00 EUR each
-//! (90.00 in all) at `T0`; her hold, and so the order, expires at `T0 + 600 s`.
+//! (90.00 in all) at `T0`, paying with the payment the gateway prepared for it (`GATEWAY_REF`);
+//! her hold, and so the order, expires at `T0 + 600 s`.
 
 mod cancel;
 mod confirm;
 mod expire;
 mod fulfilment;
+mod legacy_token;
 mod payment;
 mod place;
 mod properties;
@@ -15,7 +17,7 @@ mod refund;
 mod tickets;
 
 use crate::ids::{CustomerId, EventId, HoldId, IdempotencyKey, OrderId, PaymentId, SectionId};
-use crate::ordering::{tickets_for, OrderCommand, OrderEvent, Ticket};
+use crate::ordering::{tickets_for, OrderCommand, OrderEvent, Preparation, Ticket};
 use crate::test_support::{given, Given, Ordering};
 use crate::Timestamp;
 use time::macros::datetime;
@@ -28,6 +30,8 @@ pub(super) const T0: Timestamp = datetime!(2030-06-01 18:00 UTC);
 pub(super) const DEADLINE: i64 = 600;
 pub(super) const UNIT: i64 = 4_500;
 pub(super) const TOTAL: i64 = 9_000;
+/// The gateway's reference of the payment prepared for the fixture order.
+pub(super) const GATEWAY_REF: &str = "pi_fixture_1";
 
 pub(super) fn at(seconds: i64) -> Timestamp {
     T0 + Duration::seconds(seconds)
@@ -71,7 +75,9 @@ pub(super) fn place() -> OrderCommand {
         quantity: 2,
         unit_price_minor: UNIT,
         currency: "EUR".parse().unwrap(),
-        payment_token: "tok_ok".into(),
+        payment: Preparation::Prepared {
+            gateway_ref: GATEWAY_REF.into(),
+        },
         expires_at: at(DEADLINE),
     }
 }
@@ -88,7 +94,8 @@ pub(super) fn placed() -> OrderEvent {
         unit_price_minor: UNIT,
         total_minor: TOTAL,
         currency: "EUR".parse().unwrap(),
-        payment_token: "tok_ok".into(),
+        payment_ref: Some(GATEWAY_REF.into()),
+        payment_token: None,
         expires_at: at(DEADLINE),
     }
 }

@@ -2,7 +2,7 @@
 //! facts decides nothing, forever; other facts under the same order id are refused.
 
 use super::*;
-use crate::ordering::{OrderError, OrderStatus};
+use crate::ordering::{OrderError, OrderStatus, Preparation};
 
 #[test]
 fn placing_an_order_records_its_facts_and_total() {
@@ -31,9 +31,11 @@ fn placing_again_with_the_same_facts_is_a_retry_forever() {
 
 #[test]
 fn the_same_order_id_with_other_facts_is_refused() {
-    let other_token = place_with(|c| {
-        if let OrderCommand::Place { payment_token, .. } = c {
-            *payment_token = "tok_decline".into();
+    let other_payment = place_with(|c| {
+        if let OrderCommand::Place { payment, .. } = c {
+            *payment = Preparation::Prepared {
+                gateway_ref: "pi_another".into(),
+            };
         }
     });
     let other_hold = place_with(|c| {
@@ -41,11 +43,58 @@ fn the_same_order_id_with_other_facts_is_refused() {
             *hold_id = HoldId::derive(event_id(), &alice(), &IdempotencyKey::parse("h2").unwrap());
         }
     });
-    for command in [other_token, other_hold] {
+    for command in [other_payment, other_hold] {
         placed_then([])
             .when(command, at(5))
             .then_error(OrderError::IdempotencyKeyReused);
     }
+}
+
+#[test]
+fn a_means_of_payment_the_gateway_refused_places_the_order_failed_at_once() {
+    let refused = place_with(|c| {
+        if let OrderCommand::Place { payment, .. } = c {
+            *payment = Preparation::Refused {
+                reason: "resource_missing".into(),
+            };
+        }
+    });
+    let mut placed_without_ref = placed();
+    if let OrderEvent::OrderPlaced { payment_ref, .. } = &mut placed_without_ref {
+        *payment_ref = None;
+    }
+    let failed = OrderEvent::PaymentFailed {
+        reason: "resource_missing".into(),
+    };
+    let state = given::<Ordering>([])
+        .when(refused.clone(), at(5))
+        .then(vec![placed_without_ref.clone(), failed.clone()]);
+    let order = state.order().unwrap();
+    assert_eq!(order.status, OrderStatus::PaymentFailed);
+    assert_eq!(order.payment_means, None, "nothing to charge");
+    // A retry decides nothing; a prepared payment under the same order id is another request.
+    given::<Ordering>([placed_without_ref.clone(), failed.clone()])
+        .when(refused, at(6))
+        .then_nothing();
+    given::<Ordering>([placed_without_ref, failed])
+        .when(place(), at(6))
+        .then_error(OrderError::IdempotencyKeyReused);
+}
+
+#[test]
+fn a_placed_order_carries_the_gateway_s_reference_and_never_a_token() {
+    let json = serde_json::to_value(placed()).unwrap();
+    assert_eq!(json["data"]["payment_ref"], GATEWAY_REF);
+    assert!(json["data"].get("payment_token").is_none(), "{json}");
+    let state = given::<Ordering>([])
+        .when(place(), at(5))
+        .then(vec![placed()]);
+    assert_eq!(
+        state.order().unwrap().payment_means,
+        Some(crate::ordering::PaymentMeans::GatewayRef(
+            GATEWAY_REF.into()
+        ))
+    );
 }
 
 #[test]
@@ -143,11 +192,13 @@ fn facts_that_cannot_be_an_order_are_refused() {
         ),
         (
             place_with(|c| {
-                if let OrderCommand::Place { payment_token, .. } = c {
-                    payment_token.clear();
+                if let OrderCommand::Place { payment, .. } = c {
+                    *payment = Preparation::Prepared {
+                        gateway_ref: String::new(),
+                    };
                 }
             }),
-            "token",
+            "reference",
         ),
         (
             place_with(|c| {

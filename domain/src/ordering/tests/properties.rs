@@ -114,7 +114,9 @@ impl Run {
                     quantity,
                     unit_price_minor,
                     currency,
-                    payment_token: "tok_other".into(),
+                    payment: Preparation::Prepared {
+                        gateway_ref: "pi_other".into(),
+                    },
                     expires_at,
                 },
                 other => other,

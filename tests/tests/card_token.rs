@@ -1,0 +1,199 @@
+//! The card token never outlives the request that brought it: after purchases through the HTTPS
+//! gateway adapter (one confirmed and refunded, one whose token the gateway refused) and through
+//! the test gateway, no message on any stream of the deployment, payload or header, contains a
+//! token, and neither does any log line or span command-svc wrote meanwhile (captured at `trace`
+//! for TicketView's crates, `debug` for the rest).
+
+use domain::ordering::OrderStatus;
+use e2e::fake_gateway::{self, FakeGateway};
+use e2e::orders::{order_id, wait_for_order};
+use e2e::{scenario, CommandSvc, EventSpec, HoldBody, TestEnv, SEATED_SECTION};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tv_nats::{EventStore, Stream};
+
+const SETTLED: Duration = Duration::from_secs(20);
+
+/// Everything the test binary logged.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                "debug,command_svc=trace,tv_nats=trace,domain=trace,telemetry=trace,auth=trace,e2e=trace",
+            )
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        logs
+    })
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logged() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+}
+
+/// Every message of every stream of the store's prefix, read back raw: (stream, sequence,
+/// headers and payload as text).
+async fn every_message(store: &EventStore) -> Vec<(Stream, u64, String)> {
+    let mut messages = Vec::new();
+    for stream in Stream::ALL {
+        let mut replay = store.replay(stream, 0).await.expect("the stream reads");
+        while let Some(commit) = replay.next().await {
+            let commit = commit.expect("a message");
+            let headers = commit
+                .headers
+                .iter()
+                .flat_map(|map| map.iter())
+                .map(|(name, values)| format!("{name}: {values:?}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let text = format!(
+                "{}\n{headers}\n{}",
+                commit.subject,
+                String::from_utf8_lossy(&commit.payload)
+            );
+            messages.push((stream, commit.sequence, text));
+        }
+    }
+    messages
+}
+
+fn assert_nowhere(messages: &[(Stream, u64, String)], token: &str) {
+    for (stream, sequence, text) in messages {
+        assert!(
+            !text.contains(token),
+            "{stream:?} message {sequence} holds the card token: {text}"
+        );
+    }
+}
+
+/// An event on sale and a hold of `seats` by `customer`: the event and the hold id.
+async fn held(svc: &CommandSvc, customer: &str, seats: &[&str]) -> (String, String) {
+    let event = svc
+        .api()
+        .create_on_sale(customer, &EventSpec::seated().to_json())
+        .await;
+    let body = HoldBody::seats(customer, SEATED_SECTION, seats);
+    let (status, hold) = svc
+        .api()
+        .hold(&event, &format!("{customer}-h"), &body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    (event, hold["hold_id"].as_str().unwrap().to_owned())
+}
+
+fn order_of(answer: &Value) -> domain::ids::OrderId {
+    order_id(answer["order_id"].as_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_stream_message_log_line_or_span_holds_the_card_token_after_a_purchase() {
+    logs();
+    scenario(|env: TestEnv| async move {
+        let fake = FakeGateway::start().await;
+        let config = command_svc::Config {
+            gateway: command_svc::payments::GatewayConfig::http(
+                &fake.base_url,
+                fake_gateway::API_KEY,
+                fake_gateway::WEBHOOK_SECRET,
+            ),
+            ..command_svc::Config::for_test(&e2e::nats_url(), &env.prefix)
+        };
+        let svc = CommandSvc::spawn_configured(config, e2e::client::http_client()).await;
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        // A token the fake charges, and one it never issued, both seen nowhere else.
+        let token = format!("{}_{unique}", fake_gateway::CAPTURE);
+        let refused_token = format!("pm_card_stolen_{unique}");
+
+        let (_, hold) = held(&svc, "olga", &["A-1", "A-2"]).await;
+        let (status, placed) = svc.api().place_order("buy", &hold, "olga", &token).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{placed}");
+        let order = order_of(&placed);
+        wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Confirmed).await;
+        let (status, cancelled) = svc.api().cancel_order(&order.to_string(), "olga").await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        wait_for_order(&env.store, order, SETTLED, |s| s == OrderStatus::Refunded).await;
+        assert_eq!(fake.charges(&order.to_string()), 1);
+
+        let (_, hold) = held(&svc, "piet", &["B-1"]).await;
+        let (status, refused) = svc
+            .api()
+            .place_order("buy", &hold, "piet", &refused_token)
+            .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{refused}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let messages = every_message(&env.store).await;
+        let orders = messages.iter().filter(|(s, _, _)| *s == Stream::Orders);
+        assert!(orders.count() >= 5, "the orders were read back");
+        assert!(
+            messages
+                .iter()
+                .any(|(s, _, t)| *s == Stream::Payments && t.contains("RefundSent")),
+            "the payments were read back"
+        );
+        assert_nowhere(&messages, &token);
+        assert_nowhere(&messages, &refused_token);
+        svc.shutdown().await;
+
+        let logs = logged();
+        assert!(logs.contains(&order.to_string()), "the logs were captured");
+        assert!(!logs.contains(&token), "a log line holds the card token");
+        assert!(
+            !logs.contains(&refused_token),
+            "a log line holds the refused token"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_stream_message_holds_a_test_gateway_token_after_purchases() {
+    logs();
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let (_, hold) = held(&svc, "quinn", &["C-1"]).await;
+        let (status, placed) = svc.api().place_order("buy", &hold, "quinn", "tok_ok").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{placed}");
+        wait_for_order(&env.store, order_of(&placed), SETTLED, |s| {
+            s == OrderStatus::Confirmed
+        })
+        .await;
+        let (_, hold) = held(&svc, "rosa", &["D-1"]).await;
+        let (status, placed) = svc
+            .api()
+            .place_order("buy", &hold, "rosa", "tok_decline")
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{placed}");
+        wait_for_order(&env.store, order_of(&placed), SETTLED, |s| {
+            s == OrderStatus::PaymentFailed
+        })
+        .await;
+        let messages = every_message(&env.store).await;
+        assert_nowhere(&messages, "tok_ok");
+        assert_nowhere(&messages, "tok_decline");
+        svc.shutdown().await;
+    })
+    .await;
+}
