@@ -65,7 +65,12 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
     }
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
-        .with_context(|| format!("connecting to NATS at {} (set NATS_URL)", config.nats_url))?;
+        .with_context(|| {
+            format!(
+                "connecting to NATS at {} (set NATS_URL)",
+                tv_nats::redact_url(&config.nats_url)
+            )
+        })?;
     store
         .provision()
         .await

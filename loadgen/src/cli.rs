@@ -28,7 +28,13 @@ pub struct Cli {
     #[arg(long)]
     pub no_lag: bool,
     /// NATS (for the audit from the streams).
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    /// Its user and password: TV_NATS_USER and TV_NATS_PASSWORD_FILE, or user:password in the URL.
+    #[arg(
+        long,
+        env = "NATS_URL",
+        hide_env_values = true,
+        default_value = "nats://127.0.0.1:14222"
+    )]
     pub nats_url: String,
     /// Stream prefix the services use.
     #[arg(long, env = "TV_PREFIX", default_value = "tv")]

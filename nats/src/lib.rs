@@ -7,12 +7,13 @@
 //! is one JetStream atomic batch. JetStream's wire error codes stop here: callers see
 //! [`AppendError::Conflict`] and friends.
 //!
-//! Also here: stream provisioning under a prefix (so tests run side by side), replay of one
+//! Also here: connecting as a NATS user (credentials from the environment or the URL), stream provisioning under a prefix (so tests run side by side), replay of one
 //! aggregate or a whole stream, following a stream live, durable pull consumers for projectors and reactors, snapshots in an
 //! object store, and timers on a stream with message schedules.
 
 mod append;
 mod atomic;
+mod connect;
 mod consumer;
 mod envelope;
 mod error;
@@ -26,6 +27,7 @@ mod store;
 
 pub use append::AppendOptions;
 pub use atomic::AtomicAppend;
+pub use connect::{connect, redact_url, split_user_info, Credentials, PASSWORD_FILE_VAR, USER_VAR};
 pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
 pub use error::{AppendError, StoreError};

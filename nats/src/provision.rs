@@ -1,4 +1,6 @@
-//! Creating the streams, idempotently, and refusing a server that is too old.
+//! Creating the streams, idempotently, and refusing a server that is too old. A stream already
+//! set as wanted is left alone, so a service whose NATS user may only read starts on streams
+//! the admin user provisioned.
 
 use crate::error::StoreError;
 use crate::naming::Stream;
@@ -46,6 +48,21 @@ impl StreamSettings {
     }
 }
 
+/// The settings TicketView chooses are the same (the server fills in the others).
+fn same_settings(found: &Config, wanted: &Config) -> bool {
+    found.subjects == wanted.subjects
+        && found.storage == wanted.storage
+        && found.num_replicas == wanted.num_replicas
+        && found.allow_direct == wanted.allow_direct
+        && found.duplicate_window == wanted.duplicate_window
+        && found.description == wanted.description
+        && found.deny_delete == wanted.deny_delete
+        && found.deny_purge == wanted.deny_purge
+        && found.allow_atomic_publish == wanted.allow_atomic_publish
+        && found.allow_message_schedules == wanted.allow_message_schedules
+        && found.allow_rollup == wanted.allow_rollup
+}
+
 fn parse_version(version: &str) -> Option<(u64, u64)> {
     let mut parts = version.trim_start_matches('v').split(['.', '-']);
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
@@ -71,12 +88,32 @@ impl EventStore {
         }
         for stream in Stream::ALL {
             let config = self.stream_config(stream, settings);
+            // Only a stream that is missing or set differently is written: a service's NATS user
+            // may read the streams but not create or change them (deploy/nats/auth.conf).
+            if self.is_provisioned(&config).await {
+                continue;
+            }
             self.jetstream()
                 .create_or_update_stream(config)
                 .await
-                .map_err(|e| StoreError::other(&format!("provisioning {stream:?}"), e))?;
+                .map_err(|e| {
+                    StoreError::Other(format!(
+                        "provisioning the stream {}: {e}. Only the admin NATS user may create or \
+                         update streams: provision them once with it (tv-provision, which \
+                         ./scripts/platform runs), then start the services",
+                        self.naming().stream(stream)
+                    ))
+                })?;
         }
         Ok(())
+    }
+
+    /// The stream exists with the settings `wanted` asks for.
+    async fn is_provisioned(&self, wanted: &Config) -> bool {
+        match self.jetstream().get_stream(&wanted.name).await {
+            Ok(stream) => same_settings(&stream.cached_info().config, wanted),
+            Err(_) => false,
+        }
     }
 
     fn stream_config(&self, stream: Stream, settings: StreamSettings) -> Config {

@@ -32,7 +32,12 @@ impl Snapshots {
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| StoreError::other("creating the snapshot bucket", e))?,
+                .map_err(|e| {
+                    StoreError::Other(format!(
+                        "creating the snapshot bucket {name}: {e}. Only the admin NATS user may: \
+                         run tv-provision once with it (./scripts/platform does)"
+                    ))
+                })?,
         };
         Ok(Self { bucket })
     }

@@ -3,7 +3,6 @@
 use crate::append::AppendOptions;
 use crate::error::StoreError;
 use crate::naming::{Naming, Stream};
-use std::time::Duration;
 
 /// A handle to the event store: cheap to clone, shared by every task of a service.
 #[derive(Clone)]
@@ -15,29 +14,10 @@ pub struct EventStore {
 }
 
 impl EventStore {
-    /// Connects to NATS at `url`. The client reconnects by itself if the server restarts.
+    /// Connects to NATS at `url` as the user the URL or the environment names (see
+    /// [`crate::connect()`]). The client reconnects by itself if the server restarts.
     pub async fn connect(url: &str, naming: Naming) -> Result<Self, StoreError> {
-        let client = async_nats::ConnectOptions::new()
-            .name("ticketview")
-            .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(5))
-            .request_timeout(Some(Duration::from_secs(10)))
-            .client_capacity(65_536)
-            .subscription_capacity(65_536)
-            .connect(url)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
-        // `retry_on_initial_connect` returns before the first connection: wait for it, bounded,
-        // so that a wrong URL is an error at start and not a hang.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while client.connection_state() != async_nats::connection::State::Connected {
-            if tokio::time::Instant::now() > deadline {
-                return Err(StoreError::Unavailable(format!(
-                    "{url}: no connection after 10 s; is nats-server running? (./scripts/platform starts one)"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let client = crate::connect::connect(url).await?;
         Ok(Self::from_client(client, naming))
     }
 

@@ -66,7 +66,12 @@ impl Notifier {
     ) -> anyhow::Result<Notifier> {
         let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
             .await
-            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+            .with_context(|| {
+                format!(
+                    "connecting to NATS at {}",
+                    tv_nats::redact_url(&config.nats_url)
+                )
+            })?;
         store
             .provision()
             .await

@@ -8,12 +8,19 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// NATS server with JetStream.
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    /// Its user and password: TV_NATS_USER and TV_NATS_PASSWORD_FILE, or user:password in the URL.
+    #[arg(
+        long,
+        env = "NATS_URL",
+        hide_env_values = true,
+        default_value = "nats://127.0.0.1:14222"
+    )]
     pub nats_url: String,
     /// PostgreSQL holding the read models.
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:15432/postgres"
     )]
     pub database_url: String,

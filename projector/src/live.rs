@@ -29,7 +29,12 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<(EventStore, Pool)> {
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
-        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        .with_context(|| {
+            format!(
+                "connecting to NATS at {}",
+                tv_nats::redact_url(&config.nats_url)
+            )
+        })?;
     store
         .provision()
         .await

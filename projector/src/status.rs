@@ -37,7 +37,12 @@ pub struct ShardStatus {
 pub async fn status(config: &Config) -> anyhow::Result<Vec<ProjectionStatus>> {
     let store = EventStore::connect(&config.nats_url, Naming::new(&config.prefix))
         .await
-        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        .with_context(|| {
+            format!(
+                "connecting to NATS at {}",
+                tv_nats::redact_url(&config.nats_url)
+            )
+        })?;
     let pool = db::pool(&config.database_url, 1)?;
     let client = pool.get().await.context("connecting to PostgreSQL")?;
     let mut statuses = Vec::new();

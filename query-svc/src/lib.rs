@@ -75,7 +75,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let naming = Naming::new(&config.prefix);
     let store = EventStore::connect(&config.nats_url, naming.clone())
         .await
-        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        .with_context(|| {
+            format!(
+                "connecting to NATS at {}",
+                tv_nats::redact_url(&config.nats_url)
+            )
+        })?;
     let pool = read::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
     let state = Arc::new(AppState {
         read: ReadModels::new(pool, config.cache_bytes),

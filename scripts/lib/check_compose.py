@@ -401,6 +401,38 @@ def check_postgres(compose):
               f"{name}: DATABASE_URL matches the postgres service's user, password and database")
 
 
+def check_nats_users(root, compose):
+    """nats runs deploy/nats/auth.conf with every user's password, and each service connects as a
+    user of it with that password (the admin user only to provision); no password has a default."""
+    services = compose["services"]
+    nats = services["nats"]
+    command = command_of(nats)
+    check("--config" in command and command[command.index("--config") + 1] == "/etc/nats/nats.conf",
+          "nats: runs deploy/nats/nats.conf", str(command))
+    check(any(str(v).startswith("./deploy/nats:/etc/nats") for v in nats.get("volumes", [])),
+          "nats: mounts deploy/nats (nats.conf, auth.conf)")
+    auth = (root / "deploy" / "nats" / "auth.conf").read_text()
+    users = {var[len("TV_NATS_"):-len("_PASSWORD")].lower().replace("_", "-"): var
+             for var in set(re.findall(r"\$(TV_NATS_[A-Z_]+_PASSWORD)", auth))}
+    env = nats.get("environment") or {}
+    missing = sorted(var for var in users.values() if not env.get(var))
+    check(not missing, f"nats: is given the password of every user ({', '.join(sorted(users))})",
+          f"missing: {missing}")
+    for name, service in services.items():
+        url = (service.get("environment") or {}).get("NATS_URL")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        user = parts.username
+        check(user in users and parts.password == env.get(users[user]),
+              f"{name}: NATS_URL names a user of auth.conf with its password ({user})")
+        check((user == "admin") == (name == "provision"),
+              f"{name}: connects as admin only to provision ({user})")
+    raw = (root / "compose.yaml").read_text()
+    defaults = re.findall(r"\$\{([A-Z_]*PASSWORD[A-Z_]*):-", raw)
+    check(not defaults, "compose: no password has a default", str(defaults))
+
+
 def check_secret(compose):
     for name, service in compose["services"].items():
         secret = (service.get("environment") or {}).get("TV_JWT_SECRET")
@@ -427,6 +459,7 @@ def main():
     check_otel(compose, with_otel)
     check_nats(root, compose, nats_server)
     check_postgres(compose)
+    check_nats_users(root, compose)
     check_secret(compose)
 
     print(f"check-compose: {results['passed']} passed, {results['failed']} failed")

@@ -18,6 +18,7 @@ Usage: fuzz_audit.py --nats nats://127.0.0.1:14222 --prefix fuzzab12 --record an
 import argparse
 import collections
 import json
+import os
 import socket
 import sys
 from urllib.parse import urlparse
@@ -43,6 +44,10 @@ class Nats:
         connect = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True, "protocol": 1}
         if parsed.username:
             connect.update(user=parsed.username, **{"pass": parsed.password or ""})
+        elif os.environ.get("TV_NATS_USER") and os.environ.get("TV_NATS_PASSWORD_FILE"):
+            # The user scripts/lib/infra.sh exports (admin), as tv_nats reads it.
+            with open(os.environ["TV_NATS_PASSWORD_FILE"]) as secret:
+                connect.update(user=os.environ["TV_NATS_USER"], **{"pass": secret.read().strip()})
         self.sock.sendall(f"CONNECT {json.dumps(connect)}\r\nSUB {self.INBOX} 1\r\n".encode())
 
     def _fill(self):

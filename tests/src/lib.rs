@@ -23,6 +23,7 @@ pub mod orders;
 pub mod process;
 pub mod queue;
 pub mod readside;
+pub mod secured_nats;
 pub mod spawn;
 pub mod stream;
 

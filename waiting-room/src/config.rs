@@ -13,7 +13,13 @@ pub struct Config {
     #[arg(long, env = "TV_WAITING_ROOM_ADDR", default_value = "127.0.0.1:8084")]
     pub addr: SocketAddr,
     /// NATS server with JetStream (2.12 or newer).
-    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:14222")]
+    /// Its user and password: TV_NATS_USER and TV_NATS_PASSWORD_FILE, or user:password in the URL.
+    #[arg(
+        long,
+        env = "NATS_URL",
+        hide_env_values = true,
+        default_value = "nats://127.0.0.1:14222"
+    )]
     pub nats_url: String,
     /// Prefix of every stream and subject (tests use their own).
     #[arg(long, env = "TV_PREFIX", default_value = "tv")]

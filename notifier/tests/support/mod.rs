@@ -135,7 +135,7 @@ impl Drop for TestEnv {
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
                         .await;
                 }
-                if let Ok(client) = async_nats::connect(&nats_url()).await {
+                if let Ok(client) = tv_nats::connect(&nats_url()).await {
                     let js = async_nats::jetstream::new(client);
                     let naming = Naming::new(&prefix);
                     for stream in Stream::ALL {

@@ -1,0 +1,171 @@
+//! Who may do what on NATS: a private nats-server runs deploy/nats/auth.conf (the users and
+//! permissions of scripts/platform and compose), and each user tries what it must not do.
+//!
+//! A refused publish gets no PubAck; the server reports a permissions violation to the client,
+//! and the stream is unchanged (read back as admin). Streams are provisioned as admin under a
+//! prefix of the test's own, as every deployment's are.
+
+use e2e::secured_nats::{SecuredNats, WatchedClient};
+use std::time::Duration;
+use tv_nats::{EventStore, FollowFrom, Naming, Stream};
+
+async fn server() -> Option<SecuredNats> {
+    let server = SecuredNats::start().await;
+    if server.is_none() {
+        eprintln!(
+            "SKIPPED: the pinned nats-server is not installed at .tools/nats-{}/bin/nats-server; \
+             ./scripts/test installs it (scripts/lib/infra.sh)",
+            e2e::process::NATS_SERVER_VERSION
+        );
+    }
+    server
+}
+
+/// The streams under a fresh prefix, provisioned as admin, and that admin store.
+async fn provisioned(nats: &SecuredNats) -> EventStore {
+    let store = EventStore::connect(&nats.url_as("admin"), Naming::new(&e2e::unique_prefix()))
+        .await
+        .expect("connecting as admin");
+    store.provision().await.expect("provisioning as admin");
+    store
+}
+
+async fn last(admin: &EventStore, stream: Stream) -> u64 {
+    admin.last_sequence(stream).await.expect("reading as admin")
+}
+
+/// `user` publishes to `subject`: refused (no PubAck, a permissions violation) and not stored.
+async fn assert_append_refused(
+    nats: &SecuredNats,
+    admin: &EventStore,
+    user: &str,
+    stream: Stream,
+    id: &str,
+) {
+    let client = nats.client_as(user).await;
+    let subject = admin.naming().subject(stream, id);
+    let before = last(admin, stream).await;
+    assert_eq!(
+        client.append(&subject, "{}").await,
+        None,
+        "{user} appended to {subject}"
+    );
+    assert!(
+        client.was_refused(&subject).await,
+        "{user}: no permissions violation for {subject}; server log:\n{}",
+        nats.log_tail(20)
+    );
+    assert_eq!(last(admin, stream).await, before, "{subject} was stored");
+}
+
+#[tokio::test]
+async fn a_client_without_a_user_or_with_a_wrong_password_is_refused() {
+    let Some(nats) = server().await else { return };
+    let anonymous = async_nats::ConnectOptions::new().connect(nats.url()).await;
+    assert!(
+        anonymous.is_err(),
+        "an anonymous client connected to the server with users"
+    );
+    let wrong = format!("nats://feed:not-the-password@127.0.0.1:{}", nats.port);
+    let Err(error) = tv_nats::connect(&wrong).await else {
+        panic!("a wrong password was accepted");
+    };
+    let message = error.to_string();
+    assert!(message.contains("refused"), "{message}");
+    assert!(!message.contains("not-the-password"), "{message}");
+    for user in nats.users() {
+        tv_nats::connect(&nats.url_as(user))
+            .await
+            .unwrap_or_else(|e| panic!("{user} with its password: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn the_feed_user_reads_the_streams_but_appends_deletes_and_purges_nothing() {
+    let Some(nats) = server().await else { return };
+    let admin = provisioned(&nats).await;
+    let command = nats.client_as("command").await;
+    let order = admin.naming().subject(Stream::Orders, "o-1");
+    assert_eq!(command.append(&order, "{}").await, Some(1));
+
+    // It reads: stream info, a direct get, an ordered consumer of its own (on its own inbox).
+    let feed = EventStore::connect(&nats.url_as("feed"), admin.naming().clone())
+        .await
+        .expect("connecting as feed");
+    assert_eq!(feed.last_sequence(Stream::Orders).await.unwrap(), 1);
+    let mut following = feed
+        .follow(Stream::Orders, FollowFrom::Sequence(1))
+        .await
+        .expect("feed follows a stream");
+    let first = tokio::time::timeout(Duration::from_secs(5), following.next())
+        .await
+        .expect("the feed's consumer delivered within 5 s")
+        .expect("a delivery");
+    assert_eq!(
+        (first.subject.as_str(), first.sequence),
+        (order.as_str(), 1)
+    );
+    // A started feed, as a service starts: nothing to provision, nothing refused.
+    feed.provision()
+        .await
+        .expect("provisioned streams need no rights");
+
+    assert_append_refused(&nats, &admin, "feed", Stream::Orders, "o-2").await;
+    assert_append_refused(&nats, &admin, "feed", Stream::Catalog, "e-1").await;
+
+    let client = nats.client_as("feed").await;
+    let name = admin.naming().stream(Stream::Orders);
+    for (api, payload) in [
+        (format!("$JS.API.STREAM.DELETE.{name}"), ""),
+        (format!("$JS.API.STREAM.PURGE.{name}"), "{}"),
+        (format!("$JS.API.STREAM.MSG.DELETE.{name}"), r#"{"seq":1}"#),
+        (format!("$JS.API.STREAM.UPDATE.{name}"), "{}"),
+    ] {
+        assert_eq!(client.request(&api, payload).await, None, "feed: {api}");
+        assert!(client.was_refused(&api).await, "no violation for {api}");
+    }
+    assert_eq!(
+        last(&admin, Stream::Orders).await,
+        1,
+        "the orders were changed"
+    );
+}
+
+#[tokio::test]
+async fn readers_cannot_append_and_no_user_reads_another_users_inbox() {
+    let Some(nats) = server().await else { return };
+    let admin = provisioned(&nats).await;
+    for user in ["projector", "notifier", "query"] {
+        assert_append_refused(&nats, &admin, user, Stream::Orders, "o-1").await;
+        assert_append_refused(&nats, &admin, user, Stream::Inventory, "e-1").await;
+    }
+    let feed: WatchedClient = nats.client_as("feed").await;
+    for inbox in ["_INBOX.>", "_INBOX_command.>"] {
+        let _subscription = feed.client.subscribe(inbox).await.unwrap();
+        feed.client.flush().await.unwrap();
+        assert!(feed.was_refused(inbox).await, "feed subscribed to {inbox}");
+    }
+}
+
+#[tokio::test]
+async fn command_appends_to_its_streams_but_not_to_the_waiting_rooms_queue() {
+    let Some(nats) = server().await else { return };
+    let admin = provisioned(&nats).await;
+    let command = nats.client_as("command").await;
+    for (stream, id) in [
+        (Stream::Catalog, "e-1"),
+        (Stream::Inventory, "e-1"),
+        (Stream::Orders, "o-1"),
+        (Stream::Payments, "p-1"),
+    ] {
+        let subject = admin.naming().subject(stream, id);
+        assert_eq!(command.append(&subject, "{}").await, Some(1), "{subject}");
+    }
+    assert_append_refused(&nats, &admin, "command", Stream::Queue, "e-1.room").await;
+
+    // The waiting room is the other way round.
+    let room = nats.client_as("waiting-room").await;
+    let queue = admin.naming().subject(Stream::Queue, "e-1.room");
+    assert_eq!(room.append(&queue, "{}").await, Some(1));
+    assert_append_refused(&nats, &admin, "waiting-room", Stream::Orders, "o-2").await;
+}
