@@ -1,5 +1,6 @@
 //! Startup as a function: `build(config)` connects, provisions the streams, binds the port and
-//! starts the reactors; `run_until_stopped` serves until Ctrl-C or SIGTERM, then drains.
+//! starts the reactors; `run_until_stopped` serves until Ctrl-C or SIGTERM, then drains. Serving
+//! is `tv_kit::serve`: header timeout, connection limit, graceful shutdown.
 //!
 //! The payment gateway is the one thing from outside: `build` uses the gateway the configuration
 //! names (`TV_PAYMENT_GATEWAY`), and refuses the test gateway in production before connecting to
@@ -10,6 +11,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fulfilment::reactor::{self, ReactorSettings};
 use crate::fulfilment::Fulfilment;
+use crate::http::rate::CommandLimits;
 use crate::http::{router, AppState, Services};
 use crate::inventory::{Inventories, WriterSettings};
 use crate::orders::Orders;
@@ -26,6 +28,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     reactors: Vec<JoinHandle<()>>,
+    serving: tv_kit::ServeSettings,
     pub state: AppState,
 }
 
@@ -120,7 +123,13 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         .with_context(|| format!("binding {} (set TV_COMMAND_ADDR)", config.addr))?;
     Ok(App {
         listener,
-        router: router(state.clone(), verifier),
+        router: router(
+            state.clone(),
+            verifier,
+            CommandLimits::new(config.commands_per_address, config.commands_per_customer),
+            config.http.deadlines(),
+        ),
+        serving: config.http.serve(),
         reactors,
         state,
     })
@@ -141,9 +150,7 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await;
+        let served = tv_kit::serve(self.listener, self.router, self.serving, stop).await;
         for reactor in self.reactors {
             reactor.abort();
         }

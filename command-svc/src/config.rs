@@ -76,6 +76,18 @@ pub struct Config {
     /// waiting room admit nobody).
     #[command(flatten)]
     pub admission: auth::AdmissionConfig,
+    /// Commands (`POST` requests) one client address may send per second, bursts of twice that;
+    /// more are `429 rate_limited`. A load test comes from one address; behind a proxy that hides
+    /// client addresses, every client shares the proxy's: raise it there.
+    #[arg(long, env = "TV_COMMANDS_PER_ADDRESS", default_value_t = 2_000)]
+    pub commands_per_address: u32,
+    /// Commands one token subject (a customer, an operator, a scanner) may send per second,
+    /// bursts of twice that, from any number of addresses; more are `429 rate_limited`.
+    #[arg(long, env = "TV_COMMANDS_PER_CUSTOMER", default_value_t = 50)]
+    pub commands_per_customer: u32,
+    /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
+    #[command(flatten)]
+    pub http: tv_kit::HttpConfig,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -106,6 +118,9 @@ impl Config {
             payment_failure_rate: 0.0,
             auth: auth::testing::config(),
             admission: auth::testing::admission_config(),
+            commands_per_address: 2_000,
+            commands_per_customer: 50,
+            http: tv_kit::HttpConfig::default(),
             log_format: "text".into(),
             fulfilment_halt: None,
         }

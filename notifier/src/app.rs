@@ -112,12 +112,19 @@ impl Notifier {
     pub async fn run_until(mut self, stop: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         telemetry::metrics_handle();
         let ops_server = self.ops.take().map(|listener| {
-            let router = crate::ops::router(crate::ops::Ops {
-                store: self.store.clone(),
-                pool: self.pool.clone(),
-            });
+            let router = self
+                .config
+                .http
+                .deadlines()
+                .bound(crate::ops::router(crate::ops::Ops {
+                    store: self.store.clone(),
+                    pool: self.pool.clone(),
+                }));
+            let serving = self.config.http.serve();
+            // Served until the notifier stops, then aborted: nothing there needs draining.
+            let forever = std::future::pending();
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, router).await {
+                if let Err(e) = tv_kit::serve(listener, router, serving, forever).await {
                     tracing::warn!(error = %e, "operations endpoints stopped");
                 }
             })

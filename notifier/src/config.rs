@@ -46,6 +46,9 @@ pub struct Config {
     /// free one.
     #[arg(long, env = "TV_NOTIFIER_ADDR", default_value = "127.0.0.1:8083")]
     pub ops_addr: Option<SocketAddr>,
+    /// Timeouts and the connection limit of the operations endpoints (`TV_HTTP_…`).
+    #[command(flatten)]
+    pub http: tv_kit::HttpConfig,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -63,6 +66,7 @@ impl Config {
             fetch_wait_ms: 500,
             ack_wait_secs: 1,
             ops_addr: None,
+            http: tv_kit::HttpConfig::default(),
             log_format: "text".into(),
         }
     }

@@ -48,6 +48,9 @@ pub struct Config {
     /// milliseconds.
     #[arg(long, env = "TV_READY_MAX_LAG_MS", default_value_t = 5_000)]
     pub ready_max_lag_ms: u64,
+    /// Timeouts and the connection limit of the operations endpoints (`TV_HTTP_…`).
+    #[command(flatten)]
+    pub http: tv_kit::HttpConfig,
     /// Test hook: the live loop of every projection stops right after committing this many
     /// batches, before publishing notices and acking, as a crash would.
     #[arg(skip)]
@@ -67,6 +70,7 @@ impl Config {
             projections: Vec::new(),
             partition: Partition::WHOLE,
             ready_max_lag_ms: 5_000,
+            http: tv_kit::HttpConfig::default(),
             crash_after_batches: None,
         }
     }

@@ -121,18 +121,25 @@ impl Projector {
         let mut tasks = tokio::task::JoinSet::new();
         telemetry::metrics_handle();
         let ops_server = self.ops.map(|listener| {
-            let router = crate::ops::router(crate::ops::Ops {
-                store: self.store.clone(),
-                pool: self.pool.clone(),
-                runs: self
-                    .consumers
-                    .iter()
-                    .map(|(resume, _)| (resume.projection, resume.shards.clone()))
-                    .collect(),
-                max_lag: self.config.ready_max_lag(),
-            });
+            let router = self
+                .config
+                .http
+                .deadlines()
+                .bound(crate::ops::router(crate::ops::Ops {
+                    store: self.store.clone(),
+                    pool: self.pool.clone(),
+                    runs: self
+                        .consumers
+                        .iter()
+                        .map(|(resume, _)| (resume.projection, resume.shards.clone()))
+                        .collect(),
+                    max_lag: self.config.ready_max_lag(),
+                }));
+            let serving = self.config.http.serve();
+            // Served until the projector stops, then aborted: nothing there needs draining.
+            let forever = std::future::pending();
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, router).await {
+                if let Err(e) = tv_kit::serve(listener, router, serving, forever).await {
                     tracing::warn!(error = %e, "operations endpoints stopped");
                 }
             })

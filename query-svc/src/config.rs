@@ -60,6 +60,9 @@ pub struct Config {
     /// milliseconds.
     #[arg(long, env = "TV_READY_MAX_LAG_MS", default_value_t = 5_000)]
     pub ready_max_lag_ms: u64,
+    /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
+    #[command(flatten)]
+    pub http: tv_kit::HttpConfig,
 }
 
 impl Config {
@@ -78,6 +81,7 @@ impl Config {
             pg_pool_size: 16,
             ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),
+            http: tv_kit::HttpConfig::default(),
         }
     }
 

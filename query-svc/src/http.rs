@@ -23,8 +23,14 @@ use uuid::Uuid;
 
 type Shared = Arc<AppState>;
 
-pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
-    Router::new()
+/// The routes of query-svc, every one bounded by `deadlines` (time to the answer's head). A
+/// stream route (server-sent events) must be merged in after the bounded ones, never inside them.
+pub(crate) fn router(
+    state: Shared,
+    verifier: auth::Verifier,
+    deadlines: tv_kit::Deadlines,
+) -> Router {
+    let bounded = Router::new()
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(event_detail))
         .route("/events/{event_id}/availability", get(availability))
@@ -45,7 +51,9 @@ pub(crate) fn router(state: Shared, verifier: auth::Verifier) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    deadlines
+        .bound(bounded)
         .layer(auth::layer(verifier))
         .layer(middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)

@@ -12,7 +12,8 @@
 //!
 //! Boundaries: it reads, never writes; it never migrates (the projector owns the schema); it calls
 //! no other service. Startup is [`build`], which binds the configured address (port 0 in tests),
-//! then [`App::run_until_stopped`].
+//! then [`App::run_until_stopped`], which serves with `tv_kit::serve` (header timeout, connection
+//! limit, request deadlines).
 
 // The hand-written OpenAPI document is one large `json!`.
 #![recursion_limit = "256"]
@@ -61,6 +62,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     local_addr: SocketAddr,
+    serving: tv_kit::ServeSettings,
     notices: tokio::task::JoinHandle<()>,
 }
 
@@ -112,7 +114,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let local_addr = listener.local_addr()?;
     Ok(App {
         listener,
-        router: http::router(state, verifier),
+        router: http::router(state, verifier, config.http.deadlines()),
+        serving: config.http.serve(),
         local_addr,
         notices,
     })
@@ -135,8 +138,7 @@ impl App {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, "query-svc listening");
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
+        let result = tv_kit::serve(self.listener, self.router, self.serving, stop)
             .await
             .context("serving HTTP");
         self.notices.abort();

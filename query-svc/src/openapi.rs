@@ -34,7 +34,7 @@ fn query(
     let mut responses = json!({
         "200": success,
         "400": error_response("malformed id or position (invalid_*), or position_ahead (the ?after= sequence is beyond the end of its stream)"),
-        "503": json!({"description": "not_caught_up (the ?after= position was not reached in time, or too many queries are waiting) or read_model_unavailable", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        "503": json!({"description": "not_caught_up (the ?after= position was not reached in time, or too many queries are waiting), read_model_unavailable, or timeout (not answered within TV_HTTP_REQUEST_TIMEOUT_SECS, 30 s by default)", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
     });
     if not_found {
         responses["404"] =
@@ -133,7 +133,7 @@ pub fn document() -> Value {
         "info": {
             "title": "TicketView query-svc",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Published events, availability and seat maps are public (GET /events lists no drafts, except `?status=draft` to an operator, and is paged: `?limit=` default 100, at most 1000, and an opaque `?cursor=` from the previous page's `Link: <…>; rel=\"next\"` header; the answer is still the array of API.md); a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `aud`, `iat`, `exp`, living at most a day), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version."
+            "description": "Read side of TicketView. Answers come from caches kept coherent with the projector's read models. Published events, availability and seat maps are public (GET /events lists no drafts, except `?status=draft` to an operator, and is paged: `?limit=` default 100, at most 1000, and an opaque `?cursor=` from the previous page's `Link: <…>; rel=\"next\"` header; the answer is still the array of API.md); a hold, an order and a customer's orders are answered only to that customer or to an operator, with `Authorization: Bearer <token>` (a JWT signed with HS256 carrying `sub`, `roles`, `aud`, `iat`, `exp`, living at most a day), else 401 unauthenticated or 403 forbidden; another customer's hold or order is answered 404 exactly as an id that does not exist (it reveals nothing). Additions to API.md: every section of an availability answer carries `version` (the stream sequence of its last change; a later answer never shows a lower one), and a hold carries event_id, section_id, customer_id, order_id and version. A request head must be complete within 30 s (`TV_HTTP_HEADER_TIMEOUT_SECS`), else the connection is closed; an answer not ready within 30 s is `503 timeout` with `Retry-After`."
         },
         "paths": {
             "/events": listing(),

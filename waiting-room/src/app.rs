@@ -24,6 +24,7 @@ const FORGET_IDLE_EVERY: Duration = Duration::from_secs(30);
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    serving: tv_kit::ServeSettings,
     tasks: Vec<JoinHandle<()>>,
     stopping: watch::Sender<bool>,
     pub rooms: Arc<Rooms>,
@@ -88,7 +89,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .with_context(|| format!("binding {} (set TV_WAITING_ROOM_ADDR)", config.addr))?;
     Ok(App {
         listener,
-        router: router(state, verifier),
+        router: router(state, verifier, config.http.deadlines()),
+        serving: config.http.serve(),
         tasks,
         stopping,
         rooms,
@@ -112,12 +114,8 @@ impl App {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stopping = self.stopping;
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        // The client's address reaches the join limits as `ConnectInfo`, set by `tv_kit::serve`.
+        let served = tv_kit::serve(self.listener, self.router, self.serving, async move {
             stop.await;
             stopping.send_replace(true);
         })

@@ -42,6 +42,9 @@ pub struct Config {
     /// `TV_ADMISSION_SECRET`, required).
     #[command(flatten)]
     pub admission: auth::AdmissionConfig,
+    /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
+    #[command(flatten)]
+    pub http: tv_kit::HttpConfig,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -60,6 +63,7 @@ impl Config {
             shuffle_grace_ms: 250,
             auth: auth::testing::config(),
             admission: auth::testing::admission_config(),
+            http: tv_kit::HttpConfig::default(),
             log_format: "text".into(),
         }
     }

@@ -1,52 +1,38 @@
-//! Join rate limits, per customer and per client address, kept in this instance's memory (a
-//! customer hammering several instances gets each one's allowance; the place is one anyway). Keys
-//! not seen for a while are forgotten by [`JoinLimits::forget_idle`], called periodically.
+//! Join rate limits, per customer and per client address (IPv6 by /64), kept in this instance's
+//! memory (a customer hammering several instances gets each one's allowance; the place is one
+//! anyway). The limits are the service kit's (`tv_kit::rate`), which keep about a bounded number
+//! of keys whatever the flood; idle keys are also forgotten by [`JoinLimits::forget_idle`],
+//! called periodically.
 
 use domain::ids::CustomerId;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::Duration;
+use tv_kit::rate::{client_key, KeyedLimit, DEFAULT_MAX_KEYS};
 
 pub struct JoinLimits {
-    customers: DefaultKeyedRateLimiter<String>,
-    addresses: DefaultKeyedRateLimiter<IpAddr>,
-    clock: DefaultClock,
-}
-
-/// `per_second` a second, with bursts of twice that.
-fn quota(per_second: u32) -> Quota {
-    let rate = NonZeroU32::new(per_second.max(1)).expect("at least 1");
-    let burst = NonZeroU32::new(per_second.max(1).saturating_mul(2)).expect("at least 2");
-    Quota::per_second(rate).allow_burst(burst)
+    customers: KeyedLimit<String>,
+    addresses: KeyedLimit<IpAddr>,
 }
 
 impl JoinLimits {
+    /// `per_customer` and `per_address` joins a second, with bursts of twice that.
     pub fn new(per_customer: u32, per_address: u32) -> Self {
         Self {
-            customers: RateLimiter::keyed(quota(per_customer)),
-            addresses: RateLimiter::keyed(quota(per_address)),
-            clock: DefaultClock::default(),
+            customers: KeyedLimit::new(per_customer, DEFAULT_MAX_KEYS),
+            addresses: KeyedLimit::new(per_address, DEFAULT_MAX_KEYS),
         }
     }
 
     /// `Err(wait)` when this join is over a limit: the client may try again after `wait`.
     pub fn check(&self, customer: &CustomerId, address: IpAddr) -> Result<(), Duration> {
-        self.addresses
-            .check_key(&address)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))?;
-        self.customers
-            .check_key(&customer.as_str().to_owned())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.addresses.check(&client_key(address))?;
+        self.customers.check(&customer.as_str().to_owned())
     }
 
     /// Forgets the keys whose allowance is full again.
     pub fn forget_idle(&self) {
-        self.customers.retain_recent();
-        self.addresses.retain_recent();
-        self.customers.shrink_to_fit();
-        self.addresses.shrink_to_fit();
+        self.customers.forget_idle();
+        self.addresses.forget_idle();
     }
 }
 

@@ -9,6 +9,15 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use domain::ids::CustomerId;
 
+/// The caller's identity: the one the rate limits already verified ([`super::rate`]), else its
+/// token verified now.
+async fn identity<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Identity, ApiError> {
+    if let Some(super::rate::Verified(identity)) = parts.extensions.get() {
+        return Ok(identity.clone());
+    }
+    Ok(Identity::from_request_parts(parts, state).await?)
+}
+
 /// A caller with the operator role.
 pub struct Operator;
 
@@ -16,7 +25,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let identity = Identity::from_request_parts(parts, state).await?;
+        let identity = identity(parts, state).await?;
         identity.require(Role::Operator)?;
         Ok(Self)
     }
@@ -29,7 +38,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Customer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let identity = Identity::from_request_parts(parts, state).await?;
+        let identity = identity(parts, state).await?;
         identity.require(Role::Customer)?;
         let customer = CustomerId::parse(identity.subject()).map_err(|_| {
             ApiError::new(

@@ -2,7 +2,8 @@
 //!
 //! Every command needs a bearer token ([`caller`]): catalog commands an operator's, holds and
 //! orders a customer's, whose subject is the customer they act for. The payment gateway's webhook
-//! takes no token: its signature is its credential ([`payments`]).
+//! takes no token: its signature is its credential ([`payments`]). Commands are rate-limited per
+//! client address and per token subject ([`rate`]).
 
 mod caller;
 mod error;
@@ -12,6 +13,7 @@ mod holds;
 mod ops;
 mod orders;
 mod payments;
+pub mod rate;
 
 pub use error::ApiError;
 
@@ -55,8 +57,15 @@ impl std::ops::Deref for AppState {
     }
 }
 
-pub fn router(state: AppState, verifier: auth::Verifier) -> Router {
-    Router::new()
+/// The routes of command-svc. Every command (a `POST`) passes the per-client rate limits
+/// ([`rate`]) before its handler; every route is bounded by `deadlines` (none is a stream).
+pub fn router(
+    state: AppState,
+    verifier: auth::Verifier,
+    limits: rate::CommandLimits,
+    deadlines: tv_kit::Deadlines,
+) -> Router {
+    let commands = Router::new()
         .route("/events", post(events::create))
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/holds", post(holds::place))
@@ -64,12 +73,22 @@ pub fn router(state: AppState, verifier: auth::Verifier) -> Router {
         .route("/orders", post(orders::place))
         .route("/orders/{order_id}/cancel", post(orders::cancel))
         .route("/payments/webhook", post(payments::webhook))
+        .route_layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(limits),
+            rate::limit,
+        ));
+    let operations = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed)
+        .route("/openapi.json", get(ops::openapi));
+    deadlines
+        .bound(
+            commands
+                .merge(operations)
+                .fallback(ops::not_found)
+                .method_not_allowed_fallback(ops::method_not_allowed),
+        )
         .layer(auth::layer(verifier))
         .layer(axum::middleware::from_fn(telemetry::propagation::http_span))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

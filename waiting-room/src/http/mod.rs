@@ -42,21 +42,27 @@ impl std::ops::Deref for AppState {
     }
 }
 
-pub fn router(state: AppState, verifier: auth::Verifier) -> Router {
-    Router::new()
+/// The routes of the waiting room. Every route is bounded by `deadlines` but the queue stream,
+/// which stays open as long as its customer follows it and is merged in after the bound.
+pub fn router(state: AppState, verifier: auth::Verifier, deadlines: tv_kit::Deadlines) -> Router {
+    let bounded = Router::new()
         .route(
             "/events/{event_id}/queue",
             post(queue::join).get(queue::counters),
         )
         .route("/events/{event_id}/queue/me", get(queue::me))
-        .route("/events/{event_id}/queue/me/stream", get(stream::follow))
         .route("/events/{event_id}/queue/leave", post(queue::leave))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed)
+        .method_not_allowed_fallback(ops::method_not_allowed);
+    // A stream: open as long as the customer follows it, so no request deadline.
+    let streams = Router::new().route("/events/{event_id}/queue/me/stream", get(stream::follow));
+    deadlines
+        .bound(bounded)
+        .merge(streams)
         .layer(auth::layer(verifier))
         .layer(axum::middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)
