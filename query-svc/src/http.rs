@@ -34,15 +34,7 @@ pub(crate) fn router(
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(event_detail))
         .route("/events/{event_id}/availability", get(availability))
-        .route(
-            "/events/{event_id}/availability/stream",
-            get(crate::live::availability_stream),
-        )
         .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
-        .route(
-            "/events/{event_id}/sections/{section_id}/seats/stream",
-            get(crate::live::seats_stream),
-        )
         .route("/holds/{hold_id}", get(hold))
         .route("/orders/{order_id}", get(order))
         .route("/customers/{customer_id}/orders", get(customer_orders))
@@ -52,8 +44,19 @@ pub(crate) fn router(
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
+    // Live streams answer their head at once and then stay open: no deadline past the head.
+    let streams = Router::new()
+        .route(
+            "/events/{event_id}/availability/stream",
+            get(crate::live::availability_stream),
+        )
+        .route(
+            "/events/{event_id}/sections/{section_id}/seats/stream",
+            get(crate::live::seats_stream),
+        );
     deadlines
         .bound(bounded)
+        .merge(streams)
         .layer(auth::layer(verifier))
         .layer(middleware::from_fn(telemetry::propagation::http_span))
         .with_state(state)
