@@ -9,8 +9,9 @@
 //! decision at the hold's own `now` (`admission_expired`, after `not_admitted` for a token of
 //! another customer or event).
 
+use crate::config::AuthConfig;
 use crate::error::ConfigError;
-use crate::secret::Secret;
+use crate::secret::{self, Secret};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -107,8 +108,8 @@ pub struct AdmissionConfig {
         value_parser = Secret::unchecked
     )]
     pub secret: Option<Secret>,
-    /// A file holding the secret that signs admission tokens (at least 32 bytes, not the bearer
-    /// tokens' secret).
+    /// A file holding the secret that signs admission tokens (at least 32 random bytes, not a
+    /// published default, not the bearer tokens' secret).
     #[arg(
         id = "admission_secret_file",
         long = "admission-secret-file",
@@ -126,16 +127,18 @@ impl AdmissionConfig {
         }
     }
 
-    /// The configured key, `None` when there is none; refused when it is the bearer tokens'
-    /// secret (`bearer`): one leaked key must not let anyone mint both.
-    pub fn key(&self, bearer: &Secret) -> Result<Option<AdmissionKey>, ConfigError> {
-        let secret = match (&self.secret, &self.secret_file) {
-            (Some(_), Some(_)) => return Err(ConfigError::TwoAdmissionSecrets),
-            (Some(secret), None) => secret.checked()?,
-            (None, Some(path)) => Secret::from_file(path)?,
-            (None, None) => return Ok(None),
+    /// The configured key, `None` when there is none; refused when it is short, published, or
+    /// the bearer tokens' secret (`bearer`'s): one leaked key must not let anyone mint both.
+    pub fn key(&self, bearer: &AuthConfig) -> Result<Option<AdmissionKey>, ConfigError> {
+        let value = self.secret.as_ref().filter(|s| !s.bytes().is_empty());
+        let file = self
+            .secret_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
+        let Some(secret) = Secret::configured(value, file, secret::ADMISSION)? else {
+            return Ok(None);
         };
-        if &secret == bearer {
+        if bearer.shared_secret()?.as_ref() == Some(&secret) {
             return Err(ConfigError::SharedAdmissionSecret);
         }
         Ok(Some(AdmissionKey::new(&secret)))
@@ -191,13 +194,40 @@ mod tests {
 
     #[test]
     fn the_admission_key_must_not_be_the_bearer_tokens_secret() {
+        let bearer = |text: &str| AuthConfig::with_secret(text.parse().unwrap());
         let config = AdmissionConfig::with_secret(KEY.parse().unwrap());
-        let error = config.key(&KEY.parse().unwrap()).unwrap_err();
+        let error = config.key(&bearer(KEY)).unwrap_err();
         assert!(matches!(error, ConfigError::SharedAdmissionSecret));
-        assert!(config.key(&OTHER.parse().unwrap()).unwrap().is_some());
+        assert!(config.key(&bearer(OTHER)).unwrap().is_some());
         assert!(AdmissionConfig::default()
-            .key(&OTHER.parse().unwrap())
+            .key(&bearer(OTHER))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn an_admission_key_beside_bearer_public_keys_needs_no_bearer_secret() {
+        let bearer = crate::testing::public_keys_config();
+        let config = AdmissionConfig::with_secret(KEY.parse().unwrap());
+        assert!(config.key(&bearer).unwrap().is_some());
+    }
+
+    #[test]
+    fn compose_s_old_admission_default_is_refused_naming_the_variable() {
+        let config = AdmissionConfig {
+            secret: Some(
+                Secret::unchecked("ticketview-development-admission-key-not-for-production")
+                    .unwrap(),
+            ),
+            secret_file: None,
+        };
+        let message = config
+            .key(&AuthConfig::with_secret(OTHER.parse().unwrap()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("TV_ADMISSION_SECRET holds a published default"),
+            "{message}"
+        );
     }
 }

@@ -50,32 +50,77 @@ impl AuthError {
     }
 }
 
-/// A configuration that gives no usable secret. The message names the variable to set.
+/// A configuration that gives no usable key. The message names the variable to set.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "no token secret is configured: set TV_JWT_SECRET_FILE to a file holding at least 32 \
-         random bytes (or TV_JWT_SECRET to the secret itself); every service and token issuer \
-         must share it"
+        "no key to verify tokens with: set TV_JWT_PUBLIC_KEYS_FILE to the issuers' public keys \
+         (a JWKS file; `tv-keys generate DIR` writes one), or TV_JWT_SECRET_FILE to a file \
+         holding the HS256 secret shared with every issuer (at least 32 random bytes; \
+         TV_JWT_SECRET for the secret itself)"
     )]
-    NoSecret,
-    #[error("both TV_JWT_SECRET and TV_JWT_SECRET_FILE are set: keep one")]
-    TwoSecrets,
+    NoVerificationKey,
     #[error(
-        "the token secret has {length} bytes; it needs at least 32 (for example: \
-         head -c 32 /dev/urandom | base64 > .data/jwt-secret)"
+        "no key to sign tokens with: set TV_JWT_PRIVATE_KEY_FILE to an Ed25519 private key \
+         (PKCS#8 PEM; `tv-keys generate DIR` writes one) whose public key the services hold, or \
+         TV_JWT_SECRET_FILE to the services' HS256 secret (TV_JWT_SECRET for the secret itself)"
     )]
-    SecretTooShort { length: usize },
-    #[error("both TV_ADMISSION_SECRET and TV_ADMISSION_SECRET_FILE are set: keep one")]
-    TwoAdmissionSecrets,
+    NoSigningKey,
+    #[error(
+        "both an Ed25519 private key (TV_JWT_PRIVATE_KEY_FILE) and an HS256 secret \
+         (TV_JWT_SECRET_FILE) are set: tokens are signed with one key; keep one"
+    )]
+    TwoSigningKeys,
+    #[error("both {value} and {file} are set: keep one")]
+    BothSet {
+        value: &'static str,
+        file: &'static str,
+    },
+    #[error(
+        "{variable} holds a secret of {length} bytes; it needs at least 32 random ones \
+         (for example: head -c 32 /dev/urandom | base64 > FILE, then set {file_variable}=FILE)"
+    )]
+    SecretTooShort {
+        variable: &'static str,
+        file_variable: &'static str,
+        length: usize,
+    },
+    #[error(
+        "{variable} holds a published default or placeholder secret, which anyone can sign \
+         tokens with: generate one of your own (head -c 32 /dev/urandom | base64 > FILE, then \
+         set {file_variable}=FILE)"
+    )]
+    KnownSecret {
+        variable: &'static str,
+        file_variable: &'static str,
+    },
     #[error(
         "the admission secret is the bearer tokens' secret: give TV_ADMISSION_SECRET_FILE a key of \
          its own (head -c 32 /dev/urandom | base64 > .data/admission-secret)"
     )]
     SharedAdmissionSecret,
-    #[error("reading the token secret from {path} (TV_JWT_SECRET_FILE): {source}")]
-    SecretFile {
+    #[error("reading {variable} ({path}): {source}")]
+    File {
+        variable: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{variable} is not an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----): \
+         {reason}; `tv-keys generate DIR` writes one"
+    )]
+    PrivateKey {
+        variable: &'static str,
+        reason: String,
+    },
+    #[error(
+        "{variable} is not a usable set of public keys (a JWKS: {{\"keys\": [{{\"kty\": \"OKP\", \
+         \"crv\": \"Ed25519\", \"x\": ..., \"kid\": ...}}]}}): {reason}"
+    )]
+    PublicKeys {
+        variable: &'static str,
+        reason: String,
+    },
+    #[error("generating a key: {0}")]
+    Generate(String),
 }

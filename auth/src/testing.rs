@@ -1,10 +1,12 @@
-//! A fixed secret for tests, so that a test's services and its client agree without setup.
-//! It is public in this repository: never configure a deployment with it.
+//! A fixed secret and a fixed key pair for tests, so that a test's services and its client agree
+//! without setup. They are public in this repository: never configure a deployment with them.
 
 use crate::claims::Role;
 use crate::config::AuthConfig;
 use crate::issuer::Issuer;
+use crate::public_keys::PublicKeys;
 use crate::secret::Secret;
+use crate::signing_key::SigningKey;
 use std::time::Duration;
 
 /// The tests' secret (known to everyone, hence for tests only).
@@ -50,4 +52,25 @@ pub fn admission_token(customer: &str, event_id: &str, iat: i64, exp: i64) -> St
     crate::AdmissionKey::new(&ADMISSION_SECRET.parse().expect("long enough")).sign(
         &crate::AdmissionTokenClaims::new(customer, event_id, iat, exp),
     )
+}
+
+/// The seed of the tests' Ed25519 key (public, like [`SECRET`]).
+const SIGNING_SEED: [u8; 32] = *b"ticketview-tests-only-ed25519-k1";
+
+/// The tests' Ed25519 private key.
+pub fn signing_key() -> SigningKey {
+    SigningKey::from_seed(&SIGNING_SEED)
+}
+
+/// The set holding the public half of [`signing_key`].
+pub fn public_keys() -> PublicKeys {
+    [signing_key().public_key().clone()].into_iter().collect()
+}
+
+/// Token settings of a verifier holding only the tests' public key (no secret).
+pub fn public_keys_config() -> AuthConfig {
+    AuthConfig {
+        public_keys: Some(public_keys().to_json()),
+        ..AuthConfig::default()
+    }
 }

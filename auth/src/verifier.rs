@@ -1,23 +1,34 @@
-//! Verification: signature (HS256 only), expiry, audience, lifetime and, when configured, the
-//! issuer.
+//! Verification: signature, expiry, audience, lifetime and, when configured, the issuer.
+//!
+//! The key is chosen by the token's header, among the keys configured and no others: `EdDSA`
+//! with a `kid` of the public key set, or `HS256` when a shared secret is configured. A token
+//! whose `kid` is in no set, or that names another algorithm (`none`, `RS256`, `HS256` on a
+//! verifier without a secret), is invalid like a bad signature; an HS256 token is checked
+//! against the secret, never against a public key's bytes.
 
 use crate::claims::{Claims, Identity, DEFAULT_AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS};
 use crate::error::AuthError;
+use crate::public_keys::PublicKeys;
 use crate::secret::Secret;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Seconds of clock difference between an issuer and a service that an expiry tolerates.
 const LEEWAY_SECONDS: u64 = 30;
 
-/// Checks tokens against the shared secret. Cheap to clone (one allocation behind a pointer).
+/// Checks tokens against the configured keys. Cheap to clone (one allocation behind a pointer).
 #[derive(Clone)]
 pub struct Verifier(Arc<Inner>);
 
 struct Inner {
-    key: DecodingKey,
-    validation: Validation,
+    /// The shared HS256 secret, when one is configured.
+    shared: Option<DecodingKey>,
+    /// Ed25519 public keys by `kid`.
+    public: HashMap<String, DecodingKey>,
+    hs256: Validation,
+    eddsa: Validation,
     issuer: Option<String>,
 }
 
@@ -30,27 +41,42 @@ impl Verifier {
 
     /// [`Verifier::new`] for tokens whose `aud` is `audience`.
     pub fn for_audience(secret: &Secret, issuer: Option<&str>, audience: &str) -> Self {
-        // Only HS256: a token naming another algorithm (`none`, or RS256 with the secret posing
-        // as a public key) is refused, whatever its header says.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.set_audience(&[audience]);
-        let mut required = vec!["exp", "sub", "aud"];
-        if let Some(issuer) = issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        validation.set_required_spec_claims(&required);
+        Self::with_keys(Some(secret), &PublicKeys::default(), issuer, audience)
+    }
+
+    /// A verifier of tokens signed with one of the private keys of `keys` (EdDSA) or, when there
+    /// is one, with `secret` (HS256: while issuers move from the secret to keys).
+    pub fn with_keys(
+        secret: Option<&Secret>,
+        keys: &PublicKeys,
+        issuer: Option<&str>,
+        audience: &str,
+    ) -> Self {
         Self(Arc::new(Inner {
-            key: DecodingKey::from_secret(secret.bytes()),
-            validation,
+            shared: secret.map(|secret| DecodingKey::from_secret(secret.bytes())),
+            public: keys
+                .iter()
+                .map(|key| (key.kid().to_owned(), key.decoding_key()))
+                .collect(),
+            hs256: validation(Algorithm::HS256, issuer, audience),
+            eddsa: validation(Algorithm::EdDSA, issuer, audience),
             issuer: issuer.map(str::to_owned),
         }))
     }
 
     /// The identity a token stands for, or why it stands for none.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        match jsonwebtoken::decode::<Claims>(token, &self.0.key, &self.0.validation) {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
+        let (key, validation) = match header.alg {
+            Algorithm::EdDSA => (
+                header.kid.as_deref().and_then(|kid| self.0.public.get(kid)),
+                &self.0.eddsa,
+            ),
+            Algorithm::HS256 => (self.0.shared.as_ref(), &self.0.hs256),
+            _ => (None, &self.0.hs256),
+        };
+        let key = key.ok_or(AuthError::Invalid)?;
+        match jsonwebtoken::decode::<Claims>(token, key, validation) {
             Ok(data)
                 if data.claims.exp.saturating_sub(data.claims.iat) > MAX_TOKEN_LIFETIME_SECONDS =>
             {
@@ -63,10 +89,29 @@ impl Verifier {
     }
 }
 
+/// The checks of a token signed with `algorithm`: that algorithm only, whatever the header says
+/// (the header chose the key; this makes the library check it again), the claims every token
+/// needs, the audience and the issuer.
+fn validation(algorithm: Algorithm, issuer: Option<&str>, audience: &str) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.set_audience(&[audience]);
+    let mut required = vec!["exp", "sub", "aud"];
+    if let Some(issuer) = issuer {
+        validation.set_issuer(&[issuer]);
+        required.push("iss");
+    }
+    validation.set_required_spec_claims(&required);
+    validation
+}
+
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut kids: Vec<&String> = self.0.public.keys().collect();
+        kids.sort();
         f.debug_struct("Verifier")
-            .field("algorithm", &"HS256")
+            .field("hs256", &self.0.shared.is_some())
+            .field("eddsa_kids", &kids)
             .field("issuer", &self.0.issuer)
             .finish_non_exhaustive()
     }

@@ -61,7 +61,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         .context("command-svc checks bearer tokens")?;
     let admission = config
         .admission
-        .key(&config.auth.secret()?)
+        .key(&config.auth)
         .context("command-svc checks admission tokens")?;
     if admission.is_none() {
         tracing::info!("no admission key (TV_ADMISSION_SECRET_FILE): events sold through a waiting room admit nobody");

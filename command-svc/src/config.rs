@@ -67,8 +67,8 @@ pub struct Config {
     /// the request, half lose the answer).
     #[arg(long, env = "TV_PAYMENT_FAILURE_RATE", default_value_t = 0.0)]
     pub payment_failure_rate: f64,
-    /// Bearer tokens: the secret they are signed with (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`,
-    /// required) and the issuer they must name.
+    /// Bearer tokens: the issuers' public keys (`TV_JWT_PUBLIC_KEYS_FILE`) or the shared secret
+    /// (`TV_JWT_SECRET_FILE`), one of them required, and the issuer they must name.
     #[command(flatten)]
     pub auth: auth::AuthConfig,
     /// Admission tokens of waiting rooms: the key they are signed with
@@ -192,7 +192,6 @@ mod tests {
             auth::testing::ADMISSION_SECRET,
         ])
         .unwrap();
-        let bearer = config.auth.secret().unwrap();
-        assert!(config.admission.key(&bearer).unwrap().is_some());
+        assert!(config.admission.key(&config.auth).unwrap().is_some());
     }
 }

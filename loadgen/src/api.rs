@@ -1,7 +1,8 @@
 //! Every HTTP request loadgen sends goes through [`Api`]: commands to command-svc, reads from
 //! query-svc. A request made on a customer's behalf carries that customer's bearer token; any
 //! other (creating and publishing the event, public reads) an operator's. Tokens are signed here,
-//! in one place, with the services' secret (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`).
+//! in one place, with the private key whose public half the services hold
+//! (`TV_JWT_PRIVATE_KEY_FILE`), or with the services' shared secret (`TV_JWT_SECRET_FILE`).
 
 use anyhow::Context;
 use auth::{AuthConfig, Issuer, Role};
@@ -46,7 +47,7 @@ impl Api {
             .build()?;
         let tokens = AuthConfig::from_env()
             .and_then(|config| config.issuer())
-            .context("loadgen signs its customers' tokens with the services' secret")?;
+            .context("loadgen signs its customers' tokens (TV_JWT_PRIVATE_KEY_FILE)")?;
         Ok(Self {
             http,
             tokens,

@@ -52,8 +52,9 @@ pub struct Config {
     /// PostgreSQL connections.
     #[arg(long, env = "TV_QUERY_PG_POOL", default_value_t = 16)]
     pub pg_pool_size: usize,
-    /// Bearer tokens (holds and orders are read by their customer or an operator): the secret
-    /// (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`, required) and the issuer they must name.
+    /// Bearer tokens (holds and orders are read by their customer or an operator): the issuers'
+    /// public keys (`TV_JWT_PUBLIC_KEYS_FILE`) or the shared secret (`TV_JWT_SECRET_FILE`), one
+    /// of them required, and the issuer they must name.
     #[command(flatten)]
     pub auth: auth::AuthConfig,
     /// `/readyz` answers 503 while a projection's oldest unapplied commit is older than this, in

@@ -433,12 +433,73 @@ def check_nats_users(root, compose):
     check(not defaults, "compose: no password has a default", str(defaults))
 
 
-def check_secret(compose):
+
+# The token settings: the verifying services hold the public keys, the one issuer (loadgen) the
+# private key, command-svc and the waiting room the admission secret; none has a default.
+TOKEN_VARIABLES = ("TV_JWT_PUBLIC_KEYS", "TV_JWT_PRIVATE_KEY", "TV_ADMISSION_SECRET",
+                   "TV_JWT_SECRET")
+VERIFIERS = ("command-svc", "query-svc", "waiting-room")
+ISSUERS = ("loadgen",)
+ADMISSION = ("command-svc", "waiting-room")
+# A published secret shorter than this is a common word ("test" is also a gateway's name): it is
+# looked for as a whole value, not inside other values.
+KNOWN_INSIDE_MIN = 12
+
+
+def known_secrets(root):
+    """KNOWN_SECRETS and PLACEHOLDER_WORDS of auth/src/known_secrets.rs: the one list."""
+    text = (root / "auth" / "src" / "known_secrets.rs").read_text()
+    lists = {}
+    for name in ("KNOWN_SECRETS", "PLACEHOLDER_WORDS"):
+        body = re.search(rf"pub const {name}: &\[&str\] = &\[(.*?)\];", text, re.S)
+        lists[name] = re.findall(r'"([^"\\]+)"', body.group(1)) if body else []
+    return lists["KNOWN_SECRETS"], lists["PLACEHOLDER_WORDS"]
+
+
+def raw_environments(raw):
+    """(where, variable, value) of every environment entry of compose.yaml as written."""
+    entries = [("x-tv-env", k, v) for k, v in (raw.get("x-tv-env") or {}).items()]
+    for name, service in (raw.get("services") or {}).items():
+        env = service.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+        entries.extend((name, k, v) for k, v in env.items() if k != "<<")
+    return entries
+
+
+def check_token_keys(root, raw, compose):
+    known, words = known_secrets(root)
+    check(len(known) > 2 and len(words) > 2,
+          "token keys: the list of published secrets is read from auth/src/known_secrets.rs")
+    published = []
+    for where, var, value in raw_environments(raw):
+        text = "" if value is None else str(value)
+        if re.sub(r"_FILE$", "", var) in TOKEN_VARIABLES:
+            check(re.fullmatch(r"\$\{" + var + r":\?[^}]+\}", text) is not None,
+                  f"{where}: {var} is required, with no default (${{{var}:?...}})", text)
+        lowered = text.lower()
+        published += [f"{where} {var}: {k}" for k in known
+                      if lowered == k or (len(k) >= KNOWN_INSIDE_MIN and k in lowered)]
+        published += [f"{where} {var}: {w}" for w in words if w in lowered]
+    check(not published, "compose.yaml: no setting ships a published secret or a placeholder",
+          "; ".join(published))
+
     for name, service in compose["services"].items():
-        secret = (service.get("environment") or {}).get("TV_JWT_SECRET")
-        if secret is not None:
-            check(len(secret.encode()) >= 32,
-                  f"{name}: TV_JWT_SECRET's development default is at least 32 bytes")
+        if "build" not in service:
+            continue
+        holds = {v for v in (service.get("environment") or {})
+                 if re.sub(r"_FILE$", "", v) in TOKEN_VARIABLES}
+        check(not holds & {"TV_JWT_SECRET", "TV_JWT_SECRET_FILE"},
+              f"{name}: no shared HS256 token secret (keys instead)")
+        if name in VERIFIERS:
+            check(bool(holds & {"TV_JWT_PUBLIC_KEYS", "TV_JWT_PUBLIC_KEYS_FILE"}),
+                  f"{name}: verifies tokens with the issuers' public keys")
+        private = bool(holds & {"TV_JWT_PRIVATE_KEY", "TV_JWT_PRIVATE_KEY_FILE"})
+        check(private == (name in ISSUERS),
+              f"{name}: {'holds' if name in ISSUERS else 'never holds'} the private signing key")
+        admission = bool(holds & {"TV_ADMISSION_SECRET", "TV_ADMISSION_SECRET_FILE"})
+        check(admission == (name in ADMISSION),
+              f"{name}: {'holds' if name in ADMISSION else 'does not hold'} the admission secret")
 
 
 def main():
@@ -460,7 +521,7 @@ def main():
     check_nats(root, compose, nats_server)
     check_postgres(compose)
     check_nats_users(root, compose)
-    check_secret(compose)
+    check_token_keys(root, raw, compose)
 
     print(f"check-compose: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)

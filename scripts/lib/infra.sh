@@ -10,6 +10,8 @@
 #     start_postgres     # exports DATABASE_URL (with the generated password)
 #     ensure_jwt_secret  # exports TV_JWT_SECRET_FILE (unless a secret is configured)
 #     ensure_admission_secret  # exports TV_ADMISSION_SECRET_FILE (likewise)
+#     ensure_jwt_keys BIN  # exports TV_JWT_PUBLIC_KEYS_FILE (unless keys or a secret are
+#                          # configured); sets TV_JWT_ISSUER_KEY_FILE for the token issuers
 #     stop_started       # stops only what this shell started
 #
 # Rules this file keeps:
@@ -760,15 +762,50 @@ ensure_jwt_secret() {
     export TV_JWT_SECRET_FILE="$file"
 }
 
+# The key pair that signs bearer tokens (EdDSA): .data/jwt-keys/private.pem for the token issuers
+# (loadgen, tv-token) and .data/jwt-keys/jwks.json, its public key, for the services. Generated
+# once with tv-keys ($1: the binary) and kept, so that tokens minted for curl stay valid across
+# restarts. A configured key set or secret (TV_JWT_PUBLIC_KEYS_FILE, TV_JWT_SECRET_FILE, or their
+# value variables) is used as it is. Exports TV_JWT_PUBLIC_KEYS_FILE; the private key's path goes
+# to TV_JWT_ISSUER_KEY_FILE, a shell variable that is not exported: only the commands given it
+# (`TV_JWT_PRIVATE_KEY_FILE="$TV_JWT_ISSUER_KEY_FILE" loadgen ...`) can sign.
+ensure_jwt_keys() {
+    local tv_keys=$1 dir="$TV_DATA/jwt-keys"
+    TV_JWT_ISSUER_KEY_FILE="${TV_JWT_PRIVATE_KEY_FILE:-}"
+    if [[ -n "${TV_JWT_PUBLIC_KEYS_FILE:-}${TV_JWT_PUBLIC_KEYS:-}" ||
+        -n "${TV_JWT_SECRET:-}${TV_JWT_SECRET_FILE:-}" ]]; then
+        return 0
+    fi
+    if [[ -n "${TV_JWT_PRIVATE_KEY_FILE:-}${TV_JWT_PRIVATE_KEY:-}" ]]; then
+        _tv_die "a private key is configured (TV_JWT_PRIVATE_KEY_FILE) but no public keys: set \
+TV_JWT_PUBLIC_KEYS_FILE to its JWKS too, or unset both to use .data/jwt-keys" || return 1
+    fi
+    if [[ ! -s "$dir/private.pem" || ! -s "$dir/jwks.json" ]]; then
+        if [[ -e "$dir/private.pem" || -e "$dir/jwks.json" ]]; then
+            _tv_die "${dir#"$TV_ROOT"/} holds half a key pair: delete the directory to generate \
+a new one (tokens signed with the old key stop working)" || return 1
+        fi
+        mkdir -p "$TV_DATA"
+        "$tv_keys" generate "$dir" >/dev/null ||
+            _tv_die "could not generate the token keys into $dir ($tv_keys)" || return 1
+        tv_say "token keys: generated ${dir#"$TV_ROOT"/} (private.pem signs tokens: keep it \
+private; delete the directory to start over)"
+    fi
+    export TV_JWT_PUBLIC_KEYS_FILE="$dir/jwks.json"
+    TV_JWT_ISSUER_KEY_FILE="$dir/private.pem"
+}
+
 # How to mint a token for curl, for the scripts' closing messages. $1: the tv-token binary.
 tv_token_hint() {
-    local bin=$1 secret
-    if [[ -n "${TV_JWT_SECRET_FILE:-}" ]]; then
-        secret="TV_JWT_SECRET_FILE=${TV_JWT_SECRET_FILE#"$TV_ROOT"/}"
+    local bin=$1 key
+    if [[ -n "${TV_JWT_ISSUER_KEY_FILE:-}" ]]; then
+        key="TV_JWT_PRIVATE_KEY_FILE=${TV_JWT_ISSUER_KEY_FILE#"$TV_ROOT"/}"
+    elif [[ -n "${TV_JWT_SECRET_FILE:-}" ]]; then
+        key="TV_JWT_SECRET_FILE=${TV_JWT_SECRET_FILE#"$TV_ROOT"/}"
     else
-        secret="TV_JWT_SECRET=<the secret>"
+        key="TV_JWT_SECRET=<the secret>"
     fi
-    tv_say "tokens:     export TOKEN=\$($secret ${bin#"$TV_ROOT"/} --subject alice --role customer)"
+    tv_say "tokens:     export TOKEN=\$($key ${bin#"$TV_ROOT"/} --subject alice --role customer)"
     tv_say "            (--role operator to create and publish events), then"
     tv_say "            curl -H \"Authorization: Bearer \$TOKEN\" ..."
 }

@@ -38,7 +38,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .context("the waiting room checks bearer tokens")?;
     let key = config
         .admission
-        .key(&config.auth.secret()?)
+        .key(&config.auth)
         .context("the waiting room signs admission tokens")?
         .context(
             "the waiting room signs admission tokens: set TV_ADMISSION_SECRET_FILE (the key \

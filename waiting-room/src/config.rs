@@ -34,8 +34,8 @@ pub struct Config {
     /// just before the opening land in the stream first.
     #[arg(long, env = "TV_QUEUE_SHUFFLE_GRACE_MS", default_value_t = 250)]
     pub shuffle_grace_ms: u64,
-    /// Bearer tokens: the secret they are signed with (`TV_JWT_SECRET_FILE` or `TV_JWT_SECRET`,
-    /// required) and the issuer they must name.
+    /// Bearer tokens: the issuers' public keys (`TV_JWT_PUBLIC_KEYS_FILE`) or the shared secret
+    /// (`TV_JWT_SECRET_FILE`), one of them required, and the issuer they must name.
     #[command(flatten)]
     pub auth: auth::AuthConfig,
     /// Admission tokens: the key they are signed with (`TV_ADMISSION_SECRET_FILE` or

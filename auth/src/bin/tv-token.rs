@@ -1,6 +1,8 @@
-//! `tv-token`: mints a bearer token from the configured secret, for curl and scripts.
+//! `tv-token`: mints a bearer token with the configured private key (EdDSA) or shared secret
+//! (HS256), for curl and scripts.
 //!
 //! ```text
+//! TV_JWT_PRIVATE_KEY_FILE=.data/jwt-keys/private.pem tv-token --subject alice --role customer
 //! TV_JWT_SECRET_FILE=.data/jwt-secret tv-token --subject alice --role customer
 //! curl -H "Authorization: Bearer $(tv-token ...)" ...
 //! ```
@@ -13,7 +15,7 @@ use std::time::Duration;
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "tv-token",
-    about = "Mint a TicketView bearer token (JWT, HS256) from the configured secret"
+    about = "Mint a TicketView bearer token (JWT) with the configured private key (EdDSA) or secret (HS256)"
 )]
 struct Cli {
     /// The token's subject: a customer id for a customer, a name for an operator.
@@ -31,10 +33,9 @@ struct Cli {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let issuer = cli
-        .auth
-        .issuer()
-        .context("tv-token needs the services' secret")?;
+    let issuer = cli.auth.issuer().context(
+        "tv-token signs with a key the services hold the public half of, or their secret",
+    )?;
     println!(
         "{}",
         issuer.mint(
