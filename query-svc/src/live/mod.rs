@@ -20,11 +20,17 @@ mod sse;
 pub(crate) use seats::seats_stream;
 pub(crate) use sse::availability_stream;
 
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use domain::ids::SectionId;
-use std::collections::HashMap;
+use futures::{Stream, StreamExt};
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
@@ -43,26 +49,84 @@ pub(crate) struct Feed<F = Frame> {
     frames: watch::Sender<Option<Arc<F>>>,
 }
 
+type Frames<F> = watch::Receiver<Option<Arc<F>>>;
+
 impl<F> Feed<F> {
-    fn new() -> (Arc<Self>, watch::Receiver<Option<Arc<F>>>) {
+    /// Waits for a reason to compute again: a wake-up, or `wait` elapsed (`None`: no deadline).
+    /// False when the last stream closed and the feed was retired: the publisher stops.
+    async fn changed_or_retired<K: Eq + Hash>(
+        self: &Arc<Self>,
+        feeds: &Feeds<K, F>,
+        key: &K,
+        wait: Option<Duration>,
+    ) -> bool {
+        let sleep = async {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.wake.notified() => true,
+            _ = sleep => true,
+            _ = self.frames.closed() => !feeds.retire(key, self),
+        }
+    }
+}
+
+/// The feeds of one kind (events' availability, sections' seat maps), by key.
+pub(crate) struct Feeds<K, F>(Mutex<HashMap<K, Arc<Feed<F>>>>);
+
+impl<K: Eq + Hash, F> Feeds<K, F> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    /// The key's frames, and its new feed when this is the first watcher (start its publisher).
+    pub fn watch(&self, key: K) -> (Frames<F>, Option<Arc<Feed<F>>>) {
+        let mut feeds = self.0.lock().expect("live feeds lock");
+        if let Some(feed) = feeds.get(&key) {
+            return (feed.frames.subscribe(), None);
+        }
         let (frames, receiver) = watch::channel(None);
         let feed = Arc::new(Feed {
             wake: Notify::new(),
             frames,
         });
-        (feed, receiver)
+        feeds.insert(key, feed.clone());
+        (receiver, Some(feed))
+    }
+
+    /// Forgets the key's feed if nobody watches it any more: true when the publisher may stop.
+    /// Decided under the same lock as [`Feeds::watch`], so no stream can join a stopping feed.
+    fn retire(&self, key: &K, feed: &Arc<Feed<F>>) -> bool {
+        let mut feeds = self.0.lock().expect("live feeds lock");
+        if feed.frames.receiver_count() > 0 {
+            return false;
+        }
+        if feeds.get(key).is_some_and(|f| Arc::ptr_eq(f, feed)) {
+            feeds.remove(key);
+        }
+        true
+    }
+
+    /// Wakes the publishers whose key `wanted` picks.
+    fn wake(&self, wanted: impl Fn(&K) -> bool) {
+        for (key, feed) in self.0.lock().expect("live feeds lock").iter() {
+            if wanted(key) {
+                feed.wake.notify_one();
+            }
+        }
     }
 }
 
 /// A watched section: its event and its id.
 type SectionKey = (Uuid, SectionId);
-type SeatFeed = Feed<seats::SeatFrame>;
-type SeatFrames = watch::Receiver<Option<Arc<seats::SeatFrame>>>;
 
 /// The live feeds of this process and the count of open streams.
 pub(crate) struct Live {
-    feeds: Mutex<HashMap<Uuid, Arc<Feed>>>,
-    seat_feeds: Mutex<HashMap<SectionKey, Arc<SeatFeed>>>,
+    pub availability: Feeds<Uuid, Frame>,
+    pub seats: Feeds<SectionKey, seats::SeatFrame>,
     open: AtomicUsize,
     max_streams: usize,
 }
@@ -80,8 +144,8 @@ impl Drop for StreamPermit {
 impl Live {
     pub fn new(max_streams: usize) -> Self {
         Self {
-            feeds: Mutex::new(HashMap::new()),
-            seat_feeds: Mutex::new(HashMap::new()),
+            availability: Feeds::new(),
+            seats: Feeds::new(),
             open: AtomicUsize::new(0),
             max_streams,
         }
@@ -106,75 +170,24 @@ impl Live {
         }
     }
 
-    /// The event's frames, starting its publisher when it is the first watcher (`start`).
-    pub fn watch(
-        &self,
-        event_id: Uuid,
-    ) -> (watch::Receiver<Option<Arc<Frame>>>, Option<Arc<Feed>>) {
-        let mut feeds = self.feeds.lock().expect("live feeds lock");
-        if let Some(feed) = feeds.get(&event_id) {
-            return (feed.frames.subscribe(), None);
-        }
-        let (feed, receiver) = Feed::new();
-        feeds.insert(event_id, feed.clone());
-        metrics::gauge!("tv_query_live_events").set(feeds.len() as f64);
-        (receiver, Some(feed))
-    }
-
-    /// Forgets the event's feed if nobody watches it any more: true when the publisher may stop.
-    /// Decided under the same lock as [`Live::watch`], so no stream can join a stopping feed.
-    fn retire(&self, event_id: Uuid, feed: &Arc<Feed>) -> bool {
-        let mut feeds = self.feeds.lock().expect("live feeds lock");
-        if feed.frames.receiver_count() > 0 {
-            return false;
-        }
-        if feeds.get(&event_id).is_some_and(|f| Arc::ptr_eq(f, feed)) {
-            feeds.remove(&event_id);
-        }
-        metrics::gauge!("tv_query_live_events").set(feeds.len() as f64);
-        true
-    }
-
-    /// The section's seat frames, starting its publisher when it is the first watcher.
-    pub fn watch_seats(&self, key: SectionKey) -> (SeatFrames, Option<Arc<SeatFeed>>) {
-        let mut feeds = self.seat_feeds.lock().expect("live seat feeds lock");
-        if let Some(feed) = feeds.get(&key) {
-            return (feed.frames.subscribe(), None);
-        }
-        let (feed, receiver) = Feed::new();
-        feeds.insert(key, feed.clone());
-        (receiver, Some(feed))
-    }
-
-    /// [`Live::retire`] for a section's seat feed.
-    fn retire_seats(&self, key: &SectionKey, feed: &Arc<SeatFeed>) -> bool {
-        let mut feeds = self.seat_feeds.lock().expect("live seat feeds lock");
-        if feed.frames.receiver_count() > 0 {
-            return false;
-        }
-        if feeds.get(key).is_some_and(|f| Arc::ptr_eq(f, feed)) {
-            feeds.remove(key);
-        }
-        true
-    }
-
     /// A change notice touched these events (all of them when `everything`, after the caches were
     /// dropped): their publishers, availability and seat maps, look again.
     pub fn touched(&self, events: impl IntoIterator<Item = Uuid>, everything: bool) {
-        let events: std::collections::HashSet<Uuid> = events.into_iter().collect();
+        let events: HashSet<Uuid> = events.into_iter().collect();
         let wanted = |event_id: &Uuid| everything || events.contains(event_id);
-        let feeds = self.feeds.lock().expect("live feeds lock");
-        for (event_id, feed) in feeds.iter() {
-            if wanted(event_id) {
-                feed.wake.notify_one();
-            }
-        }
-        drop(feeds);
-        let seat_feeds = self.seat_feeds.lock().expect("live seat feeds lock");
-        for ((event_id, _), feed) in seat_feeds.iter() {
-            if wanted(event_id) {
-                feed.wake.notify_one();
-            }
-        }
+        self.availability.wake(wanted);
+        self.seats.wake(|(event_id, _)| wanted(event_id));
     }
+}
+
+/// The answer of a stream route: `events` as Server-Sent Events, with a heartbeat comment.
+fn respond(events: impl Stream<Item = Event> + Send + 'static) -> Response {
+    Sse::new(events.map(Ok::<_, Infallible>))
+        .keep_alive(KeepAlive::new().interval(sse::HEARTBEAT))
+        .into_response()
+}
+
+/// How long from `now` until just past `at`, when a hold lapses (zero when it already has).
+fn until(at: time::OffsetDateTime, now: time::OffsetDateTime) -> Duration {
+    Duration::try_from(at - now).unwrap_or_default() + Duration::from_millis(1)
 }

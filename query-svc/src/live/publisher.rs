@@ -18,7 +18,6 @@ const RETRY: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(state: Arc<AppState>, event_id: Uuid, feed: Arc<Feed>) {
     let stream = state.naming.stream(tv_nats::Stream::Inventory);
-    let mut last: Option<Bytes> = None;
     loop {
         let wait = match crate::availability::current(&state, event_id, 0).await {
             Ok(computed) => {
@@ -26,17 +25,19 @@ pub(super) async fn run(state: Arc<AppState>, event_id: Uuid, feed: Arc<Feed>) {
                 let (next, due_now) = computed.next_change(now);
                 let wait = match (next, due_now) {
                     (_, true) => Some(RETRY),
-                    (Some(at), false) => Some(
-                        Duration::try_from(at - now).unwrap_or_default() + Duration::from_millis(1),
-                    ),
+                    (Some(at), false) => Some(super::until(at, now)),
                     (None, false) => None,
                 };
                 let version = computed.version();
                 let mut body = serde_json::to_value(&computed.body).unwrap_or_default();
                 body["position"] = format!("{stream}:{version}").into();
                 let data = Bytes::from(body.to_string());
-                if last.as_ref() != Some(&data) {
-                    last = Some(data.clone());
+                let changed = feed
+                    .frames
+                    .borrow()
+                    .as_ref()
+                    .is_none_or(|last| last.data != data);
+                if changed {
                     metrics::counter!("tv_query_live_frames_total").increment(1);
                     feed.frames
                         .send_replace(Some(Arc::new(Frame { version, data })));
@@ -48,20 +49,11 @@ pub(super) async fn run(state: Arc<AppState>, event_id: Uuid, feed: Arc<Feed>) {
                 Some(RETRY)
             }
         };
-        let sleep = async {
-            match wait {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = feed.wake.notified() => {}
-            _ = sleep => {}
-            _ = feed.frames.closed() => {
-                if state.live.retire(event_id, &feed) {
-                    return;
-                }
-            }
+        if !feed
+            .changed_or_retired(&state.live.availability, &event_id, wait)
+            .await
+        {
+            return;
         }
     }
 }

@@ -7,17 +7,16 @@
 //! statuses it sent (shared, not copied) and sends the difference, so a client that skipped
 //! frames still gets every change.
 
-use super::sse::{too_many_streams, HEARTBEAT, MIN_SPACING};
+use super::sse::{too_many_streams, MIN_SPACING};
 use super::Feed;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::AppState;
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::sse::Event;
+use axum::response::Response;
 use domain::ids::SectionId;
 use serde_json::json;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -74,9 +73,7 @@ async fn publish(state: Arc<AppState>, key: (Uuid, SectionId), feed: Arc<Feed<Se
                         statuses,
                     })));
                 }
-                next_lapse.map(|at| {
-                    Duration::try_from(at - now).unwrap_or_default() + Duration::from_millis(1)
-                })
+                next_lapse.map(|at| super::until(at, now))
             }
             Ok(None) => Some(Duration::from_secs(1)),
             Err(e) => {
@@ -84,20 +81,8 @@ async fn publish(state: Arc<AppState>, key: (Uuid, SectionId), feed: Arc<Feed<Se
                 Some(Duration::from_secs(1))
             }
         };
-        let sleep = async {
-            match wait {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = feed.wake.notified() => {}
-            _ = sleep => {}
-            _ = feed.frames.closed() => {
-                if state.live.retire_seats(&key, &feed) {
-                    return;
-                }
-            }
+        if !feed.changed_or_retired(&state.live.seats, &key, wait).await {
+            return;
         }
     }
 }
@@ -183,7 +168,7 @@ pub(crate) async fn seats_stream(
         return Ok(too_many_streams());
     };
     let key = (event_id, section_id);
-    let (frames, publisher) = state.live.watch_seats(key.clone());
+    let (frames, publisher) = state.live.seats.watch(key.clone());
     if let Some(feed) = publisher {
         tokio::spawn(publish(state.clone(), key, feed));
     }
@@ -194,11 +179,8 @@ pub(crate) async fn seats_stream(
         stream: state.naming.stream(tv_nats::Stream::Inventory),
         _permit: permit,
     };
-    let events = futures::stream::unfold(client, |mut client| async move {
-        let event = client.next().await?;
-        Some((Ok::<_, Infallible>(event), client))
-    });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response())
+    Ok(super::respond(futures::stream::unfold(
+        client,
+        |mut client| async move { Some((client.next().await?, client)) },
+    )))
 }

@@ -11,11 +11,10 @@ use crate::extract::PathParams;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -53,7 +52,7 @@ pub(crate) async fn availability_stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(':').next()?.trim().parse::<u64>().ok());
-    let (frames, publisher) = live.watch(event_id);
+    let (frames, publisher) = live.availability.watch(event_id);
     if let Some(feed) = publisher {
         tokio::spawn(super::publisher::run(state.clone(), event_id, feed));
     }
@@ -64,13 +63,10 @@ pub(crate) async fn availability_stream(
         stream: state.naming.stream(tv_nats::Stream::Inventory),
         _permit: permit,
     };
-    let events = futures::stream::unfold(client, |mut client| async move {
-        let event = client.next().await?;
-        Some((Ok::<_, Infallible>(event), client))
-    });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response())
+    Ok(super::respond(futures::stream::unfold(
+        client,
+        |mut client| async move { Some((client.next().await?, client)) },
+    )))
 }
 
 impl Client {
