@@ -97,6 +97,7 @@ const HOLD_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f9
 const ORDER_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0002);
 const PAYMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0003);
 const EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0004);
+const WAITLIST_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0006);
 const TICKET_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0005);
 
 fn derive(namespace: &Uuid, parts: &[&str]) -> Uuid {
@@ -131,15 +132,56 @@ pub(crate) fn ticket_uuid(order: OrderId, index: u32) -> Uuid {
     derive(&TICKET_NAMESPACE, &[&order.to_string(), &index.to_string()])
 }
 
-/// A hold on seats or on a quantity of one event.
-///
-/// It carries its event so that `POST /holds/{hold_id}/release` and `POST /orders` find the
-/// inventory aggregate from the id alone. Written `<event uuid>.<hold uuid>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct HoldId {
-    event: EventId,
-    local: Uuid,
+/// An identifier scoped to one event: `<event uuid>.<local uuid>`. It carries its event so that
+/// a request naming only the id (`POST /holds/{hold_id}/release`, `POST /waitlist/{id}/leave`)
+/// finds the event's inventory aggregate from the id alone.
+macro_rules! event_scoped_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name {
+            event: EventId,
+            local: Uuid,
+        }
+
+        impl $name {
+            pub fn event(&self) -> EventId {
+                self.event
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}.{}", self.event, self.local.as_hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
+                let bad = || invalid($what, "expected <event uuid>.<uuid>");
+                let (event, local) = s.split_once('.').ok_or_else(bad)?;
+                Ok(Self {
+                    event: event.parse().map_err(|_| bad())?,
+                    local: Uuid::try_parse(local).map_err(|_| bad())?,
+                })
+            }
+        }
+
+        text_serde!($name);
+    };
 }
+
+event_scoped_id!(
+    /// A hold on seats or on a quantity of one event.
+    HoldId,
+    "hold_id"
+);
+event_scoped_id!(
+    /// A customer's place on the waiting list of one event's sold-out section.
+    WaitlistId,
+    "waitlist_id"
+);
 
 impl HoldId {
     /// The hold a customer's request with this idempotency key creates in this event.
@@ -151,34 +193,26 @@ impl HoldId {
         Self { event, local }
     }
 
-    pub fn event(&self) -> EventId {
-        self.event
+    /// The one hold a waiting-list entry is ever offered.
+    pub fn offered_to(entry: WaitlistId) -> Self {
+        let local = derive(&HOLD_NAMESPACE, &["waitlist", &entry.to_string()]);
+        Self {
+            event: entry.event,
+            local,
+        }
     }
 }
 
-impl fmt::Display for HoldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.event, self.local.as_hyphenated())
+impl WaitlistId {
+    /// The entry a customer's `POST /events/{id}/waitlist` with this idempotency key creates.
+    pub fn derive(event: EventId, customer: &CustomerId, key: &IdempotencyKey) -> Self {
+        let local = derive(
+            &WAITLIST_NAMESPACE,
+            &[&event.to_string(), customer.as_str(), key.as_str()],
+        );
+        Self { event, local }
     }
 }
-
-impl FromStr for HoldId {
-    type Err = InvalidId;
-    fn from_str(s: &str) -> Result<Self, InvalidId> {
-        let (event, local) = s
-            .split_once('.')
-            .ok_or(invalid("hold_id", "expected <event uuid>.<hold uuid>"))?;
-        Ok(Self {
-            event: event
-                .parse()
-                .map_err(|_| invalid("hold_id", "expected <event uuid>.<hold uuid>"))?,
-            local: Uuid::try_parse(local)
-                .map_err(|_| invalid("hold_id", "expected <event uuid>.<hold uuid>"))?,
-        })
-    }
-}
-
-text_serde!(HoldId);
 
 /// True for the characters a short textual id may use: ASCII letters, digits, `-`, `_`, `.`, `:`, `@`.
 fn is_id_char(c: char) -> bool {

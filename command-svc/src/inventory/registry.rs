@@ -8,7 +8,7 @@
 use super::error::CommandError;
 use super::writer::{Job, Writer};
 use domain::ids::EventId;
-use domain::inventory::{Hold, InventoryCommand};
+use domain::inventory::{Hold, InventoryCommand, WaitlistPlace};
 use domain::money::Money;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,9 @@ pub struct Decided {
     /// The price of one ticket in the hold's section, as the inventory was opened with it: what an
     /// order placed for the hold costs per ticket.
     pub price: Option<Money>,
+    /// The waiting-list entry a `JoinWaitlist` or `LeaveWaitlist` names: for a customer who
+    /// already waits, the entry they have.
+    pub waitlist: Option<WaitlistPlace>,
 }
 
 /// How writers batch, queue, snapshot and retire.

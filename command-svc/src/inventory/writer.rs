@@ -25,7 +25,7 @@ use super::error::CommandError;
 use super::load::{catch_up, encode_snapshot, restore, snapshot_key, Restored};
 use super::registry::{Decided, Shared};
 use domain::ids::{EventId, HoldId};
-use domain::inventory::{decide, InventoryCommand, InventoryEvent};
+use domain::inventory::{decide, EventInventory, InventoryCommand, InventoryEvent, WaitlistPlace};
 use domain::money::Money;
 use domain::Timestamp;
 use std::sync::Arc;
@@ -75,6 +75,22 @@ fn hold_of(command: &InventoryCommand) -> Option<HoldId> {
     }
 }
 
+/// The waiting-list entry a command answers with, in the state after it.
+fn waitlist_of(state: &EventInventory, command: &InventoryCommand) -> Option<WaitlistPlace> {
+    match command {
+        InventoryCommand::JoinWaitlist {
+            waitlist_id,
+            customer_id,
+            ..
+        } => state.waitlist_place(waitlist_id).or_else(|| {
+            let live = state.live_waitlist_entry(customer_id)?;
+            state.waitlist_place(&live.waitlist_id)
+        }),
+        InventoryCommand::LeaveWaitlist { waitlist_id, .. } => state.waitlist_place(waitlist_id),
+        _ => None,
+    }
+}
+
 fn command_name(command: &InventoryCommand) -> &'static str {
     match command {
         InventoryCommand::Open { .. } => "OpenInventory",
@@ -85,6 +101,8 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::ReturnSeats { .. } => "ReturnSeats",
         InventoryCommand::CheckoutHold { .. } => "CheckoutHold",
         InventoryCommand::AbandonCheckout { .. } => "AbandonCheckout",
+        InventoryCommand::JoinWaitlist { .. } => "JoinWaitlist",
+        InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
         _ => "InventoryCommand",
     }
 }
@@ -359,13 +377,21 @@ impl Writer {
             let mut due = decide(&self.aggregate.state, &InventoryCommand::ExpireDue, now)
                 .unwrap_or_default();
             let mut bytes = 0;
-            let fitting = due
+            let mut fitting = due
                 .iter()
                 .take_while(|fact| {
                     bytes += fact_len(fact);
                     bytes <= budget
                 })
                 .count();
+            // An offered hold's expiry and its entry's go together (the offers after them are
+            // decided again by the next round).
+            while due
+                .get(fitting.max(1))
+                .is_some_and(|f| f.completes_previous())
+            {
+                fitting = fitting.max(1) + 1;
+            }
             if fitting == due.len() && bytes <= budget / 2 {
                 // Few enough to ride along with the batch's own commit.
                 return Ok(());
@@ -504,6 +530,7 @@ impl Writer {
                         },
                         hold,
                         price,
+                        waitlist: waitlist_of(state, &job.command),
                     })
                 }
             };

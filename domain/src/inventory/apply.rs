@@ -8,6 +8,7 @@
 
 use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
+use super::waitlist::{WaitlistEntry, WaitlistStatus};
 use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use std::collections::HashMap;
@@ -85,6 +86,33 @@ impl EventInventory {
                 seats,
                 quantity,
             } => self.give_back(order_id, customer_id, section_id, seats, *quantity),
+            InventoryEvent::WaitlistJoined {
+                waitlist_id,
+                customer_id,
+                section_id,
+                quantity,
+                adjacent,
+            } => {
+                if self.index.section_by_id.contains_key(section_id) {
+                    self.waitlist.join(WaitlistEntry {
+                        waitlist_id: *waitlist_id,
+                        customer_id: customer_id.clone(),
+                        section_id: section_id.clone(),
+                        quantity: *quantity,
+                        adjacent: *adjacent,
+                        status: WaitlistStatus::Waiting,
+                    });
+                }
+            }
+            InventoryEvent::WaitlistOffered {
+                waitlist_id,
+                hold_id,
+                ..
+            } => self.waitlist.offered(waitlist_id, *hold_id),
+            InventoryEvent::WaitlistOfferExpired { waitlist_id, .. } => {
+                self.waitlist.offer_expired(waitlist_id)
+            }
+            InventoryEvent::WaitlistLeft { waitlist_id, .. } => self.waitlist.left(waitlist_id),
         }
     }
 

@@ -15,6 +15,7 @@
 
 use super::live_view::LiveView;
 use super::state::SaleConfig;
+use super::waitlist_commands::released;
 use super::{Hold, HoldStatus, InventoryError, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId};
 
@@ -102,14 +103,15 @@ pub(super) fn sell_hold(
     }
 }
 
-/// The order that checked the hold out gives it up unpaid: `HoldReleased`. `Ok(None)` when the
+/// The order that checked the hold out gives it up unpaid: `HoldReleased` (and `WaitlistLeft` for
+/// an offered hold). Nothing when the
 /// hold is no longer taken anyway (released already, expired, or due now: the decision's expiry
 /// facts free it).
 pub(super) fn abandon_checkout(
     view: &LiveView<'_>,
     hold_id: &HoldId,
     order_id: OrderId,
-) -> Result<Option<InventoryEvent>, InventoryError> {
+) -> Result<Vec<InventoryEvent>, InventoryError> {
     let hold = view
         .state
         .hold(hold_id)
@@ -118,15 +120,9 @@ pub(super) fn abandon_checkout(
         return Err(InventoryError::NotCheckedOut);
     }
     match hold.status {
-        _ if view.is_due(&hold) => Ok(None),
-        HoldStatus::Ordered { .. } => Ok(Some(InventoryEvent::HoldReleased {
-            hold_id: hold.hold_id,
-            customer_id: hold.customer_id.clone(),
-            section_id: hold.section_id.clone(),
-            seats: hold.seats.clone(),
-            quantity: hold.quantity,
-        })),
-        HoldStatus::Released | HoldStatus::Expired => Ok(None),
+        _ if view.is_due(&hold) => Ok(Vec::new()),
+        HoldStatus::Ordered { .. } => Ok(released(view, &hold)),
+        HoldStatus::Released | HoldStatus::Expired => Ok(Vec::new()),
         // Paid for: its seats come back with `ReturnSeats`, not here.
         status => Err(InventoryError::InvalidHoldState {
             status: status.name(),

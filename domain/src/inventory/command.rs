@@ -1,6 +1,6 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
 use crate::inventory::InventorySection;
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
@@ -52,6 +52,22 @@ pub enum InventoryCommand {
     /// is unpaid (a sold hold comes back with `ReturnSeats`). Repeating it decides nothing, nor
     /// does abandoning a hold that expired meanwhile.
     AbandonCheckout { hold_id: HoldId, order_id: OrderId },
+    /// Wait for `quantity` tickets of a sold-out section: seats that come back go to the earliest
+    /// entry they can fill, as a hold of its customer. `waitlist_id` is derived from the event, the
+    /// customer and the idempotency key; a customer already waiting (or offered) gets that entry.
+    JoinWaitlist {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        quantity: u32,
+        /// Seated sections: only seats side by side in one row will do.
+        adjacent: bool,
+    },
+    /// The customer leaves the waiting list; an offered hold not yet checked out is given back.
+    LeaveWaitlist {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+    },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency

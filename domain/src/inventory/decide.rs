@@ -8,8 +8,10 @@
 
 use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
+use super::offers::offers;
 use super::place_hold::place_hold;
 use super::state::SaleConfig;
+use super::waitlist_commands::{join_waitlist, leave_waitlist, released};
 use super::{EventInventory, HoldStatus, InventoryCommand, InventoryError, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId};
 use crate::Timestamp;
@@ -30,31 +32,91 @@ pub fn decide(
         };
     };
     let view = state.at(now);
+    if !view.due.is_empty()
+        && state.waitlist.anyone_waiting()
+        && !matches!(command, InventoryCommand::ExpireDue)
+    {
+        // The seats of the due holds go to the waiting list before this command may take them:
+        // the expiries and their offers are decided first, then the command on the state they
+        // make. A writer records due expiries before each batch, so it never pays for this copy.
+        let mut facts = decide(state, &InventoryCommand::ExpireDue, now)?;
+        let mut settled = state.clone();
+        for fact in &facts {
+            settled.apply(fact);
+        }
+        facts.extend(decide(&settled, command, now)?);
+        return Ok(facts);
+    }
     let mut events = view.expiry_events();
-    match command {
+    // Whether the command may free seats, which the waiting list gets first.
+    let frees = match command {
         InventoryCommand::Open { .. } => {
             if opening(command).as_ref() != Some(config) {
                 return Err(InventoryError::AlreadyOpen);
             }
+            false
         }
-        InventoryCommand::ExpireDue => {}
-        InventoryCommand::PlaceHold(request) => events.extend(place_hold(&view, config, request)?),
+        InventoryCommand::ExpireDue => true,
+        InventoryCommand::PlaceHold(request) => {
+            events.extend(place_hold(&view, config, request)?);
+            false
+        }
         InventoryCommand::ReleaseHold {
             hold_id,
             customer_id,
-        } => events.extend(release_hold(&view, hold_id, customer_id)?),
+        } => {
+            events.extend(release_hold(&view, hold_id, customer_id)?);
+            true
+        }
         InventoryCommand::CheckoutHold {
             hold_id,
             order_id,
             customer_id,
-        } => events.extend(checkout_hold(&view, hold_id, *order_id, customer_id)?),
+        } => {
+            events.extend(checkout_hold(&view, hold_id, *order_id, customer_id)?);
+            false
+        }
         InventoryCommand::SellHold { hold_id, order_id } => {
-            events.extend(sell_hold(&view, config, hold_id, *order_id)?)
+            events.extend(sell_hold(&view, config, hold_id, *order_id)?);
+            false
         }
-        InventoryCommand::ReturnSeats { order_id } => events.extend(return_seats(&view, order_id)?),
+        InventoryCommand::ReturnSeats { order_id } => {
+            events.extend(return_seats(&view, order_id)?);
+            true
+        }
         InventoryCommand::AbandonCheckout { hold_id, order_id } => {
-            events.extend(abandon_checkout(&view, hold_id, *order_id)?)
+            events.extend(abandon_checkout(&view, hold_id, *order_id)?);
+            true
         }
+        InventoryCommand::JoinWaitlist {
+            waitlist_id,
+            customer_id,
+            section_id,
+            quantity,
+            adjacent,
+        } => {
+            events.extend(join_waitlist(
+                &view,
+                config,
+                *waitlist_id,
+                customer_id,
+                section_id,
+                *quantity,
+                *adjacent,
+            )?);
+            false
+        }
+        InventoryCommand::LeaveWaitlist {
+            waitlist_id,
+            customer_id,
+        } => {
+            events.extend(leave_waitlist(&view, waitlist_id, customer_id)?);
+            true
+        }
+    };
+    if frees {
+        let offered = offers(&view, config, &events);
+        events.extend(offered);
     }
     Ok(events)
 }
@@ -105,7 +167,7 @@ fn release_hold(
     view: &LiveView<'_>,
     hold_id: &HoldId,
     customer_id: &CustomerId,
-) -> Result<Option<InventoryEvent>, InventoryError> {
+) -> Result<Vec<InventoryEvent>, InventoryError> {
     let hold = view
         .state
         .hold(hold_id)
@@ -120,14 +182,8 @@ fn release_hold(
     // An Ordered hold is being paid for: the order, not the customer, decides what becomes of it.
     match hold.status {
         _ if view.is_due(&hold) => Err(refuse("expired")),
-        HoldStatus::Active => Ok(Some(InventoryEvent::HoldReleased {
-            hold_id: hold.hold_id,
-            customer_id: hold.customer_id.clone(),
-            section_id: hold.section_id.clone(),
-            seats: hold.seats.clone(),
-            quantity: hold.quantity,
-        })),
-        HoldStatus::Released => Ok(None),
+        HoldStatus::Active => Ok(released(view, &hold)),
+        HoldStatus::Released => Ok(Vec::new()),
         status => Err(refuse(status.name())),
     }
 }

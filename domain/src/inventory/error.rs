@@ -59,6 +59,10 @@ pub enum InventoryError {
     IdempotencyKeyReused,
     #[error("no seats of this order are sold")]
     UnknownOrder,
+    #[error("{available} tickets of this section are still on sale: hold them instead of waiting")]
+    NotSoldOut { available: u32 },
+    #[error("no such waiting-list entry")]
+    UnknownWaitlistEntry,
 }
 
 fn list(seats: &[SeatLabel]) -> String {

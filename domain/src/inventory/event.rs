@@ -5,7 +5,7 @@
 
 use super::Selection;
 use crate::catalog::SectionLayout;
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,36 @@ pub enum InventoryEvent {
         seats: Vec<SeatLabel>,
         quantity: u32,
     },
+    /// A customer waits for `quantity` tickets of a sold-out section.
+    WaitlistJoined {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+        section_id: SectionId,
+        quantity: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        adjacent: bool,
+    },
+    /// The `SeatsHeld` just before it is the entry's offer: seats that came back, held for its
+    /// customer with the normal time to live.
+    WaitlistOffered {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+        hold_id: HoldId,
+    },
+    /// The entry's offer ran out (the `HoldExpired` just before it): the entry ends.
+    WaitlistOfferExpired {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+        hold_id: HoldId,
+    },
+    /// The entry ends: its customer left the list, or gave its offered hold back (`hold_id`, whose
+    /// `HoldReleased` comes just before).
+    WaitlistLeft {
+        waitlist_id: WaitlistId,
+        customer_id: CustomerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hold_id: Option<HoldId>,
+    },
 }
 
 impl InventoryEvent {
@@ -101,6 +131,19 @@ impl InventoryEvent {
             Self::HoldCheckedOut { .. } => "HoldCheckedOut",
             Self::SeatsSold { .. } => "SeatsSold",
             Self::SeatsReturned { .. } => "SeatsReturned",
+            Self::WaitlistJoined { .. } => "WaitlistJoined",
+            Self::WaitlistOffered { .. } => "WaitlistOffered",
+            Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",
+            Self::WaitlistLeft { .. } => "WaitlistLeft",
         }
+    }
+
+    /// True for a fact that completes the one before it (an offer's hold and the offer, an
+    /// offered hold's expiry and the entry's): a commit never separates the two.
+    pub fn completes_previous(&self) -> bool {
+        matches!(
+            self,
+            Self::WaitlistOffered { .. } | Self::WaitlistOfferExpired { .. }
+        )
     }
 }

@@ -55,17 +55,27 @@ impl<'a> LiveView<'a> {
         self.is_live(hold).then_some(hold)
     }
 
-    /// `HoldExpired` for every due hold, in expiry order: the first facts of every decision.
+    /// `HoldExpired` for every due hold, in expiry order, each offered hold's followed by its
+    /// entry's `WaitlistOfferExpired`: the first facts of every decision.
     pub(super) fn expiry_events(&self) -> Vec<InventoryEvent> {
-        self.due_holds()
-            .map(|hold| InventoryEvent::HoldExpired {
+        let mut facts = Vec::with_capacity(self.due.len());
+        for hold in self.due_holds() {
+            facts.push(InventoryEvent::HoldExpired {
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id.clone(),
                 section_id: hold.section_id.clone(),
                 seats: hold.seats.clone(),
                 quantity: hold.quantity,
-            })
-            .collect()
+            });
+            if let Some(entry) = self.state.waitlist.offered_with(&hold.hold_id) {
+                facts.push(InventoryEvent::WaitlistOfferExpired {
+                    waitlist_id: entry.waitlist_id,
+                    customer_id: entry.customer_id.clone(),
+                    hold_id: hold.hold_id,
+                });
+            }
+        }
+        facts
     }
 
     /// Tickets a customer holds (live) and owns, across all sections.

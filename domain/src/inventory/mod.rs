@@ -8,6 +8,9 @@
 //! hold id, same order) decides nothing new. Expiry is lazy: a decision at `now` treats a hold
 //! (Active, or Ordered and unpaid) whose `expires_at <= now` as gone, and records its
 //! `HoldExpired` first.
+//!
+//! It keeps the waiting list of its sold-out sections too: seats that come back are offered to
+//! the earliest entry they can fill in the same decision that frees them (`offers.rs`).
 
 mod apply;
 mod best_available;
@@ -19,15 +22,19 @@ mod error;
 mod event;
 mod finished;
 mod live_view;
+mod offers;
 mod place_hold;
 mod section_seats;
 mod snapshot;
 mod state;
 #[cfg(test)]
 mod tests;
+mod waitlist;
+mod waitlist_commands;
 
 pub use command::{HoldRequest, InventoryCommand, Selection};
 pub use decide::{decide, evolve};
 pub use error::InventoryError;
 pub use event::{InventoryEvent, InventorySection};
 pub use state::{EventInventory, Hold, HoldStatus, SeatStatus, SectionAvailability};
+pub use waitlist::{WaitlistEntry, WaitlistPlace, WaitlistStatus};

@@ -8,6 +8,7 @@
 use super::finished::{Customers, Tombstone};
 use super::section_seats::Slot;
 use super::state::SaleConfig;
+use super::waitlist::{Waitlist, WaitlistEntry};
 use super::{EventInventory, Hold, HoldStatus};
 use crate::ids::{CustomerId, HoldId, OrderId};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
@@ -19,9 +20,12 @@ use std::collections::HashSet;
 /// Version 3 added the tombstones of finished holds (`finished`, `customers`, `returned_orders`):
 /// a binary that knows only version 2 would read a state without them and let a retried hold id
 /// be placed a second time, so it refuses the snapshot and replays.
-const SNAPSHOT_VERSION: u32 = 3;
+/// Version 4 added the waiting list (`waitlist`): a binary that knows only version 3 would drop
+/// the entries, and sell returned seats to the public instead of offering them.
+const SNAPSHOT_VERSION: u32 = 4;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
-/// is a version 3 one without tombstones (its finished holds are folded once loaded).
+/// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
+/// one is a version 4 one without a waiting list.
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]
@@ -32,6 +36,8 @@ struct SnapshotRef<'a> {
     customers: &'a [CustomerId],
     finished: Vec<(&'a HoldId, &'a Tombstone)>,
     returned_orders: Vec<&'a OrderId>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    waitlist: &'a [WaitlistEntry],
 }
 
 #[derive(Deserialize)]
@@ -45,6 +51,8 @@ struct Snapshot {
     finished: Vec<(HoldId, Tombstone)>,
     #[serde(default)]
     returned_orders: Vec<OrderId>,
+    #[serde(default)]
+    waitlist: Vec<WaitlistEntry>,
 }
 
 impl Serialize for EventInventory {
@@ -61,6 +69,7 @@ impl Serialize for EventInventory {
             customers: self.customers.list(),
             finished,
             returned_orders,
+            waitlist: self.waitlist.entries(),
         }
         .serialize(serializer)
     }
@@ -83,7 +92,10 @@ impl EventInventory {
         }
         let mut state = EventInventory::default();
         let Some(config) = snapshot.config else {
-            return match snapshot.holds.is_empty() && snapshot.finished.is_empty() {
+            let empty = snapshot.holds.is_empty()
+                && snapshot.finished.is_empty()
+                && snapshot.waitlist.is_empty();
+            return match empty {
                 true => Ok(state),
                 false => Err("inventory snapshot has holds but no sale".into()),
             };
@@ -97,6 +109,15 @@ impl EventInventory {
             }
         }
         state.returned_orders = snapshot.returned_orders.into_iter().collect();
+        for entry in &snapshot.waitlist {
+            if !state.index.section_by_id.contains_key(&entry.section_id) {
+                return Err(format!(
+                    "waiting-list entry {} is in unknown section",
+                    entry.waitlist_id
+                ));
+            }
+        }
+        state.waitlist = Waitlist::from_entries(snapshot.waitlist)?;
         let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
         for mut hold in snapshot.holds {
             if !hold_ids.insert(hold.hold_id) || state.finished.contains_key(&hold.hold_id) {

@@ -15,8 +15,9 @@
 use super::finished::{Context, Customers, Tombstone};
 use super::live_view::LiveView;
 use super::section_seats::{HoldIndex, SectionSeats};
+use super::waitlist::{Waitlist, WaitlistEntry, WaitlistPlace};
 use super::{InventorySection, Selection};
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
+use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -153,6 +154,8 @@ pub struct EventInventory {
     pub(super) customers: Customers,
     /// Orders with a returned hold folded away: returning them again is a retry, not unknown.
     pub(super) returned_orders: HashSet<OrderId>,
+    /// Who waits for seats of sold-out sections.
+    pub(super) waitlist: Waitlist,
 }
 
 impl fmt::Debug for EventInventory {
@@ -177,6 +180,7 @@ impl PartialEq for EventInventory {
             && self.finished == other.finished
             && self.customers == other.customers
             && self.returned_orders == other.returned_orders
+            && self.waitlist == other.waitlist
     }
 }
 
@@ -326,6 +330,24 @@ impl EventInventory {
     /// The sections as opened; empty before the inventory is open.
     pub fn sections(&self) -> &[InventorySection] {
         self.config.as_ref().map_or(&[], |c| &c.sections)
+    }
+
+    /// A waiting-list entry and, while it waits, its place in its section's line.
+    pub fn waitlist_place(&self, id: &WaitlistId) -> Option<WaitlistPlace> {
+        Some(WaitlistPlace {
+            entry: self.waitlist.get(id)?.clone(),
+            position: self.waitlist.position(id),
+        })
+    }
+
+    /// The customer's waiting or offered entry, if any.
+    pub fn live_waitlist_entry(&self, customer: &CustomerId) -> Option<&WaitlistEntry> {
+        self.waitlist.live_entry_of(customer)
+    }
+
+    /// Every waiting-list entry ever made, in joining order.
+    pub fn waitlist_entries(&self) -> &[WaitlistEntry] {
+        self.waitlist.entries()
     }
 
     /// The state as a decision at `now` sees it.

@@ -20,9 +20,12 @@ mod release;
 mod returns;
 mod sell;
 mod snapshot;
+mod waitlist;
 
 use crate::catalog::{Row, SectionLayout};
-use crate::ids::{CustomerId, EventId, HoldId, IdempotencyKey, OrderId, SeatLabel, SectionId};
+use crate::ids::{
+    CustomerId, EventId, HoldId, IdempotencyKey, OrderId, SeatLabel, SectionId, WaitlistId,
+};
 use crate::inventory::{
     HoldRequest, InventoryCommand, InventoryEvent, InventorySection, Selection,
 };
@@ -74,6 +77,10 @@ pub(super) fn seats(labels: &[&str]) -> Vec<SeatLabel> {
 
 pub(super) fn hold_id(customer: &CustomerId, key: &str) -> HoldId {
     HoldId::derive(event_id(), customer, &IdempotencyKey::parse(key).unwrap())
+}
+
+pub(super) fn waitlist_id(customer: &CustomerId, key: &str) -> WaitlistId {
+    WaitlistId::derive(event_id(), customer, &IdempotencyKey::parse(key).unwrap())
 }
 
 pub(super) fn order(n: u128) -> OrderId {

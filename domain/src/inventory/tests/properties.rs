@@ -1,6 +1,6 @@
 //! Property tests: random sales (four customers on the fixture's general-admission, seated and box
 //! sections; time moving forward; holds, retries, releases, checkouts, abandoned checkouts,
-//! expiries, sales and returns)
+//! expiries, sales and returns, and a waiting list that customers join and leave)
 //! keep every promise of the inventory after every step. The expectations are recounted the slow, obvious way
 //! from the holds, not read from the indexes under test.
 
@@ -8,6 +8,7 @@ use super::*;
 use crate::ids::{HoldId, OrderId};
 use crate::inventory::{
     decide, EventInventory, HoldStatus, InventoryError, SeatStatus, SectionAvailability,
+    WaitlistStatus,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -56,6 +57,17 @@ enum Op {
         by_its_order: bool,
     },
     ExpireDue,
+    JoinWaitlist {
+        customer: usize,
+        key: u8,
+        section: usize,
+        quantity: u32,
+        adjacent: bool,
+    },
+    LeaveWaitlist {
+        entry: Index,
+        by_owner: bool,
+    },
 }
 
 const CUSTOMERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
@@ -87,6 +99,26 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<Index>(), 1..5u128, prop::bool::weighted(0.8))
             .prop_map(|(hold, order, by_its_order)| Op::Abandon { hold, order, by_its_order }),
         1 => Just(Op::ExpireDue),
+        3 => (0..4usize, 0..10u8, 0..3usize, 1..=3u32, any::<bool>()).prop_map(
+            |(customer, key, section, quantity, adjacent)| {
+                Op::JoinWaitlist { customer, key, section, quantity, adjacent }
+            }
+        ),
+        1 => (any::<Index>(), prop::bool::weighted(0.9))
+            .prop_map(|(entry, by_owner)| Op::LeaveWaitlist { entry, by_owner }),
+    ]
+}
+
+/// Ops of a sold-out sale: joins and leaves of the waiting list among the usual ones.
+fn waitlist_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4usize, 0..10u8, prop_oneof![Just(0usize), Just(2)], 1..=3u32, any::<bool>())
+            .prop_map(|(customer, key, section, quantity, adjacent)| {
+                Op::JoinWaitlist { customer, key, section, quantity, adjacent }
+            }),
+        1 => (any::<Index>(), prop::bool::weighted(0.9))
+            .prop_map(|(entry, by_owner)| Op::LeaveWaitlist { entry, by_owner }),
+        6 => op(),
     ]
 }
 
@@ -114,14 +146,41 @@ struct Sale {
 
 impl Sale {
     fn new() -> Self {
-        let log = vec![opened()];
-        let state = crate::inventory::evolve(EventInventory::default(), &log[0]);
+        Self::after(vec![opened()])
+    }
+
+    /// A sale that starts from these facts.
+    fn after(log: Vec<InventoryEvent>) -> Self {
+        let state = log.iter().fold(EventInventory::default(), |s, e| {
+            crate::inventory::evolve(s, e)
+        });
         Sale {
             state,
             log,
             now: T0,
             accepted: Vec::new(),
         }
+    }
+
+    /// The floor and the boxes sold out at `T0`, in holds of all four customers.
+    fn sold_out() -> Self {
+        let boxes = |who: &CustomerId, key: &str, labels: &[&str]| {
+            held(
+                who,
+                key,
+                "boxes",
+                labels,
+                Selection::Seats(seats(labels)),
+                0,
+            )
+        };
+        Self::after(vec![
+            opened(),
+            held_floor(&customer("alice"), "pa", 4, 0),
+            held_floor(&customer("bob"), "pb", 6, 0),
+            boxes(&customer("carol"), "pc", &["X-1", "X-2", "X-3"]),
+            boxes(&customer("dave"), "pd", &["Y-1", "Y-2"]),
+        ])
     }
 
     /// The command an op stands for at this point of the sale (`None` when it needs a hold and
@@ -223,28 +282,61 @@ impl Sale {
                 }
             }
             Op::ExpireDue => InventoryCommand::ExpireDue,
+            Op::JoinWaitlist {
+                customer: c,
+                key,
+                section: s,
+                quantity,
+                adjacent,
+            } => {
+                let who = customer(CUSTOMERS[*c]);
+                InventoryCommand::JoinWaitlist {
+                    waitlist_id: waitlist_id(&who, &key.to_string()),
+                    customer_id: who,
+                    section_id: section(SECTIONS[*s]),
+                    quantity: *quantity,
+                    adjacent: *adjacent,
+                }
+            }
+            Op::LeaveWaitlist { entry, by_owner } => {
+                let entries = self.state.waitlist_entries();
+                if entries.is_empty() {
+                    return None;
+                }
+                let entry = &entries[entry.index(entries.len())];
+                InventoryCommand::LeaveWaitlist {
+                    waitlist_id: entry.waitlist_id,
+                    customer_id: match by_owner {
+                        true => entry.customer_id.clone(),
+                        false => customer("mallory"),
+                    },
+                }
+            }
         })
     }
 
-    fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
+    /// Applies an op; true when it was a decision that was taken (facts or not).
+    fn step(&mut self, op: &Op) -> Result<bool, TestCaseError> {
         if let Op::Advance(seconds) = op {
             self.now += Duration::seconds(*seconds);
-            return Ok(());
+            return Ok(false);
         }
         let Some(command) = self.command(op) else {
-            return Ok(());
+            return Ok(false);
         };
         let expiries = decide(&self.state, &InventoryCommand::ExpireDue, self.now);
         let result = decide(&self.state, &command, self.now);
         let Ok(events) = result else {
-            return Ok(());
+            return Ok(false);
         };
         // Rule 1: every decision starts with exactly the expiries due now.
         let expiries = expiries.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         prop_assert_eq!(&events[..expiries.len()], &expiries[..], "{:?}", command);
         let retryable = matches!(
             command,
-            InventoryCommand::PlaceHold(_) | InventoryCommand::CheckoutHold { .. }
+            InventoryCommand::PlaceHold(_)
+                | InventoryCommand::CheckoutHold { .. }
+                | InventoryCommand::JoinWaitlist { .. }
         );
         if retryable && events.len() > expiries.len() {
             self.accepted.push(command.clone());
@@ -253,7 +345,7 @@ impl Sale {
             self.state.apply(event);
         }
         self.log.extend(events);
-        Ok(())
+        Ok(true)
     }
 
     /// Every promise, checked against a recount from the holds.
@@ -374,6 +466,51 @@ impl Sale {
 }
 
 impl Sale {
+    /// The promises of the waiting list, right after a decision at `now`: one live entry per
+    /// customer; every offered entry holds its own offer; and no seat is on sale while a waiting
+    /// entry could take it (inside the sale window), so every freed seat went to one place.
+    fn check_waitlist(&self) -> Result<(), TestCaseError> {
+        let (state, now) = (&self.state, self.now);
+        let mut live = std::collections::HashSet::new();
+        let open = now >= T0 && now < at(CLOSES);
+        for entry in state.waitlist_entries() {
+            if entry.status.is_live() {
+                prop_assert!(live.insert(entry.customer_id.clone()), "two live entries");
+            }
+            match entry.status {
+                WaitlistStatus::Offered { hold_id } => {
+                    prop_assert_eq!(hold_id, HoldId::offered_to(entry.waitlist_id));
+                    let hold = state.hold(&hold_id).expect("an offer's hold exists");
+                    prop_assert_eq!(&hold.customer_id, &entry.customer_id);
+                    prop_assert_eq!(&hold.section_id, &entry.section_id);
+                    prop_assert_eq!(hold.quantity, entry.quantity);
+                }
+                WaitlistStatus::Waiting if open => {
+                    let available = state
+                        .availability(now)
+                        .into_iter()
+                        .find(|a| a.section_id == entry.section_id)
+                        .map_or(0, |a| a.available);
+                    let fits = match (entry.section_id.as_str(), entry.adjacent) {
+                        ("floor", _) | (_, false) => available >= entry.quantity,
+                        (seated, true) => longest_free_run(state, seated, now) >= entry.quantity,
+                    };
+                    let room =
+                        state.customer_tickets(&entry.customer_id, now) + entry.quantity <= MAX;
+                    prop_assert!(
+                        !(fits && room),
+                        "{} could take {} free tickets of {} but waits",
+                        entry.customer_id,
+                        available,
+                        entry.section_id
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The promises about orders, read from the log: a hold is checked out by one order and sold
     /// at most once, only to that order; a seat is sold to one order at a time; every hold names
     /// the order its status names.
@@ -438,8 +575,27 @@ proptest! {
     fn every_step_of_a_random_sale_keeps_every_promise(ops in prop::collection::vec(op(), 1..60)) {
         let mut sale = Sale::new();
         for op in &ops {
-            sale.step(op)?;
+            let decided = sale.step(op)?;
             sale.check()?;
+            if decided {
+                sale.check_waitlist()?;
+            }
+        }
+    }
+
+    /// The same promises on a sale that starts sold out, where customers mostly join and leave
+    /// the waiting list while holds are released, expire, are paid and returned.
+    #[test]
+    fn a_sold_out_sale_with_a_waiting_list_keeps_every_promise(
+        ops in prop::collection::vec(waitlist_op(), 1..60),
+    ) {
+        let mut sale = Sale::sold_out();
+        for op in &ops {
+            let decided = sale.step(op)?;
+            sale.check()?;
+            if decided {
+                sale.check_waitlist()?;
+            }
         }
     }
 
@@ -490,6 +646,14 @@ fn probes(sale: &Sale) -> Vec<InventoryCommand> {
         }
     }
     probes.extend((1..6).map(|n| InventoryCommand::ReturnSeats { order_id: order(n) }));
+    for entry in sale.state.waitlist_entries() {
+        for by in [entry.customer_id.clone(), customer("mallory")] {
+            probes.push(InventoryCommand::LeaveWaitlist {
+                waitlist_id: entry.waitlist_id,
+                customer_id: by,
+            });
+        }
+    }
     probes.extend(sale.accepted.iter().cloned());
     probes
 }
@@ -610,8 +774,12 @@ fn check_quantity_decision(
     result: Result<Vec<InventoryEvent>, InventoryError>,
     expiries: usize,
 ) -> Result<(), TestCaseError> {
-    let available = sale
-        .state
+    // A decision records the due expiries, and offers their seats to the waiting list, first.
+    let mut settled = sale.state.clone();
+    for fact in decide(&sale.state, &InventoryCommand::ExpireDue, sale.now).unwrap() {
+        settled.apply(&fact);
+    }
+    let available = settled
         .availability(sale.now)
         .into_iter()
         .find(|a| a.section_id.as_str() == section_id)
@@ -646,7 +814,7 @@ fn check_quantity_decision(
         }
         Err(InventoryError::NoAdjacentSeats { requested }) => {
             prop_assert!(seated && requested == quantity && available >= quantity);
-            prop_assert!(longest_free_run(&sale.state, section_id, sale.now) < quantity);
+            prop_assert!(longest_free_run(&settled, section_id, sale.now) < quantity);
         }
         Err(_) => {}
     }
