@@ -284,6 +284,26 @@ impl Api {
         .await
     }
 
+    /// `POST /events/{id}/waitlist` as `customer`, with `Idempotency-Key: key`.
+    pub async fn join_waitlist(
+        &self,
+        event_id: &str,
+        customer: &str,
+        key: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        self.as_customer(customer)
+            .post(&format!("/events/{event_id}/waitlist"), Some(key), body)
+            .await
+    }
+
+    /// `POST /waitlist/{id}/leave` as `customer`.
+    pub async fn leave_waitlist(&self, waitlist_id: &str, customer: &str) -> (StatusCode, Value) {
+        self.as_customer(customer)
+            .post(&format!("/waitlist/{waitlist_id}/leave"), None, &json!({}))
+            .await
+    }
+
     /// `POST /orders` for a hold, paying with `token` (`tok_ok`, `tok_decline`, `tok_slow`).
     pub async fn place_order(
         &self,

@@ -127,6 +127,8 @@ impl From<InventoryError> for ApiError {
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             UnknownOrder => (StatusCode::NOT_FOUND, "unknown_order"),
             NotCheckedOut => (StatusCode::CONFLICT, "invalid_state"),
+            NotSoldOut { .. } => (StatusCode::CONFLICT, "not_sold_out"),
+            UnknownWaitlistEntry => (StatusCode::NOT_FOUND, "unknown_waitlist_entry"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

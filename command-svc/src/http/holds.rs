@@ -131,7 +131,7 @@ pub async fn place(
 }
 
 /// An inventory that is not open: the event is unknown, or known but not on sale.
-async fn not_open(state: &AppState, event: EventId) -> ApiError {
+pub(super) async fn not_open(state: &AppState, event: EventId) -> ApiError {
     match state.catalog.exists(event).await {
         Ok(true) => InventoryError::NotOpen.into(),
         Ok(false) => ApiError::new(

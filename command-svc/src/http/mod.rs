@@ -14,6 +14,7 @@ mod ops;
 mod orders;
 mod payments;
 pub mod rate;
+mod waitlist;
 
 pub use error::ApiError;
 
@@ -70,6 +71,8 @@ pub fn router(
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
+        .route("/events/{event_id}/waitlist", post(waitlist::join))
+        .route("/waitlist/{waitlist_id}/leave", post(waitlist::leave))
         .route("/orders", post(orders::place))
         .route("/orders/{order_id}/cancel", post(orders::cancel))
         .route("/payments/webhook", post(payments::webhook))
