@@ -10,6 +10,7 @@ use crate::sink::{LogSink, Sink, SinkError};
 use anyhow::Context;
 use deadpool_postgres::Pool;
 use domain::ids::OrderId;
+use domain::inventory::InventoryEvent;
 use domain::ordering::{self, OrderEvent, OrderState};
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -19,6 +20,15 @@ use tv_nats::{Delivery, Durable, DurableOptions, EventStore, Naming, Stream};
 
 /// The durable consumer's name: notifier instances share it.
 pub const DURABLE_NAME: &str = "notifier";
+/// The durable consumer of the INVENTORY stream, for the waiting list's notices.
+pub const WAITLIST_DURABLE_NAME: &str = "notifier-waitlist";
+
+/// Which stream a consumer reads, and so how its facts become notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Orders,
+    Inventory,
+}
 
 /// How often the consumer's backlog is read from the server (one JetStream API request).
 const PENDING_REFRESH: Duration = Duration::from_secs(1);
@@ -30,6 +40,7 @@ pub struct Notifier {
     /// The outbox's database, for `/readyz`.
     pool: Pool,
     consumer: Durable,
+    waitlist_consumer: Durable,
     sinks: Vec<Arc<dyn Sink>>,
     ops: Option<tokio::net::TcpListener>,
 }
@@ -77,9 +88,19 @@ impl Notifier {
             .await
             .context("provisioning the streams")?;
         let options = DurableOptions::reactor(Duration::from_secs(config.ack_wait_secs.max(1)));
-        let consumer = Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options)
-            .await
-            .context("the notifier's durable consumer")?;
+        let consumer =
+            Durable::ensure_with(&store, Stream::Orders, DURABLE_NAME, None, options.clone())
+                .await
+                .context("the notifier's durable consumer")?;
+        let waitlist_consumer = Durable::ensure_with(
+            &store,
+            Stream::Inventory,
+            WAITLIST_DURABLE_NAME,
+            None,
+            options,
+        )
+        .await
+        .context("the notifier's durable consumer of the inventory stream")?;
         let ops = match config.ops_addr {
             Some(addr) => Some(
                 tokio::net::TcpListener::bind(addr)
@@ -93,6 +114,7 @@ impl Notifier {
             store,
             pool,
             consumer,
+            waitlist_consumer,
             sinks,
             ops,
         })
@@ -129,7 +151,24 @@ impl Notifier {
                 }
             })
         });
-        self.consume(stop).await;
+        // Both consumers stop when `stop` resolves, each after its batch in flight.
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let stop_both = async move {
+            stop.await;
+            let _ = stopping.send(true);
+        };
+        let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        tokio::join!(
+            stop_both,
+            self.consume(&self.consumer, Source::Orders, until(stopped.clone())),
+            self.consume(
+                &self.waitlist_consumer,
+                Source::Inventory,
+                until(stopped.clone())
+            ),
+        );
         if let Some(server) = ops_server {
             server.abort();
         }
@@ -137,23 +176,24 @@ impl Notifier {
         Ok(())
     }
 
-    /// The consuming loop, until `stop` resolves.
-    async fn consume(&self, stop: impl Future<Output = ()> + Send) {
-        tracing::info!(prefix = %self.config.prefix, "notifier running");
+    /// The consuming loop of one consumer, until `stop` resolves.
+    async fn consume(&self, consumer: &Durable, source: Source, stop: impl Future<Output = ()>) {
+        tracing::info!(prefix = %self.config.prefix, ?source, "notifier running");
         tokio::pin!(stop);
         let mut backoff = Duration::from_millis(50);
         let mut pending_read: Option<Instant> = None;
         loop {
             if pending_read.is_none_or(|at| at.elapsed() >= PENDING_REFRESH) {
-                match self.consumer.pending().await {
-                    Ok(pending) => record_pending(pending),
+                match consumer.pending().await {
+                    Ok(pending) if source == Source::Orders => record_pending(pending),
+                    Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "consumer backlog not read"),
                 }
                 pending_read = Some(Instant::now());
             }
             let fetched = tokio::select! {
                 _ = &mut stop => break,
-                fetched = self.consumer.fetch(self.config.batch_size.max(1), self.config.fetch_wait()) => fetched,
+                fetched = consumer.fetch(self.config.batch_size.max(1), self.config.fetch_wait()) => fetched,
             };
             let batch = match fetched {
                 Ok(batch) if batch.is_empty() => continue,
@@ -168,7 +208,7 @@ impl Notifier {
             // The batch is handled until it is stored (or the notifier is stopped: unacked, it
             // comes again to whoever runs next).
             loop {
-                match self.handle(&batch).await {
+                match self.handle(&batch, source).await {
                     Ok(report) => {
                         report.record(&batch);
                         break;
@@ -194,9 +234,12 @@ impl Notifier {
     }
 
     /// The notices of a batch, through every sink; what was written and what was skipped.
-    async fn handle(&self, batch: &[Delivery]) -> Result<BatchReport, SinkError> {
+    async fn handle(&self, batch: &[Delivery], source: Source) -> Result<BatchReport, SinkError> {
         let mut report = BatchReport::default();
-        let mut notices = self.notices(batch, &mut report).await?;
+        let mut notices = match source {
+            Source::Orders => self.notices(batch, &mut report).await?,
+            Source::Inventory => waitlist_notices_of(batch, &mut report),
+        };
         let made = notices.len();
         for sink in &self.sinks {
             if notices.is_empty() {
@@ -270,4 +313,25 @@ impl Notifier {
         }
         Ok(notices)
     }
+}
+
+/// The waiting-list notices of a batch of inventory commits (most have none).
+fn waitlist_notices_of(batch: &[Delivery], report: &mut BatchReport) -> Vec<Notification> {
+    let mut notices = Vec::new();
+    for delivery in batch {
+        if !delivery.raw.payload.windows(8).any(|w| w == b"Waitlist") {
+            continue;
+        }
+        match delivery.raw.decode::<InventoryEvent>() {
+            Ok(commit) => notices.extend(crate::waitlist::waitlist_notices(
+                &commit.events,
+                commit.sequence,
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "undecodable inventory commit; skipped");
+                report.undecodable += 1;
+            }
+        }
+    }
+    notices
 }

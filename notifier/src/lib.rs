@@ -1,9 +1,10 @@
 //! The notifier: TicketView's reference downstream subscriber.
 //!
-//! It reads the ORDERS stream as any system outside TicketView would (`docs/events.md`): a durable
-//! consumer of its own, every fact decoded from the published schema, nothing asked of any other
-//! service. For each fact a customer hears about (an order confirmed with its tickets, a payment
-//! declined, an order expired, a refund) it writes one notice to an outbox table in PostgreSQL and
+//! It reads the ORDERS and INVENTORY streams as any system outside TicketView would
+//! (`docs/events.md`): durable consumers of its own, every fact decoded from the published schema,
+//! nothing asked of any other service. For each fact a customer hears about (an order confirmed
+//! with its tickets, a payment declined, an order expired, a refund; seats offered to a
+//! waiting-list entry, and the offer running out) it writes one notice to an outbox table in PostgreSQL and
 //! logs a line ([`Sink`]s: [`PostgresOutbox`], then [`LogSink`]).
 //!
 //! Exactly one notice per fact: a notice's id names its fact (`<order id>:<kind>`), the outbox
@@ -22,9 +23,11 @@ mod ops;
 mod outbox;
 mod report;
 mod sink;
+mod waitlist;
 
-pub use app::{Notifier, DURABLE_NAME};
+pub use app::{Notifier, DURABLE_NAME, WAITLIST_DURABLE_NAME};
 pub use config::Config;
 pub use notice::{notices_of, NoticeKind, Notification};
 pub use outbox::{migrate, PostgresOutbox};
 pub use sink::{LogSink, Sink, SinkError};
+pub use waitlist::waitlist_notices;

@@ -21,6 +21,10 @@ pub enum NoticeKind {
     OrderExpired,
     /// The money went back.
     OrderRefunded,
+    /// Seats of a sold-out section came back and are held for a waiting-list entry's customer.
+    WaitlistOffer,
+    /// A waiting-list offer ran out unclaimed: the seats went to the next entry.
+    WaitlistOfferExpired,
 }
 
 impl NoticeKind {
@@ -30,6 +34,8 @@ impl NoticeKind {
             Self::PaymentFailed => "payment_failed",
             Self::OrderExpired => "order_expired",
             Self::OrderRefunded => "order_refunded",
+            Self::WaitlistOffer => "waitlist_offer",
+            Self::WaitlistOfferExpired => "waitlist_offer_expired",
         }
     }
 }
@@ -43,13 +49,17 @@ impl fmt::Display for NoticeKind {
 /// One notice for one fact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
-    /// `<order id>:<kind>`: each kind happens at most once per order, so the id names the fact.
+    /// `<order id>:<kind>` (`<waitlist id>:<kind>` for the waiting list): each kind happens at
+    /// most once per order (or entry), so the id names the fact.
     pub id: String,
-    pub order_id: OrderId,
+    /// The order it is about; none for the waiting list.
+    pub order_id: Option<OrderId>,
     pub customer_id: String,
     pub kind: NoticeKind,
     pub body: serde_json::Value,
-    /// The commit the fact is in, on the ORDERS stream.
+    /// The stream the fact is on: `orders` or `inventory`.
+    pub stream: &'static str,
+    /// The commit the fact is in, on that stream.
     pub stream_sequence: u64,
 }
 
@@ -91,10 +101,11 @@ pub fn notices_of(order: &Order, facts: &[OrderEvent], stream_sequence: u64) -> 
             body["customer_id"] = json!(order.customer_id);
             Some(Notification {
                 id: format!("{}:{}", order.order_id, kind),
-                order_id: order.order_id,
+                order_id: Some(order.order_id),
                 customer_id: order.customer_id.to_string(),
                 kind,
                 body,
+                stream: "orders",
                 stream_sequence,
             })
         })

@@ -8,11 +8,18 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 /// The notifier's own schema changes, applied in order at start.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "notifications",
-    include_str!("../migrations/0001_notifications.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "notifications",
+        include_str!("../migrations/0001_notifications.sql"),
+    ),
+    (
+        2,
+        "waitlist_notices",
+        include_str!("../migrations/0002_waitlist_notices.sql"),
+    ),
+];
 
 /// Serialises concurrent notifiers migrating one database ("tvnot" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_766e_6f74;
@@ -109,9 +116,10 @@ impl Sink for PostgresOutbox {
             .map_err(|e| sink_error("connecting", e))?;
         let statement = client
             .prepare_cached(
-                "INSERT INTO notifications (id, order_id, customer_id, kind, body, stream_sequence)
+                "INSERT INTO notifications (id, order_id, customer_id, kind, body, stream,
+                     stream_sequence)
                  SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
-                     $6::int8[])
+                     $6::text[], $7::int8[])
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
             )
@@ -124,14 +132,15 @@ impl Sink for PostgresOutbox {
                     &notices.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
                     &notices
                         .iter()
-                        .map(|n| n.order_id.as_uuid())
-                        .collect::<Vec<Uuid>>(),
+                        .map(|n| n.order_id.map(|id| id.as_uuid()))
+                        .collect::<Vec<Option<Uuid>>>(),
                     &notices
                         .iter()
                         .map(|n| n.customer_id.as_str())
                         .collect::<Vec<_>>(),
                     &notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
                     &notices.iter().map(|n| n.body.clone()).collect::<Vec<_>>(),
+                    &notices.iter().map(|n| n.stream).collect::<Vec<_>>(),
                     &notices
                         .iter()
                         .map(|n| n.stream_sequence as i64)

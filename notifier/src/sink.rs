@@ -33,7 +33,7 @@ impl Sink for LogSink {
             tracing::info!(
                 id = %notice.id,
                 kind = %notice.kind,
-                order = %notice.order_id,
+                order = ?notice.order_id,
                 customer = %customer,
                 body = %body,
                 "notice"
@@ -75,10 +75,11 @@ mod tests {
         let order_id = domain::ids::OrderId::new_random();
         let notice = Notification {
             id: format!("{order_id}:order_confirmed"),
-            order_id,
+            order_id: Some(order_id),
             customer_id: "ann@example.com".into(),
             kind: NoticeKind::OrderConfirmed,
             body: serde_json::json!({ "order_id": order_id, "customer_id": "ann@example.com" }),
+            stream: "orders",
             stream_sequence: 7,
         };
         LogSink.deliver(vec![notice]).await.unwrap();

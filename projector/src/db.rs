@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "shard_checkpoints",
         sql: include_str!("../migrations/0003_shard_checkpoints.sql"),
     },
+    Migration {
+        version: 4,
+        name: "waitlist",
+        sql: include_str!("../migrations/0004_waitlist.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).

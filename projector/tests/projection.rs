@@ -414,7 +414,7 @@ async fn status_shows_checkpoints_and_lag() {
 async fn migrations_apply_once() {
     let env = TestEnv::new().await;
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
-    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1, 2, 3]);
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1, 2, 3, 4]);
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
 }
 

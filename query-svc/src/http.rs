@@ -36,6 +36,7 @@ pub(crate) fn router(
         .route("/events/{event_id}/availability", get(availability))
         .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
         .route("/holds/{hold_id}", get(hold))
+        .route("/waitlist/{waitlist_id}", get(crate::waitlist::entry))
         .route("/orders/{order_id}", get(order))
         .route("/customers/{customer_id}/orders", get(customer_orders))
         .route("/healthz", get(healthz))
@@ -427,7 +428,7 @@ async fn not_found() -> ApiError {
 
 /// The caller of a read of holds and orders: a valid bearer token with the customer or the
 /// operator role.
-struct Caller(auth::Identity);
+pub(crate) struct Caller(auth::Identity);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
     type Rejection = ApiError;
@@ -446,7 +447,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
 
 impl Caller {
     /// Whether the caller may read what belongs to `owner`: that customer, or an operator.
-    fn may_read(&self, owner: &str) -> bool {
+    pub(crate) fn may_read(&self, owner: &str) -> bool {
         self.0.may_read_customer(owner)
     }
 }

@@ -29,6 +29,7 @@ mod notice;
 mod openapi;
 mod position;
 pub mod read;
+mod waitlist;
 mod weight;
 
 pub use config::Config;

@@ -143,6 +143,7 @@ pub fn document() -> Value {
             "/events/{event_id}/sections/{section_id}/seats/stream": seats_stream(),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
+            "/waitlist/{waitlist_id}": query(&["waitlist_id"], "A waiting-list entry, with its place in its section's line while it waits", ok("the entry", json!({"$ref": "#/components/schemas/WaitlistEntry"})), true, Readers::OwnerOrOperator),
             "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),
             "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false, Readers::OwnerOrOperator),
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "alive"}}}},
@@ -173,6 +174,15 @@ pub fn document() -> Value {
                     "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "version": {"type": "integer"}}}}}},
                 "LiveAvailability": {"allOf": [{"$ref": "#/components/schemas/Availability"}, {"type": "object", "required": ["position"], "properties": {"position": {"type": "string", "description": "`<STREAM>:<sequence>`: the numbers are exact as of this position"}}}]},
                 "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold"]}}},
+                "WaitlistEntry": {"type": "object", "required": ["waitlist_id", "event_id", "section_id", "customer_id", "quantity", "adjacent", "status", "version"], "properties": {
+                    "waitlist_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"},
+                    "section_id": {"type": "string"}, "customer_id": {"type": "string"},
+                    "quantity": {"type": "integer"}, "adjacent": {"type": "boolean"},
+                    "status": {"type": "string", "enum": ["waiting", "offered", "left", "expired"]},
+                    "position": {"type": "integer", "minimum": 1, "description": "while waiting: 1 for the next entry to be offered seats"},
+                    "hold_id": {"type": "string", "description": "the offered hold, once offered"},
+                    "version": {"type": "integer"}
+                }},
                 "Hold": {"type": "object", "properties": {
                     "hold_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"}, "section_id": {"type": "string"}, "customer_id": {"type": "string"},
                     "status": {"enum": ["active", "released", "expired", "ordered"]}, "seats": {"type": "array", "items": {"type": "string"}},

@@ -321,3 +321,109 @@ async fn bad_waiting_list_requests_change_nothing() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_svc_shows_each_entry_its_place_its_offer_and_the_notice() {
+    scenario(|env: TestEnv| async move {
+        let svc = CommandSvc::spawn(&env.prefix).await;
+        let read = e2e::readside::ReadSide::spawn(&env.prefix).await;
+        let api = svc.api().clone();
+        let event = api
+            .create_on_sale("waitlist-read", &EventSpec::ga(2).to_json())
+            .await;
+        let (_, held) = api
+            .hold(&event, "h", &HoldBody::quantity("alice", GA_SECTION, 2))
+            .await;
+        let body = json!({ "section_id": GA_SECTION, "quantity": 2 });
+        let (_, bob) = api.join_waitlist(&event, "bob", "w", &body).await;
+        let (_, carol) = api.join_waitlist(&event, "carol", "w", &body).await;
+        let path = |entry: &serde_json::Value| {
+            format!(
+                "/waitlist/{}?after={}",
+                entry["waitlist_id"].as_str().unwrap(),
+                entry["stream_position"].as_str().unwrap()
+            )
+        };
+
+        // Each customer reads their own entry and place; nobody else's.
+        let bob_token = e2e::client::customer_authorization("bob");
+        let (status, seen) = read.get_as(&path(&carol), Some(&bob_token)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{seen}");
+        let (status, seen) = read.get_as(&path(&bob), Some(&bob_token)).await;
+        assert_eq!(status, StatusCode::OK, "{seen}");
+        assert_eq!(
+            (seen["status"].as_str(), seen["position"].as_u64()),
+            (Some("waiting"), Some(1))
+        );
+        let (_, seen) = read.get(&path(&carol)).await;
+        assert_eq!(seen["position"], 2, "{seen}");
+
+        // Alice gives her tickets back: bob is offered them, carol moves up.
+        let (status, released) = api
+            .release(held["hold_id"].as_str().unwrap(), "alice")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{released}");
+        let after = |entry: &serde_json::Value| {
+            format!(
+                "/waitlist/{}?after={}",
+                entry["waitlist_id"].as_str().unwrap(),
+                released["position"].as_str().unwrap()
+            )
+        };
+        let (_, seen) = read.get(&after(&bob)).await;
+        assert_eq!(seen["status"], "offered", "{seen}");
+        let offered_hold = seen["hold_id"]
+            .as_str()
+            .expect("the offered hold")
+            .to_owned();
+        let (_, hold) = read.get(&format!("/holds/{offered_hold}")).await;
+        assert_eq!(
+            (hold["customer_id"].as_str(), hold["status"].as_str()),
+            (Some("bob"), Some("active"))
+        );
+        let (_, seen) = read.get(&after(&carol)).await;
+        assert_eq!(seen["position"], 1, "{seen}");
+        let (_, availability) = read
+            .get(&format!(
+                "/events/{event}/availability?after={}",
+                released["position"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(
+            availability["sections"][0]["available"], 0,
+            "{availability}"
+        );
+
+        // The notifier tells bob of the offer, once.
+        let bob_entry = bob["waitlist_id"].as_str().unwrap().to_owned();
+        let told = eventually(Duration::from_secs(20), || {
+            let database = &read.database;
+            let bob_entry = bob_entry.clone();
+            async move {
+                let rows = database
+                    .client()
+                    .await
+                    .query(
+                        "SELECT id, customer_id FROM notifications WHERE kind = 'waitlist_offer'",
+                        &[],
+                    )
+                    .await
+                    .unwrap_or_default();
+                let rows: Vec<(String, String)> =
+                    rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+                (!rows.is_empty())
+                    .then_some(rows)
+                    .filter(|r| r[0].0.starts_with(&bob_entry))
+            }
+        })
+        .await
+        .expect("the notifier tells bob of the offer");
+        assert_eq!(
+            told,
+            vec![(format!("{bob_entry}:waitlist_offer"), "bob".to_owned())]
+        );
+        read.shutdown().await;
+        svc.shutdown().await;
+    })
+    .await;
+}

@@ -22,6 +22,7 @@
 mod catalog;
 mod inventory;
 mod orders;
+mod waitlist;
 
 use crate::error::ProjectError;
 use crate::notice::{Notice, ShardRange};
@@ -35,7 +36,7 @@ use tv_nats::{EventStore, RawCommit, Stream};
 pub enum ProjectionName {
     /// Event listing and detail, from the catalog stream.
     Catalog,
-    /// Availability per section, seat maps and holds, from the inventory stream.
+    /// Availability per section, seat maps, holds and waiting lists, from the inventory stream.
     Inventory,
     /// Orders per customer with their status and tickets, from the orders stream.
     Orders,
@@ -69,7 +70,7 @@ impl ProjectionName {
     pub fn tables(self) -> &'static [&'static str] {
         match self {
             Self::Catalog => &["events"],
-            Self::Inventory => &["availability", "seats", "holds"],
+            Self::Inventory => &["availability", "seats", "holds", "waitlist"],
             Self::Orders => &["orders"],
         }
     }
@@ -272,7 +273,11 @@ pub(crate) async fn apply_in_transaction(
     } else {
         match projection {
             ProjectionName::Catalog => catalog::apply(tx, schema, commits).await?,
-            ProjectionName::Inventory => inventory::apply(tx, schema, commits, mode).await?,
+            ProjectionName::Inventory => {
+                let applied = inventory::apply(tx, schema, commits, mode).await?;
+                waitlist::apply(tx, schema, commits).await?;
+                applied
+            }
             ProjectionName::Orders => orders::apply(tx, schema, commits).await?,
         }
     };
