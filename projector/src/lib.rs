@@ -35,4 +35,4 @@ pub use partition::{InvalidPartition, Partition};
 pub use projection::{apply_batch, apply_shards, BatchOutcome, ProjectionName};
 pub use rebuild::{rebuild, RebuildOptions, RebuildReport};
 pub use status::{status, ProjectionStatus, ShardStatus, StatusTable};
-pub use telemetry::shutdown_signal;
+pub use tv_kit::shutdown_signal;

@@ -112,7 +112,7 @@ impl Projector {
 
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Runs until `stop` resolves; the batch in flight is finished first.

@@ -22,13 +22,12 @@
 
 use crate::notice::{AvailabilityRow, Notice, ShardRange};
 use crate::weight;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::Pool;
 use domain::ids::SectionId;
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -291,24 +290,6 @@ pub struct ReadModels {
     orders: Coherence,
     /// Cached listing pages older than this are not served ([`listing`]).
     listing_floor: AtomicU64,
-}
-
-pub fn pool(database_url: &str, size: usize) -> Result<Pool, ReadError> {
-    let config = tokio_postgres::Config::from_str(database_url)?;
-    let manager = Manager::from_config(
-        config,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(size)
-        .wait_timeout(Some(Duration::from_secs(5)))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .build()
-        .map_err(|e| ReadError(format!("building the pool: {e}")))
 }
 
 /// Hits and misses per request; `tv_query_cache_loads_total` counts the PostgreSQL loads, fewer
