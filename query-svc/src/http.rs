@@ -1,5 +1,7 @@
 //! The HTTP surface: routes, thin handlers, and the notice follower (request spans and metrics come
-//! from the shared telemetry middleware).
+//! from the shared telemetry middleware). A read starts a span only when its caller is tracing
+//! (`http_span_when_traced`); the handlers' own spans are at debug level, off unless `RUST_LOG`
+//! asks for them, for the same reason: a span costs more than a cached read.
 
 use crate::error::ApiError;
 use crate::extract::{AfterQuery, ListParams, MaybeIdentity, PathParams, QueryParams};
@@ -22,6 +24,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 type Shared = Arc<AppState>;
+
+const JSON: axum::http::HeaderValue = axum::http::HeaderValue::from_static("application/json");
 
 /// The routes of query-svc, every one bounded by `deadlines` (time to the answer's head). A
 /// stream route (server-sent events) must be merged in after the bounded ones, never inside them.
@@ -58,7 +62,9 @@ pub(crate) fn router(
         .bound(bounded)
         .merge(streams)
         .layer(auth::layer(verifier))
-        .layer(middleware::from_fn(telemetry::propagation::http_span))
+        .layer(middleware::from_fn(
+            telemetry::propagation::http_span_when_traced,
+        ))
         .with_state(state)
 }
 
@@ -91,7 +97,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// Published events to everyone; `?status=draft` to an operator only. The answer is the array of
 /// the contract; a next page is announced by `Link: <…>; rel="next"`.
-#[tracing::instrument(skip(state, caller))]
+#[tracing::instrument(level = "debug", skip(state, caller))]
 async fn list_events(
     State(state): State<Shared>,
     caller: MaybeIdentity,
@@ -117,7 +123,7 @@ async fn list_events(
     Ok(response)
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn event_detail(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
@@ -135,7 +141,7 @@ async fn event_detail(
     Ok(Json(&*event).into_response())
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn availability(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
@@ -145,6 +151,12 @@ async fn availability(
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
+    // The hot path: the cached state's answer, serialized once.
+    if let Some(sections) = state.read.sections(event_id, min_as_of).await? {
+        if let Some(answer) = sections.answer_at(event_id, OffsetDateTime::now_utc()) {
+            return Ok(([(header::CONTENT_TYPE, JSON)], answer).into_response());
+        }
+    }
     let computed = crate::availability::current(&state, event_id, min_as_of).await?;
     Ok(Json(computed.body).into_response())
 }
@@ -155,7 +167,7 @@ struct SeatBody<'a> {
     status: &'a str,
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn seats(
     State(state): State<Shared>,
     PathParams((event_id, section_id)): PathParams<(String, String)>,
@@ -199,7 +211,7 @@ fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
 }
 
 /// The token is checked first: without one, not even the id's shape is told.
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn hold(
     caller: Caller,
     State(state): State<Shared>,
@@ -250,7 +262,7 @@ async fn hold(
     .into_response())
 }
 
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn order(
     caller: Caller,
     State(state): State<Shared>,
@@ -271,7 +283,7 @@ async fn order(
     Ok(Json(order).into_response())
 }
 
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn customer_orders(
     caller: Caller,
     State(state): State<Shared>,

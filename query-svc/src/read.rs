@@ -22,6 +22,7 @@
 
 use crate::notice::{AvailabilityRow, Notice, ShardRange};
 use crate::weight;
+use bytes::Bytes;
 use deadpool_postgres::Pool;
 use domain::ids::SectionId;
 use moka::future::Cache;
@@ -29,7 +30,7 @@ use moka::ops::compute::{CompResult, Op};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -192,8 +193,72 @@ pub struct SectionAvailability {
     pub version: u64,
 }
 
+impl SectionAvailability {
+    /// What a reader shows of `row` once `lapsed` of its held tickets are past their expiry.
+    pub fn of(row: &SectionRow, lapsed: i64) -> Self {
+        let held = (row.held - lapsed).max(0);
+        Self {
+            section_id: row.section_id.clone(),
+            capacity: row.capacity,
+            available: (row.capacity - held - row.sold).max(0),
+            held,
+            sold: row.sold,
+            version: row.version,
+        }
+    }
+}
+
 /// The sections of one event whose inventory is open, in their order.
-pub type EventSections = Arc<Vec<SectionRow>>;
+pub type EventSections = Arc<Sections>;
+
+/// The stored sections of one event, and their `GET …/availability` answer serialized once: the
+/// hot read is answered with these bytes for as long as no hold they count is due.
+#[derive(Debug)]
+pub struct Sections {
+    rows: Vec<SectionRow>,
+    answer: OnceLock<Bytes>,
+}
+
+impl Sections {
+    pub fn new(rows: Vec<SectionRow>) -> Self {
+        Self {
+            rows,
+            answer: OnceLock::new(),
+        }
+    }
+
+    /// The JSON answer at `now`, serialized at most once per cached state; `None` once a hold
+    /// they count as held is due: the answer then depends on `now` ([`ReadModels::availability_at`]).
+    pub fn answer_at(&self, event_id: Uuid, now: OffsetDateTime) -> Option<Bytes> {
+        let due = self
+            .rows
+            .iter()
+            .any(|s| s.held > 0 && s.next_expiry.is_some_and(|t| t <= now));
+        if due {
+            return None;
+        }
+        let answer = self.answer.get_or_init(|| {
+            let body = crate::availability::AvailabilityBody {
+                event_id,
+                sections: self
+                    .rows
+                    .iter()
+                    .map(|r| SectionAvailability::of(r, 0))
+                    .collect(),
+            };
+            Bytes::from(serde_json::to_vec(&body).expect("availability serializes"))
+        });
+        Some(answer.clone())
+    }
+}
+
+impl std::ops::Deref for Sections {
+    type Target = [SectionRow];
+
+    fn deref(&self) -> &[SectionRow] {
+        &self.rows
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EventSummary {
@@ -343,7 +408,7 @@ impl ReadModels {
                     .build(),
                 availability: Cache::builder()
                     .weigher(|_, v: &Versioned<Option<EventSections>>| {
-                        weight::sections(v.value.as_deref().map(Vec::as_slice))
+                        weight::sections(v.value.as_deref().map(|s| &s[..]))
                     })
                     .max_capacity(bytes)
                     .build(),
@@ -770,7 +835,7 @@ impl ReadModels {
             .collect();
         Ok(Versioned {
             as_of,
-            value: (!sections.is_empty()).then(|| Arc::new(sections)),
+            value: (!sections.is_empty()).then(|| Arc::new(Sections::new(sections))),
         })
     }
 
@@ -805,15 +870,7 @@ impl ReadModels {
                 } else {
                     0
                 };
-                let held = (s.held - lapsed).max(0);
-                SectionAvailability {
-                    section_id: s.section_id.clone(),
-                    capacity: s.capacity,
-                    available: (s.capacity - held - s.sold).max(0),
-                    held,
-                    sold: s.sold,
-                    version: s.version,
-                }
+                SectionAvailability::of(s, lapsed)
             })
             .collect())
     }
@@ -1068,7 +1125,7 @@ fn merge_sections(base: &[SectionRow], newer: &[SectionRow]) -> EventSections {
         }
     }
     merged.sort_by_key(|r| r.ordinal);
-    Arc::new(merged)
+    Arc::new(Sections::new(merged))
 }
 
 #[cfg(test)]
@@ -1093,6 +1150,6 @@ mod tests {
         let cached = vec![row("a", 0, 1, 5), row("b", 1, 2, 9)];
         let incoming = vec![row("a", 0, 3, 7), row("b", 1, 0, 8)];
         let merged = merge_sections(&cached, &incoming);
-        assert_eq!(*merged, vec![row("a", 0, 3, 7), row("b", 1, 2, 9)]);
+        assert_eq!(merged.to_vec(), vec![row("a", 0, 3, 7), row("b", 1, 2, 9)]);
     }
 }

@@ -45,8 +45,10 @@ pub fn sections(sections: Option<&[SectionRow]>) -> u32 {
     clamp(
         ENTRY
             + sections.map_or(0, |rows| {
+                // Each row, and its part of the answer serialized once (`Sections::answer_at`):
+                // its id again and about 96 bytes of names and numbers.
                 rows.iter()
-                    .map(|r| ELEMENT + r.section_id.len())
+                    .map(|r| ELEMENT + 2 * r.section_id.len() + 96)
                     .sum::<usize>()
             }),
     )

@@ -84,6 +84,27 @@ pub fn trace_id_of(traceparent: &str) -> Option<&str> {
 /// count and latency metrics per route template, method and status: labels from a bounded set,
 /// whatever a client sends.
 pub async fn http_span(request: Request, next: Next) -> Response {
+    traced(request, next).await
+}
+
+/// Axum middleware for routes read thousands of times a second (query-svc's): the metrics of
+/// [`http_span`] for every request, and its span only for a request whose caller is tracing (a
+/// `traceparent` marked sampled), so a traced call still continues its trace. An untraced read
+/// starts no span: measured here, the span and its OpenTelemetry bookkeeping cost more than a
+/// cached read itself (docs/BENCHMARKS.md, "Cached reads").
+pub async fn http_span_when_traced(request: Request, next: Next) -> Response {
+    if sampled(request.headers()) {
+        return traced(request, next).await;
+    }
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let method = method_label(request.method());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    record(route, method, response.status().as_u16(), started);
+    response
+}
+
+async fn traced(request: Request, next: Next) -> Response {
     let route = route_label(request.extensions().get::<MatchedPath>());
     let method = method_label(request.method());
     let span = tracing::info_span!("http.request", http.method = %method, http.route = %route, http.status = tracing::field::Empty);
@@ -94,14 +115,56 @@ pub async fn http_span(request: Request, next: Next) -> Response {
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("http.status", status);
+    record(route, method, status, started);
+    response
+}
+
+fn record(route: String, method: &'static str, status: u16, started: Instant) {
     metrics::histogram!(
         "tv_http_request_seconds",
         "route" => route,
         "method" => method,
-        "status" => status.to_string()
+        "status" => status_label(status)
     )
     .record(started.elapsed().as_secs_f64());
-    response
+}
+
+/// The status label: a static string for the statuses the services answer, so the common case
+/// allocates nothing.
+fn status_label(status: u16) -> metrics::SharedString {
+    const KNOWN: [(u16, &str); 16] = [
+        (200, "200"),
+        (201, "201"),
+        (202, "202"),
+        (204, "204"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (408, "408"),
+        (409, "409"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+        (503, "503"),
+    ];
+    match KNOWN.iter().find(|(code, _)| *code == status) {
+        Some((_, label)) => metrics::SharedString::const_str(label),
+        None => metrics::SharedString::from(status.to_string()),
+    }
+}
+
+/// Whether a request's `traceparent` (`00-<trace id>-<span id>-<flags>`) asks for the trace to be
+/// recorded: its flags' sampled bit.
+fn sampled(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit('-').next())
+        .and_then(|flags| u8::from_str_radix(flags, 16).ok())
+        .is_some_and(|flags| flags & 1 == 1)
 }
 
 /// The route label of a request: its route's template (`/holds/{hold_id}`), never the path a
@@ -142,6 +205,25 @@ mod label_tests {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
         let invented = Method::from_bytes(b"XYZZY-1234").unwrap();
         assert_eq!(method_label(&invented), "other");
+    }
+
+    #[test]
+    fn only_a_sampled_traceparent_asks_for_a_span() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(!sampled(&headers));
+        let id = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7";
+        headers.insert("traceparent", format!("{id}-01").parse().unwrap());
+        assert!(sampled(&headers));
+        headers.insert("traceparent", format!("{id}-00").parse().unwrap());
+        assert!(!sampled(&headers));
+        headers.insert("traceparent", "garbage".parse().unwrap());
+        assert!(!sampled(&headers));
+    }
+
+    #[test]
+    fn status_labels_are_the_numbers() {
+        assert_eq!(&*status_label(200), "200");
+        assert_eq!(&*status_label(599), "599");
     }
 
     #[test]
