@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "shard_checkpoints",
         sql: include_str!("../migrations/0003_shard_checkpoints.sql"),
     },
+    Migration {
+        version: 4,
+        name: "hold_status_words",
+        sql: include_str!("../migrations/0004_hold_status_words.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).

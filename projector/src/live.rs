@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::db;
 use crate::error::ProjectError;
+use crate::projection::Consumption;
 use crate::projection::{apply_shards, BatchOutcome, ProjectionName};
 use anyhow::Context;
 use deadpool_postgres::Pool;

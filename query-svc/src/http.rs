@@ -162,9 +162,9 @@ async fn availability(
 }
 
 #[derive(Serialize)]
-struct SeatBody<'a> {
-    seat: &'a str,
-    status: &'a str,
+struct SeatBody {
+    seat: String,
+    status: &'static str,
 }
 
 #[tracing::instrument(level = "debug", skip(state))]
@@ -197,15 +197,12 @@ async fn seats(
 }
 
 /// Seat statuses at `now`: a seat whose hold has passed its `expires_at` is available again.
-fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
+fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody> {
     map.seats
         .iter()
-        .map(|s| {
-            let lapsed = s.status == "held" && s.hold_expires_at.is_some_and(|t| t <= now);
-            SeatBody {
-                seat: &s.seat,
-                status: if lapsed { "available" } else { &s.status },
-            }
+        .map(|s| SeatBody {
+            seat: s.seat.to_string(),
+            status: s.status_at(now).as_str(),
         })
         .collect()
 }
@@ -236,27 +233,22 @@ async fn hold(
         .read
         .hold(&hold_id, min_as_of)
         .await?
-        .filter(|hold| caller.may_read(&hold.customer_id))
+        .filter(|hold| caller.may_read(hold.customer_id.as_str()))
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
-    let now = OffsetDateTime::now_utc();
-    // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
-    // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
-    let pending = matches!(hold.status.as_str(), "active" | "checked_out");
-    let status = match hold.status.as_str() {
-        _ if pending && hold.expires_at <= now => "expired",
-        "checked_out" => "ordered",
-        other => other,
-    };
+    // Lazy expiry: past expires_at a pending hold (active, or ordered by an order that did not
+    // pay in time) is expired, whether or not HoldExpired is in (read_model::status).
+    let status = hold.status_at(OffsetDateTime::now_utc()).api_word();
+    let seats: Vec<String> = hold.seats.iter().map(ToString::to_string).collect();
     Ok(Json(json!({
-        "hold_id": hold.hold_id,
-        "event_id": hold.event_id,
-        "section_id": hold.section_id,
-        "customer_id": hold.customer_id,
+        "hold_id": hold.hold_id.to_string(),
+        "event_id": hold.event_id.as_uuid(),
+        "section_id": hold.section_id.as_str(),
+        "customer_id": hold.customer_id.as_str(),
         "status": status,
-        "seats": hold.seats,
+        "seats": seats,
         "quantity": hold.quantity,
         "expires_at": rfc3339(hold.expires_at),
-        "order_id": hold.order_id,
+        "order_id": hold.order_id.map(|o| o.as_uuid()),
         "version": hold.version,
     }))
     .into_response())
