@@ -224,13 +224,18 @@ impl Worker {
                     continue;
                 }
             };
-            // One span per batch, a child of the first commit's trace (the request that caused it).
+            // One span per batch, a child of the first commit's trace (the request that caused it)
+            // and linked to every commit it applies (each a group commit's span, itself linked to
+            // its requests): a trace from any request reaches the batch that projected it.
             let span = tracing::info_span!(
                 "projection.batch",
                 projection = name,
                 commits = deliveries.len()
             );
             telemetry::propagation::follow(&span, deliveries[0].raw.traceparent());
+            for delivery in &deliveries {
+                telemetry::propagation::link(&span, delivery.raw.traceparent());
+            }
             let outcome = loop {
                 match self.apply(&deliveries).instrument(span.clone()).await {
                     Ok(outcome) => break outcome,

@@ -3,7 +3,8 @@
 //! HTTP → span: [`http_span`] middleware opens a request span whose parent is the caller's
 //! `traceparent`. Span → NATS: [`current_traceparent`] renders the current span's context for a
 //! message header. NATS → span: [`follow`] makes a consumer's span a child of the context a
-//! message carried, so one trace id follows a hold from request to read model.
+//! message carried, so one trace id follows a hold from request to read model; [`link`] links a
+//! span that serves many (a group commit, a projector batch) to each of them.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -73,6 +74,18 @@ pub fn follow(span: &tracing::Span, traceparent: Option<&str>) {
     }
     let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&One(traceparent)));
     let _ = span.set_parent(context);
+}
+
+/// Links `span` to the span `traceparent` names (a request's, a commit's), for a span that serves
+/// many: a group commit links the request of every command in it, a projector batch every commit
+/// it applies, so a trace from any of them reaches the work done for it. An absent or invalid
+/// `traceparent` links nothing.
+pub fn link(span: &tracing::Span, traceparent: Option<&str>) {
+    if traceparent.is_none() {
+        return;
+    }
+    let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&One(traceparent)));
+    span.add_link(context.span().span_context().clone());
 }
 
 /// The trace id inside a `traceparent` header value (`00-<trace id>-<span id>-<flags>`).
@@ -229,5 +242,56 @@ mod label_tests {
     #[test]
     fn an_unmatched_request_is_other_whatever_its_path() {
         assert_eq!(route_label(None), "other");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// The spans a provider finished, kept in memory.
+    #[derive(Debug, Clone, Default)]
+    struct Recorded(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanExporter for Recorded {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().expect("not poisoned").extend(batch);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_span_serving_many_links_every_traceparent_and_nothing_else() {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        let recorded = Recorded::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(recorded.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let first = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let second = "0af7651916cd43dd8448eb211c80319c";
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("projection.batch");
+            link(&span, Some(&format!("00-{first}-00f067aa0ba902b7-01")));
+            link(&span, Some(&format!("00-{second}-b7ad6b7169203331-01")));
+            link(&span, Some("garbage"));
+            link(&span, None);
+        });
+        let spans = recorded.0.lock().expect("not poisoned");
+        assert_eq!(spans.len(), 1);
+        let linked: Vec<String> = spans[0]
+            .links
+            .links
+            .iter()
+            .map(|l| l.span_context.trace_id().to_string())
+            .collect();
+        assert_eq!(linked, [first, second]);
     }
 }
