@@ -31,7 +31,6 @@ COPY --from=builder /out/ /usr/local/bin/
 USER 10001:10001
 # Services listen on all interfaces inside the container; compose maps the ports.
 ENV RUST_LOG=info \
-    TV_LOG_FORMAT=json \
-    TV_LOG_JSON=1
+    TV_LOG_FORMAT=json
 EXPOSE 8080 8081 8082 8083
 CMD ["command-svc"]

@@ -142,7 +142,7 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Serves until `stop` completes (tests pass their own).

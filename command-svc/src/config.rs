@@ -88,9 +88,9 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
-    /// Log format: `text` for people, `json` for machines.
-    #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// Log format (`TV_LOG_FORMAT`).
+    #[command(flatten)]
+    pub log: tv_kit::LogConfig,
     /// Test hook: the fulfilment process manager stops for good at this point, as a crash would.
     #[arg(skip)]
     pub fulfilment_halt: Option<HaltPoint>,
@@ -121,7 +121,7 @@ impl Config {
             commands_per_address: 2_000,
             commands_per_customer: 50,
             http: tv_kit::HttpConfig::default(),
-            log_format: "text".into(),
+            log: tv_kit::LogConfig::default(),
             fulfilment_halt: None,
         }
     }

@@ -50,6 +50,10 @@ pub struct OrdersReport {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub scenario: Scenario,
+    /// The sale's event, and the inventory shard of its stream subject (which projector
+    /// partition applies it: the shard modulo the partitions).
+    pub event_id: String,
+    pub inventory_shard: u16,
     pub clients: usize,
     pub seconds: f64,
     pub requests: u64,
@@ -86,6 +90,8 @@ impl Report {
             .extend(stats.retry_mismatches.iter().cloned());
         Self {
             scenario: cli.scenario,
+            event_id: String::new(),
+            inventory_shard: 0,
             clients: cli.clients,
             seconds: elapsed.as_secs_f64(),
             requests,

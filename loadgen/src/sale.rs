@@ -107,6 +107,8 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         lag.as_ref(),
     );
     report.watchers = watchers;
+    report.inventory_shard = tv_nats::shard_of(&event.event_id, tv_nats::INVENTORY_SHARDS);
+    report.event_id = event.event_id.clone();
     if !cli.no_audit {
         audits::run(&cli, &api, &event.event_id, &total, &mut report).await?;
     }

@@ -1,13 +1,12 @@
 //! Append micro-benchmark against a real nats-server (`NATS_URL`, default the project's server).
 //!
 //! `cargo bench -p tv-nats --bench append` prints appends/s and latency percentiles for: one
-//! append in flight; 64 in flight over 10k subjects; commits of 1, 10 and 100 events; and
-//! two-subject atomic batches. Bounded by count; loopback only.
+//! append in flight; 64 in flight over 10k subjects; commits of 1, 10 and 100 events. Bounded by count; loopback only.
 
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tv_nats::{AtomicAppend, CommitMeta, EventRecord, EventStore, Naming, Stream};
+use tv_nats::{CommitMeta, EventRecord, EventStore, Naming, Stream};
 
 #[derive(Serialize, Clone)]
 #[serde(tag = "type", content = "data")]
@@ -113,43 +112,6 @@ async fn concurrent(store: &EventStore, count: usize, in_flight: usize, subjects
     );
 }
 
-async fn atomic(store: &EventStore, count: usize) {
-    let events = commit(1);
-    let mut latencies = Vec::with_capacity(count);
-    let start = Instant::now();
-    for i in 0..count {
-        let t = Instant::now();
-        let batch = vec![
-            AtomicAppend::new(
-                store,
-                Stream::Catalog,
-                &format!("a{i}"),
-                0,
-                CommitMeta::new("Bench", "Publish"),
-                &events,
-            )
-            .expect("encode"),
-            AtomicAppend::new(
-                store,
-                Stream::Catalog,
-                &format!("b{i}"),
-                0,
-                CommitMeta::new("Bench", "Publish"),
-                &events,
-            )
-            .expect("encode"),
-        ];
-        store.append_atomic(batch).await.expect("atomic batch");
-        latencies.push(t.elapsed());
-    }
-    report(
-        "two-subject atomic batch, 1 in flight",
-        count,
-        start.elapsed(),
-        latencies,
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:14222".into());
@@ -166,7 +128,6 @@ async fn main() {
     sequential(&store, "1 in flight, commit of 10 events", 2_000, 10).await;
     sequential(&store, "1 in flight, commit of 100 events", 1_000, 100).await;
     concurrent(&store, 30_000, 64, 10_000).await;
-    atomic(&store, 500).await;
     for stream in Stream::ALL {
         let _ = store
             .jetstream()

@@ -14,9 +14,6 @@ pub enum AppendError {
     /// The server did not answer in time and the outcome could not be settled by reading back.
     #[error("append to {subject} has an unknown outcome: {reason}")]
     Unknown { subject: String, reason: String },
-    /// An atomic batch was refused as a whole (for example, re-sent after it committed).
-    #[error("atomic batch refused: {0}")]
-    BatchRefused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -26,7 +23,7 @@ pub enum AppendError {
 pub enum StoreError {
     #[error("cannot reach NATS: {0}")]
     Unavailable(String),
-    #[error("nats-server {found} is too old: TicketView needs {needed} or newer (JetStream atomic batches and message schedules)")]
+    #[error("nats-server {found} is too old: TicketView needs {needed} or newer (JetStream message schedules)")]
     ServerTooOld { found: String, needed: String },
     #[error("JetStream refused the request (code {code}): {description}")]
     Api { code: u64, description: String },

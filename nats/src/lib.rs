@@ -3,8 +3,7 @@
 //! It knows envelopes, not rules: an aggregate is a subject (`<prefix>.<context>.<id>`), a
 //! **commit** is one message on it carrying the events of one decision (or of one group commit of
 //! several decisions), appended with `Nats-Expected-Last-Subject-Sequence` for optimistic
-//! concurrency and `Nats-Msg-Id` for deduplication. The rare decision that spans two aggregates
-//! is one JetStream atomic batch. JetStream's wire error codes stop here: callers see
+//! concurrency and `Nats-Msg-Id` for deduplication. JetStream's wire error codes stop here: callers see
 //! [`AppendError::Conflict`] and friends.
 //!
 //! Also here: connecting as a NATS user (credentials from the environment or the URL), stream provisioning under a prefix (so tests run side by side), replay of one
@@ -12,7 +11,6 @@
 //! object store, and timers on a stream with message schedules.
 
 mod append;
-mod atomic;
 mod connect;
 mod consumer;
 mod envelope;
@@ -26,7 +24,6 @@ mod snapshot;
 mod store;
 
 pub use append::AppendOptions;
-pub use atomic::AtomicAppend;
 pub use connect::{connect, redact_url, split_user_info, Credentials, PASSWORD_FILE_VAR, USER_VAR};
 pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};

@@ -8,7 +8,7 @@ use crate::store::EventStore;
 use async_nats::jetstream::stream::{Config, StorageType};
 use std::time::Duration;
 
-/// The oldest nats-server with atomic batch publish and message schedules.
+/// The oldest nats-server with message schedules.
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 12);
 
 /// Environment variable with the number of replicas of every stream (1 on one server, 3 in a

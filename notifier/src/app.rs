@@ -49,7 +49,7 @@ impl Notifier {
     /// Connects to NATS and PostgreSQL, applies the outbox's migration, binds the consumer; the
     /// sinks are the PostgreSQL outbox, then the log.
     pub async fn build(config: Config) -> anyhow::Result<Notifier> {
-        let pool = outbox::pool(&config.database_url, 2).context("PostgreSQL pool")?;
+        let pool = tv_kit::pg::pool(&config.database_url, 2).context("PostgreSQL pool")?;
         outbox::migrate(&pool)
             .await
             .context("applying the notifier's migration (is DATABASE_URL reachable?)")?;
@@ -66,7 +66,7 @@ impl Notifier {
         config: Config,
         sinks: Vec<Arc<dyn Sink>>,
     ) -> anyhow::Result<Notifier> {
-        let pool = outbox::pool(&config.database_url, 1).context("PostgreSQL pool")?;
+        let pool = tv_kit::pg::pool(&config.database_url, 1).context("PostgreSQL pool")?;
         Self::assemble(config, pool, sinks).await
     }
 
@@ -127,7 +127,7 @@ impl Notifier {
 
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Runs until `stop` resolves; the batch in flight is finished first.

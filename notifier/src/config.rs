@@ -49,9 +49,9 @@ pub struct Config {
     /// Timeouts and the connection limit of the operations endpoints (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
-    /// Log format: `text` for people, `json` for machines.
-    #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// Log format (`TV_LOG_FORMAT`).
+    #[command(flatten)]
+    pub log: tv_kit::LogConfig,
 }
 
 impl Config {
@@ -67,7 +67,7 @@ impl Config {
             ack_wait_secs: 1,
             ops_addr: None,
             http: tv_kit::HttpConfig::default(),
-            log_format: "text".into(),
+            log: tv_kit::LogConfig::default(),
         }
     }
 

@@ -6,7 +6,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = notifier::Config::parse();
-    let _telemetry = telemetry::init("notifier", &config.log_format);
+    let _telemetry = telemetry::init("notifier", config.log.log_format);
     let notifier = notifier::Notifier::build(config)
         .await
         .context("starting the notifier")?;

@@ -3,8 +3,7 @@
 use crate::notice::Notification;
 use crate::sink::{Sink, SinkError};
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use std::str::FromStr;
+use deadpool_postgres::Pool;
 use uuid::Uuid;
 
 /// The notifier's own schema changes, applied in order at start.
@@ -26,23 +25,6 @@ const MIGRATION_LOCK: i64 = 0x0074_766e_6f74;
 
 fn sink_error(context: &str, e: impl std::fmt::Display) -> SinkError {
     SinkError(format!("{context}: {e}"))
-}
-
-/// A connection pool to the outbox's database.
-pub fn pool(database_url: &str, size: usize) -> Result<Pool, SinkError> {
-    let config = tokio_postgres::Config::from_str(database_url)
-        .map_err(|e| sink_error("DATABASE_URL", e))?;
-    let manager = Manager::from_config(
-        config,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(size)
-        .build()
-        .map_err(|e| sink_error("building the pool", e))
 }
 
 /// Applies the notifier's migrations not yet recorded (in `notifier_migrations`); returns the

@@ -109,6 +109,9 @@ impl Config {
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
+    /// Log format (`TV_LOG_FORMAT`).
+    #[command(flatten)]
+    pub log: tv_kit::LogConfig,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

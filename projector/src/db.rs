@@ -5,9 +5,11 @@
 //! once), and recorded in `schema_migrations`. query-svc never migrates: it only reads.
 
 use crate::error::ProjectError;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Pool};
 use std::collections::BTreeMap;
-use std::str::FromStr;
+
+/// A pool of connections to the read-model database (the kit's, as every service builds it).
+pub use tv_kit::pg::pool;
 
 /// One schema change, as a file `NNNN_name.sql`.
 #[derive(Debug, Clone, Copy)]
@@ -36,29 +38,18 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "hold_status_words",
+        sql: include_str!("../migrations/0004_hold_status_words.sql"),
+    },
+    Migration {
+        version: 5,
         name: "waitlist",
-        sql: include_str!("../migrations/0004_waitlist.sql"),
+        sql: include_str!("../migrations/0005_waitlist.sql"),
     },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_766d_6967;
-
-/// A pool of connections to the read-model database.
-pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, ProjectError> {
-    let config = tokio_postgres::Config::from_str(database_url)?;
-    let manager = Manager::from_config(
-        config,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(max_size)
-        .build()
-        .map_err(|e| ProjectError::Schema(format!("building the pool: {e}")))
-}
 
 /// Applies the migrations not yet recorded; returns the versions applied now.
 pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, ProjectError> {

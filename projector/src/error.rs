@@ -29,6 +29,9 @@ pub enum ProjectError {
     Postgres(String),
     #[error("PostgreSQL pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// The pool could not be built (a malformed `DATABASE_URL`).
+    #[error("{0}")]
+    PoolConfig(#[from] tv_kit::pg::PoolError),
 }
 
 /// The server's own words when there are some (`Display` of a server error is only "db error").

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::db;
 use crate::error::ProjectError;
+use crate::projection::Consumption;
 use crate::projection::{apply_shards, BatchOutcome, ProjectionName};
 use anyhow::Context;
 use deadpool_postgres::Pool;
@@ -112,7 +113,7 @@ impl Projector {
 
     /// Runs until Ctrl-C or SIGTERM; the batch in flight is finished first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Runs until `stop` resolves; the batch in flight is finished first.
@@ -223,13 +224,18 @@ impl Worker {
                     continue;
                 }
             };
-            // One span per batch, a child of the first commit's trace (the request that caused it).
+            // One span per batch, a child of the first commit's trace (the request that caused it)
+            // and linked to every commit it applies (each a group commit's span, itself linked to
+            // its requests): a trace from any request reaches the batch that projected it.
             let span = tracing::info_span!(
                 "projection.batch",
                 projection = name,
                 commits = deliveries.len()
             );
             telemetry::propagation::follow(&span, deliveries[0].raw.traceparent());
+            for delivery in &deliveries {
+                telemetry::propagation::link(&span, delivery.raw.traceparent());
+            }
             let outcome = loop {
                 match self.apply(&deliveries).instrument(span.clone()).await {
                     Ok(outcome) => break outcome,

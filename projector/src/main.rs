@@ -8,12 +8,7 @@ use projector::{Cli, Command, Projector, RebuildOptions, StatusTable};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let format = if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
-        "json"
-    } else {
-        "text"
-    };
-    let _telemetry = telemetry::init("projector", format);
+    let _telemetry = telemetry::init("projector", cli.log.log_format);
 
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {

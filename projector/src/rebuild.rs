@@ -21,11 +21,12 @@ use crate::config::Config;
 use crate::db;
 use crate::error::ProjectError;
 use crate::live::connect;
-use crate::notice::Notice;
+use crate::projection::Consumption;
 use crate::projection::{
     apply_in_transaction, compute_derived, lock_checkpoints, Mode, ProjectionName,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use read_model::Notice;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tv_nats::{EventStore, RawCommit, StoreError};

@@ -4,7 +4,7 @@
 mod support;
 
 use domain::inventory::InventoryEvent;
-use projector::{ProjectionName, Projector, RebuildOptions};
+use projector::{Consumption, ProjectionName, Projector, RebuildOptions};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use support::*;
@@ -414,7 +414,10 @@ async fn status_shows_checkpoints_and_lag() {
 async fn migrations_apply_once() {
     let env = TestEnv::new().await;
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
-    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        projector::db::migrate(&pool).await.unwrap(),
+        vec![1, 2, 3, 4, 5]
+    );
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
 }
 

@@ -28,7 +28,7 @@ impl Computed {
         self.body
             .sections
             .iter()
-            .map(|s| s.version)
+            .map(|s| s.version.0)
             .max()
             .unwrap_or(0)
     }
@@ -105,7 +105,7 @@ fn catalog_sections(sections: &serde_json::Value) -> Vec<SectionAvailability> {
                         available: capacity,
                         held: 0,
                         sold: 0,
-                        version: 0,
+                        version: read_model::Version(0),
                     }
                 })
                 .collect()

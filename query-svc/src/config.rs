@@ -64,6 +64,9 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
+    /// Log format (`TV_LOG_FORMAT`).
+    #[command(flatten)]
+    pub log: tv_kit::LogConfig,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),
             http: tv_kit::HttpConfig::default(),
+            log: tv_kit::LogConfig::default(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! The HTTP surface: routes, thin handlers, and the notice follower (request spans and metrics come
-//! from the shared telemetry middleware).
+//! from the shared telemetry middleware). A read starts a span only when its caller is tracing
+//! (`http_span_when_traced`); the handlers' own spans are at debug level, off unless `RUST_LOG`
+//! asks for them, for the same reason: a span costs more than a cached read.
 
 use crate::error::ApiError;
 use crate::extract::{AfterQuery, ListParams, MaybeIdentity, PathParams, QueryParams};
@@ -22,6 +24,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 type Shared = Arc<AppState>;
+
+const JSON: axum::http::HeaderValue = axum::http::HeaderValue::from_static("application/json");
 
 /// The routes of query-svc, every one bounded by `deadlines` (time to the answer's head). A
 /// stream route (server-sent events) must be merged in after the bounded ones, never inside them.
@@ -59,7 +63,9 @@ pub(crate) fn router(
         .bound(bounded)
         .merge(streams)
         .layer(auth::layer(verifier))
-        .layer(middleware::from_fn(telemetry::propagation::http_span))
+        .layer(middleware::from_fn(
+            telemetry::propagation::http_span_when_traced,
+        ))
         .with_state(state)
 }
 
@@ -92,7 +98,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// Published events to everyone; `?status=draft` to an operator only. The answer is the array of
 /// the contract; a next page is announced by `Link: <…>; rel="next"`.
-#[tracing::instrument(skip(state, caller))]
+#[tracing::instrument(level = "debug", skip(state, caller))]
 async fn list_events(
     State(state): State<Shared>,
     caller: MaybeIdentity,
@@ -118,7 +124,7 @@ async fn list_events(
     Ok(response)
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn event_detail(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
@@ -136,7 +142,7 @@ async fn event_detail(
     Ok(Json(&*event).into_response())
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn availability(
     State(state): State<Shared>,
     PathParams(event_id): PathParams<String>,
@@ -146,17 +152,23 @@ async fn availability(
     let min_as_of = state
         .wait_for(q.after.as_deref(), Projection::Inventory, Some(event_id))
         .await?;
+    // The hot path: the cached state's answer, serialized once.
+    if let Some(sections) = state.read.sections(event_id, min_as_of).await? {
+        if let Some(answer) = sections.answer_at(event_id, OffsetDateTime::now_utc()) {
+            return Ok(([(header::CONTENT_TYPE, JSON)], answer).into_response());
+        }
+    }
     let computed = crate::availability::current(&state, event_id, min_as_of).await?;
     Ok(Json(computed.body).into_response())
 }
 
 #[derive(Serialize)]
-struct SeatBody<'a> {
-    seat: &'a str,
-    status: &'a str,
+struct SeatBody {
+    seat: String,
+    status: &'static str,
 }
 
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(level = "debug", skip(state))]
 async fn seats(
     State(state): State<Shared>,
     PathParams((event_id, section_id)): PathParams<(String, String)>,
@@ -186,21 +198,18 @@ async fn seats(
 }
 
 /// Seat statuses at `now`: a seat whose hold has passed its `expires_at` is available again.
-fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody<'_>> {
+fn seat_statuses(map: &SeatMap, now: OffsetDateTime) -> Vec<SeatBody> {
     map.seats
         .iter()
-        .map(|s| {
-            let lapsed = s.status == "held" && s.hold_expires_at.is_some_and(|t| t <= now);
-            SeatBody {
-                seat: &s.seat,
-                status: if lapsed { "available" } else { &s.status },
-            }
+        .map(|s| SeatBody {
+            seat: s.seat.to_string(),
+            status: s.status_at(now).as_str(),
         })
         .collect()
 }
 
 /// The token is checked first: without one, not even the id's shape is told.
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn hold(
     caller: Caller,
     State(state): State<Shared>,
@@ -225,33 +234,28 @@ async fn hold(
         .read
         .hold(&hold_id, min_as_of)
         .await?
-        .filter(|hold| caller.may_read(&hold.customer_id))
+        .filter(|hold| caller.may_read(hold.customer_id.as_str()))
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
-    let now = OffsetDateTime::now_utc();
-    // Lazy expiry: past expires_at an active hold, or one checked out into an order that did not
-    // pay in time, is expired, whether or not HoldExpired is in. A checked-out hold is `ordered`.
-    let pending = matches!(hold.status.as_str(), "active" | "checked_out");
-    let status = match hold.status.as_str() {
-        _ if pending && hold.expires_at <= now => "expired",
-        "checked_out" => "ordered",
-        other => other,
-    };
+    // Lazy expiry: past expires_at a pending hold (active, or ordered by an order that did not
+    // pay in time) is expired, whether or not HoldExpired is in (read_model::status).
+    let status = hold.status_at(OffsetDateTime::now_utc()).api_word();
+    let seats: Vec<String> = hold.seats.iter().map(ToString::to_string).collect();
     Ok(Json(json!({
-        "hold_id": hold.hold_id,
-        "event_id": hold.event_id,
-        "section_id": hold.section_id,
-        "customer_id": hold.customer_id,
+        "hold_id": hold.hold_id.to_string(),
+        "event_id": hold.event_id.as_uuid(),
+        "section_id": hold.section_id.as_str(),
+        "customer_id": hold.customer_id.as_str(),
         "status": status,
-        "seats": hold.seats,
+        "seats": seats,
         "quantity": hold.quantity,
         "expires_at": rfc3339(hold.expires_at),
-        "order_id": hold.order_id,
+        "order_id": hold.order_id.map(|o| o.as_uuid()),
         "version": hold.version,
     }))
     .into_response())
 }
 
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn order(
     caller: Caller,
     State(state): State<Shared>,
@@ -272,7 +276,7 @@ async fn order(
     Ok(Json(order).into_response())
 }
 
-#[tracing::instrument(skip(caller, state))]
+#[tracing::instrument(level = "debug", skip(caller, state))]
 async fn customer_orders(
     caller: Caller,
     State(state): State<Shared>,

@@ -84,7 +84,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 tv_nats::redact_url(&config.nats_url)
             )
         })?;
-    let pool = read::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
+    let pool =
+        tv_kit::pg::pool(&config.database_url, config.pg_pool_size).context("PostgreSQL pool")?;
     let state = Arc::new(AppState {
         read: ReadModels::new(pool, config.cache_bytes),
         store: store.clone(),
@@ -130,7 +131,7 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves, then finishes the requests in flight.

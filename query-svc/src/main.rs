@@ -7,12 +7,7 @@ use query_svc::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let format = if std::env::var("TV_LOG_JSON").is_ok_and(|v| v == "1") {
-        "json"
-    } else {
-        "text"
-    };
-    let _telemetry = telemetry::init("query-svc", format);
+    let _telemetry = telemetry::init("query-svc", config.log.log_format);
     let app = query_svc::build(config)
         .await
         .context("starting query-svc")?;

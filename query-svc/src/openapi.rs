@@ -185,7 +185,7 @@ pub fn document() -> Value {
                 }},
                 "Hold": {"type": "object", "properties": {
                     "hold_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"}, "section_id": {"type": "string"}, "customer_id": {"type": "string"},
-                    "status": {"enum": ["active", "released", "expired", "ordered"]}, "seats": {"type": "array", "items": {"type": "string"}},
+                    "status": {"enum": read_model::status::HoldStatus::API_WORDS}, "seats": {"type": "array", "items": {"type": "string"}},
                     "quantity": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"}, "order_id": {"type": ["string", "null"]}, "version": {"type": "integer"}}},
                 "Order": {"type": "object", "properties": {
                     "order_id": {"type": "string", "format": "uuid"}, "customer_id": {"type": "string"}, "event_id": {"type": ["string", "null"]}, "hold_id": {"type": ["string", "null"]},

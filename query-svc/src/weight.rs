@@ -4,7 +4,8 @@
 //! entry and per element for the structs, pointers and moka's own bookkeeping. It only has to
 //! grow with what a value holds, so that no cache outgrows its bound whatever its keys and values.
 
-use crate::read::{EventDetail, EventSummary, HoldRow, SeatMap, SectionRow};
+use crate::read::{EventDetail, EventSummary, HoldRow, SeatMap};
+use read_model::AvailabilityRow;
 use time::OffsetDateTime;
 
 /// Per cache entry: moka's node, the key, `Versioned`, the `Arc`.
@@ -21,7 +22,7 @@ pub fn events(events: &[EventSummary]) -> u32 {
         ENTRY
             + events
                 .iter()
-                .map(|e| ELEMENT + e.name.len() + e.venue.len() + e.status.len())
+                .map(|e| ELEMENT + e.name.len() + e.venue.len())
                 .sum::<usize>(),
     )
 }
@@ -33,7 +34,6 @@ pub fn event_detail(event: Option<&EventDetail>) -> u32 {
                 ELEMENT
                     + e.name.len()
                     + e.venue.len()
-                    + e.status.len()
                     + e.currency.len()
                     // serde_json::Value's nodes are larger than their text; twice is generous.
                     + 2 * e.sections.to_string().len()
@@ -41,12 +41,14 @@ pub fn event_detail(event: Option<&EventDetail>) -> u32 {
     )
 }
 
-pub fn sections(sections: Option<&[SectionRow]>) -> u32 {
+pub fn sections(sections: Option<&[AvailabilityRow]>) -> u32 {
     clamp(
         ENTRY
             + sections.map_or(0, |rows| {
+                // Each row, and its part of the answer serialized once (`Sections::answer_at`):
+                // its id again and about 96 bytes of names and numbers.
                 rows.iter()
-                    .map(|r| ELEMENT + r.section_id.len())
+                    .map(|r| ELEMENT + 2 * r.section_id.len() + 96)
                     .sum::<usize>()
             }),
     )
@@ -59,7 +61,7 @@ pub fn seat_map(section_id: &str, map: Option<&SeatMap>) -> u32 {
             + map.map_or(0, |m| {
                 m.seats
                     .iter()
-                    .map(|s| ELEMENT + s.seat.len() + s.status.len())
+                    .map(|s| ELEMENT + 16 + s.seat.row().as_str().len())
                     .sum::<usize>()
             }),
     )
@@ -70,12 +72,15 @@ pub fn hold(hold_id: &str, hold: Option<&HoldRow>) -> u32 {
         ENTRY
             + hold_id.len()
             + hold.map_or(0, |h| {
+                // Two UUIDs of the hold id, its event, order, times and status are fixed-size.
                 ELEMENT
-                    + h.hold_id.len()
-                    + h.section_id.len()
-                    + h.customer_id.len()
-                    + h.status.len()
-                    + h.seats.iter().map(|s| 24 + s.len()).sum::<usize>()
+                    + 96
+                    + h.section_id.as_str().len()
+                    + h.customer_id.as_str().len()
+                    + h.seats
+                        .iter()
+                        .map(|s| 24 + s.row().as_str().len())
+                        .sum::<usize>()
             }),
     )
 }
@@ -97,11 +102,11 @@ mod tests {
 
     fn map(seats: usize) -> SeatMap {
         SeatMap {
-            version: 1,
-            seats: (0..seats)
+            version: read_model::Version(1),
+            seats: (1..=seats)
                 .map(|n| SeatRow {
-                    seat: format!("A-{n}"),
-                    status: "available".into(),
+                    seat: format!("R{}-{}", n / 100, n % 100 + 1).parse().unwrap(),
+                    status: read_model::status::SeatStatus::Available,
                     hold_expires_at: None,
                 })
                 .collect(),
@@ -111,7 +116,7 @@ mod tests {
     #[test]
     fn a_seat_map_weighs_at_least_its_seats_text() {
         let big = map(20_000);
-        let text: usize = big.seats.iter().map(|s| s.seat.len() + 9).sum();
+        let text: usize = big.seats.iter().map(|s| s.seat.to_string().len() + 9).sum();
         assert!(seat_map("stalls", Some(&big)) as usize >= text);
         assert!(seat_map("stalls", Some(&big)) > 100 * seat_map("stalls", Some(&map(10))));
     }

@@ -3,7 +3,8 @@
 //! HTTP → span: [`http_span`] middleware opens a request span whose parent is the caller's
 //! `traceparent`. Span → NATS: [`current_traceparent`] renders the current span's context for a
 //! message header. NATS → span: [`follow`] makes a consumer's span a child of the context a
-//! message carried, so one trace id follows a hold from request to read model.
+//! message carried, so one trace id follows a hold from request to read model; [`link`] links a
+//! span that serves many (a group commit, a projector batch) to each of them.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -75,6 +76,18 @@ pub fn follow(span: &tracing::Span, traceparent: Option<&str>) {
     let _ = span.set_parent(context);
 }
 
+/// Links `span` to the span `traceparent` names (a request's, a commit's), for a span that serves
+/// many: a group commit links the request of every command in it, a projector batch every commit
+/// it applies, so a trace from any of them reaches the work done for it. An absent or invalid
+/// `traceparent` links nothing.
+pub fn link(span: &tracing::Span, traceparent: Option<&str>) {
+    if traceparent.is_none() {
+        return;
+    }
+    let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&One(traceparent)));
+    span.add_link(context.span().span_context().clone());
+}
+
 /// The trace id inside a `traceparent` header value (`00-<trace id>-<span id>-<flags>`).
 pub fn trace_id_of(traceparent: &str) -> Option<&str> {
     traceparent.split('-').nth(1).filter(|id| id.len() == 32)
@@ -84,6 +97,27 @@ pub fn trace_id_of(traceparent: &str) -> Option<&str> {
 /// count and latency metrics per route template, method and status: labels from a bounded set,
 /// whatever a client sends.
 pub async fn http_span(request: Request, next: Next) -> Response {
+    traced(request, next).await
+}
+
+/// Axum middleware for routes read thousands of times a second (query-svc's): the metrics of
+/// [`http_span`] for every request, and its span only for a request whose caller is tracing (a
+/// `traceparent` marked sampled), so a traced call still continues its trace. An untraced read
+/// starts no span: measured here, the span and its OpenTelemetry bookkeeping cost more than a
+/// cached read itself (docs/BENCHMARKS.md, "Cached reads").
+pub async fn http_span_when_traced(request: Request, next: Next) -> Response {
+    if sampled(request.headers()) {
+        return traced(request, next).await;
+    }
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let method = method_label(request.method());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    record(route, method, response.status().as_u16(), started);
+    response
+}
+
+async fn traced(request: Request, next: Next) -> Response {
     let route = route_label(request.extensions().get::<MatchedPath>());
     let method = method_label(request.method());
     let span = tracing::info_span!("http.request", http.method = %method, http.route = %route, http.status = tracing::field::Empty);
@@ -94,14 +128,56 @@ pub async fn http_span(request: Request, next: Next) -> Response {
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("http.status", status);
+    record(route, method, status, started);
+    response
+}
+
+fn record(route: String, method: &'static str, status: u16, started: Instant) {
     metrics::histogram!(
         "tv_http_request_seconds",
         "route" => route,
         "method" => method,
-        "status" => status.to_string()
+        "status" => status_label(status)
     )
     .record(started.elapsed().as_secs_f64());
-    response
+}
+
+/// The status label: a static string for the statuses the services answer, so the common case
+/// allocates nothing.
+fn status_label(status: u16) -> metrics::SharedString {
+    const KNOWN: [(u16, &str); 16] = [
+        (200, "200"),
+        (201, "201"),
+        (202, "202"),
+        (204, "204"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (408, "408"),
+        (409, "409"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+        (503, "503"),
+    ];
+    match KNOWN.iter().find(|(code, _)| *code == status) {
+        Some((_, label)) => metrics::SharedString::const_str(label),
+        None => metrics::SharedString::from(status.to_string()),
+    }
+}
+
+/// Whether a request's `traceparent` (`00-<trace id>-<span id>-<flags>`) asks for the trace to be
+/// recorded: its flags' sampled bit.
+fn sampled(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit('-').next())
+        .and_then(|flags| u8::from_str_radix(flags, 16).ok())
+        .is_some_and(|flags| flags & 1 == 1)
 }
 
 /// The route label of a request: its route's template (`/holds/{hold_id}`), never the path a
@@ -145,7 +221,77 @@ mod label_tests {
     }
 
     #[test]
+    fn only_a_sampled_traceparent_asks_for_a_span() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(!sampled(&headers));
+        let id = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7";
+        headers.insert("traceparent", format!("{id}-01").parse().unwrap());
+        assert!(sampled(&headers));
+        headers.insert("traceparent", format!("{id}-00").parse().unwrap());
+        assert!(!sampled(&headers));
+        headers.insert("traceparent", "garbage".parse().unwrap());
+        assert!(!sampled(&headers));
+    }
+
+    #[test]
+    fn status_labels_are_the_numbers() {
+        assert_eq!(&*status_label(200), "200");
+        assert_eq!(&*status_label(599), "599");
+    }
+
+    #[test]
     fn an_unmatched_request_is_other_whatever_its_path() {
         assert_eq!(route_label(None), "other");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// The spans a provider finished, kept in memory.
+    #[derive(Debug, Clone, Default)]
+    struct Recorded(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanExporter for Recorded {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().expect("not poisoned").extend(batch);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_span_serving_many_links_every_traceparent_and_nothing_else() {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        let recorded = Recorded::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(recorded.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let first = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let second = "0af7651916cd43dd8448eb211c80319c";
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("projection.batch");
+            link(&span, Some(&format!("00-{first}-00f067aa0ba902b7-01")));
+            link(&span, Some(&format!("00-{second}-b7ad6b7169203331-01")));
+            link(&span, Some("garbage"));
+            link(&span, None);
+        });
+        let spans = recorded.0.lock().expect("not poisoned");
+        assert_eq!(spans.len(), 1);
+        let linked: Vec<String> = spans[0]
+            .links
+            .links
+            .iter()
+            .map(|l| l.span_context.trace_id().to_string())
+            .collect();
+        assert_eq!(linked, [first, second]);
     }
 }

@@ -8,6 +8,7 @@ use opentelemetry_sdk::Resource;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
+use tv_kit::LogFormat;
 
 /// Flushes exported spans when dropped: keep it alive for the life of `main`.
 pub struct TelemetryGuard {
@@ -20,9 +21,9 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Sets up logs and traces for `service` (`command-svc`, `projector`, …). `log_format` is `text`
-/// or `json`. Safe to call more than once (tests): later calls keep the first subscriber.
-pub fn init(service: &str, log_format: &str) -> TelemetryGuard {
+/// Sets up logs and traces for `service` (`command-svc`, `projector`, …), writing logs in
+/// `log_format` (`TV_LOG_FORMAT`). Safe to call more than once (tests): later calls keep the first subscriber.
+pub fn init(service: &str, log_format: LogFormat) -> TelemetryGuard {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let resource = Resource::builder()
         .with_service_name(service.to_owned())
@@ -56,7 +57,7 @@ pub fn init(service: &str, log_format: &str) -> TelemetryGuard {
 
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn,async_nats=warn"));
-    let fmt = if log_format == "json" {
+    let fmt = if log_format == LogFormat::Json {
         tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)

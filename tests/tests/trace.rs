@@ -10,7 +10,7 @@ const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_s_commit_carries_the_trace_of_its_request() {
-    let _telemetry = telemetry::init("trace-test", "text");
+    let _telemetry = telemetry::init("trace-test", tv_kit::LogFormat::Text);
     scenario(|env: TestEnv| async move {
         let svc = CommandSvc::spawn(&env.prefix).await;
         let api = svc.api().clone();

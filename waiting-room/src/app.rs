@@ -104,7 +104,7 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(telemetry::shutdown_signal()).await
+        self.run_until(tv_kit::shutdown_signal()).await
     }
 
     /// Serves until `stop` completes (tests pass their own); open streams end, requests in flight

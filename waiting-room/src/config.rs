@@ -45,9 +45,9 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
-    /// Log format: `text` for people, `json` for machines.
-    #[arg(long, env = "TV_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// Log format (`TV_LOG_FORMAT`).
+    #[command(flatten)]
+    pub log: tv_kit::LogConfig,
 }
 
 impl Config {
@@ -64,7 +64,7 @@ impl Config {
             auth: auth::testing::config(),
             admission: auth::testing::admission_config(),
             http: tv_kit::HttpConfig::default(),
-            log_format: "text".into(),
+            log: tv_kit::LogConfig::default(),
         }
     }
 

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 use tv_nats::{AppendError, CommitMeta, EventRecord, Position, Stream};
 
 /// How many times a batch is decided again after losing a race to another instance.
@@ -275,7 +276,7 @@ impl Writer {
                 self.answer(jobs, outcomes, None);
                 return rest;
             }
-            let meta = self.commit_meta(&jobs);
+            let (meta, span) = self.commit_meta(&jobs);
             let records: Vec<EventRecord<&InventoryEvent>> =
                 facts.iter().map(|f| EventRecord::new(1, f)).collect();
             let id = self.event.to_string();
@@ -289,6 +290,7 @@ impl Writer {
                     &meta,
                     &records,
                 )
+                .instrument(span)
                 .await;
             match appended {
                 Ok(position) => {
@@ -463,14 +465,25 @@ impl Writer {
         (facts, outcomes)
     }
 
-    fn commit_meta(&self, jobs: &[Job]) -> CommitMeta {
+    /// The commit's metadata and its span: a child of the first traced job's request, linked to
+    /// the request of every job in it, so each request's trace reaches the commit, and the commit's
+    /// `traceparent` (the span's) reaches the projector batches that apply it.
+    fn commit_meta(&self, jobs: &[Job]) -> (CommitMeta, tracing::Span) {
         let command = match jobs {
             [job] => command_name(&job.command),
             _ => "GroupCommit",
         };
+        let span = tracing::info_span!("inventory.commit", command, jobs = jobs.len());
+        let first = jobs.iter().find_map(|j| j.traceparent.as_deref());
+        telemetry::propagation::follow(&span, first);
+        for job in jobs {
+            telemetry::propagation::link(&span, job.traceparent.as_deref());
+        }
         let mut meta = CommitMeta::new("EventInventory", command);
-        meta.traceparent = jobs.iter().find_map(|j| j.traceparent.clone());
-        meta
+        meta.traceparent = span
+            .in_scope(telemetry::propagation::current_traceparent)
+            .or_else(|| first.map(str::to_owned));
+        (meta, span)
     }
 
     /// Book-keeping after a successful append.

@@ -6,9 +6,10 @@
 
 use super::{aggregate_id, undecodable};
 use crate::error::ProjectError;
-use crate::notice::Notice;
 use deadpool_postgres::Transaction;
+use domain::catalog::EventStatus;
 use domain::catalog::{CatalogEvent, EventDetails, SectionLayout};
+use read_model::Notice;
 use serde_json::json;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -71,18 +72,19 @@ pub(super) async fn apply(
                         event_id.as_uuid(),
                         NewEvent {
                             details,
-                            status: "draft",
+                            status: EventStatus::Draft.as_str(),
                             created_at: commit.recorded_at,
                             version,
                         },
                     );
                     continue;
                 }
-                CatalogEvent::EventPublished { event_id } => (event_id, "on_sale"),
-                CatalogEvent::SaleClosed { event_id } => (event_id, "closed"),
-                CatalogEvent::EventCancelled { event_id } => (event_id, "cancelled"),
+                CatalogEvent::EventPublished { event_id } => (event_id, EventStatus::OnSale),
+                CatalogEvent::SaleClosed { event_id } => (event_id, EventStatus::Closed),
+                CatalogEvent::EventCancelled { event_id } => (event_id, EventStatus::Cancelled),
             };
             debug_assert_eq!(subject_id, event_id.to_string());
+            let status = status.as_str();
             match created.get_mut(&event_id.as_uuid()) {
                 Some(new) => {
                     new.status = status;

@@ -25,74 +25,36 @@ mod orders;
 mod waitlist;
 
 use crate::error::ProjectError;
-use crate::notice::{Notice, ShardRange};
 use crate::partition::Partition;
 use deadpool_postgres::Transaction;
+use read_model::{Notice, ShardRange};
 use std::collections::{BTreeMap, HashSet};
 use tv_nats::{EventStore, RawCommit, Stream};
 
-/// A projection: one durable consumer, one checkpoint, the tables it owns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
-pub enum ProjectionName {
-    /// Event listing and detail, from the catalog stream.
-    Catalog,
-    /// Availability per section, seat maps, holds and waiting lists, from the inventory stream.
-    Inventory,
-    /// Orders per customer with their status and tickets, from the orders stream.
-    Orders,
+/// The projections of the read-model contract, by the name the projector has always used.
+pub use read_model::Projection as ProjectionName;
+
+/// What the projector adds to a projection of the contract: its consumers and shards.
+pub trait Consumption {
+    /// Every shard of it: what a single consumer and a rebuild apply.
+    fn all_shards(self) -> Vec<u16>;
+    /// The shard of one of its commits, from the aggregate id ending the subject.
+    fn shard_of(self, subject: &str) -> u16;
+    /// The name of its durable consumer: `projector-inventory`, or `projector-inventory-1of2` for
+    /// one partition of a sharded projection.
+    fn durable_name(self, partition: Partition) -> String;
 }
 
-impl ProjectionName {
-    pub const ALL: [ProjectionName; 3] = [
-        ProjectionName::Catalog,
-        ProjectionName::Inventory,
-        ProjectionName::Orders,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Catalog => "catalog",
-            Self::Inventory => "inventory",
-            Self::Orders => "orders",
-        }
-    }
-
-    /// The stream it folds.
-    pub fn stream(self) -> Stream {
-        match self {
-            Self::Catalog => Stream::Catalog,
-            Self::Inventory => Stream::Inventory,
-            Self::Orders => Stream::Orders,
-        }
-    }
-
-    /// The tables it owns: what a rebuild recreates and swaps.
-    pub fn tables(self) -> &'static [&'static str] {
-        match self {
-            Self::Catalog => &["events"],
-            Self::Inventory => &["availability", "seats", "holds", "waitlist"],
-            Self::Orders => &["orders"],
-        }
-    }
-
-    /// How many shards its checkpoints are kept for (the shards of its stream).
-    pub fn shards(self) -> u16 {
-        self.stream().shards()
-    }
-
-    /// Every shard of it: what a single consumer and a rebuild apply.
-    pub fn all_shards(self) -> Vec<u16> {
+impl Consumption for ProjectionName {
+    fn all_shards(self) -> Vec<u16> {
         (0..self.shards()).collect()
     }
 
-    /// The shard of one of its commits, from the aggregate id ending the subject.
-    pub fn shard_of(self, subject: &str) -> u16 {
+    fn shard_of(self, subject: &str) -> u16 {
         tv_nats::shard_of(aggregate_id(subject), self.shards())
     }
 
-    /// The name of its durable consumer: `projector-inventory`, or `projector-inventory-1of2` for
-    /// one partition of a sharded projection.
-    pub fn durable_name(self, partition: Partition) -> String {
+    fn durable_name(self, partition: Partition) -> String {
         if partition.is_whole() || self.shards() == 1 {
             format!("projector-{}", self.as_str())
         } else {
@@ -103,16 +65,6 @@ impl ProjectionName {
                 partition.count
             )
         }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for ProjectionName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

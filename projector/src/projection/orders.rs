@@ -11,9 +11,10 @@
 
 use super::{aggregate_id, undecodable};
 use crate::error::ProjectError;
-use crate::notice::Notice;
 use deadpool_postgres::Transaction;
+use domain::ordering::OrderStatus;
 use domain::ordering::{OrderEvent, Ticket};
+use read_model::Notice;
 use serde_json::json;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -60,11 +61,13 @@ fn tickets_json(tickets: &[Ticket]) -> serde_json::Value {
 /// stays ended until refunded).
 fn shown(event: &OrderEvent) -> Option<(&'static str, Option<serde_json::Value>)> {
     Some(match event {
-        OrderEvent::PaymentFailed { .. } => ("payment_failed", None),
-        OrderEvent::OrderConfirmed { tickets } => ("confirmed", Some(tickets_json(tickets))),
-        OrderEvent::OrderExpired { .. } => ("expired", None),
-        OrderEvent::OrderCancelled { .. } => ("cancelled", None),
-        OrderEvent::OrderRefunded { .. } => ("refunded", None),
+        OrderEvent::PaymentFailed { .. } => (OrderStatus::PaymentFailed.as_str(), None),
+        OrderEvent::OrderConfirmed { tickets } => {
+            (OrderStatus::Confirmed.as_str(), Some(tickets_json(tickets)))
+        }
+        OrderEvent::OrderExpired { .. } => (OrderStatus::Expired.as_str(), None),
+        OrderEvent::OrderCancelled { .. } => (OrderStatus::Cancelled.as_str(), None),
+        OrderEvent::OrderRefunded { .. } => (OrderStatus::Refunded.as_str(), None),
         OrderEvent::OrderPlaced { .. } | OrderEvent::PaymentCaptured { .. } => return None,
         other => {
             tracing::warn!(
@@ -109,7 +112,7 @@ pub(super) async fn apply(
                         customer_id: customer_id.to_string(),
                         event_id: event_id.as_uuid(),
                         hold_id: hold_id.to_string(),
-                        status: "pending_payment",
+                        status: OrderStatus::PendingPayment.as_str(),
                         tickets: json!([]),
                         total_minor: *total_minor,
                         currency: currency.to_string(),

@@ -384,7 +384,7 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                         .holds
                         .get_mut(&hold_id.to_string())
                         .expect("known hold");
-                    hold.0 = "ordered".into();
+                    hold.0 = "sold".into();
                     hold.3 = Some(order_id.to_string());
                     hold.4 = seq;
                     *sold
@@ -404,11 +404,19 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                     }
                 }
                 InventoryEvent::SeatsReturned {
+                    order_id,
                     section_id,
                     seats,
                     quantity,
                     ..
                 } => {
+                    let order = Some(order_id.to_string());
+                    for hold in dump.holds.values_mut() {
+                        if hold.0 == "sold" && hold.3 == order {
+                            hold.0 = "returned".into();
+                            hold.4 = seq;
+                        }
+                    }
                     *sold
                         .entry((event.clone(), section_id.to_string()))
                         .or_default() -= i64::from(*quantity);
@@ -427,7 +435,7 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                         .holds
                         .get_mut(&hold_id.to_string())
                         .expect("known hold");
-                    hold.0 = "checked_out".into();
+                    hold.0 = "ordered".into();
                     hold.3 = Some(order_id.to_string());
                     hold.4 = seq;
                 }
@@ -435,7 +443,7 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
             }
         }
     }
-    // held = the pending (active or checked-out) holds of a section, by their final status.
+    // held = the pending (active or ordered: checked out) holds of a section, by their final status.
     let mut held: BTreeMap<(String, String), i64> = BTreeMap::new();
     for commit in commits {
         for fact in &commit.events {
@@ -448,7 +456,7 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
             {
                 if matches!(
                     dump.holds[&hold_id.to_string()].0.as_str(),
-                    "active" | "checked_out"
+                    "active" | "ordered"
                 ) {
                     *held
                         .entry((commit.event_id.to_string(), section_id.to_string()))

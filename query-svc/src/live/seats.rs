@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::response::sse::Event;
 use axum::response::Response;
 use domain::ids::SectionId;
+use read_model::status::SeatStatus;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,19 +31,6 @@ pub(crate) struct SeatFrame {
     statuses: Vec<(String, &'static str)>,
 }
 
-fn status_at(
-    status: &str,
-    expires_at: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> &'static str {
-    match status {
-        "held" if expires_at.is_some_and(|t| t <= now) => "available",
-        "held" => "held",
-        "sold" => "sold",
-        _ => "available",
-    }
-}
-
 async fn publish(state: Arc<AppState>, key: (Uuid, SectionId), feed: Arc<Feed<SeatFrame>>) {
     let (event_id, section_id) = key.clone();
     loop {
@@ -52,12 +40,12 @@ async fn publish(state: Arc<AppState>, key: (Uuid, SectionId), feed: Arc<Feed<Se
                 let statuses: Vec<(String, &'static str)> = map
                     .seats
                     .iter()
-                    .map(|s| (s.seat.clone(), status_at(&s.status, s.hold_expires_at, now)))
+                    .map(|s| (s.seat.to_string(), s.status_at(now).as_str()))
                     .collect();
                 let next_lapse = map
                     .seats
                     .iter()
-                    .filter(|s| s.status == "held")
+                    .filter(|s| s.status == SeatStatus::Held)
                     .filter_map(|s| s.hold_expires_at)
                     .filter(|t| *t > now)
                     .min();
@@ -69,7 +57,7 @@ async fn publish(state: Arc<AppState>, key: (Uuid, SectionId), feed: Arc<Feed<Se
                 if changed {
                     metrics::counter!("tv_query_live_frames_total").increment(1);
                     feed.frames.send_replace(Some(Arc::new(SeatFrame {
-                        version: map.version,
+                        version: map.version.0,
                         statuses,
                     })));
                 }

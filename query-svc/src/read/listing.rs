@@ -7,11 +7,14 @@
 //! A catalog notice naming events raises `listing_floor` to its position before dropping the
 //! pages, so that a page loaded before the notice and inserted after the drop is never served.
 
-use super::{ReadError, ReadModels, Versioned};
-use crate::read::EventSummary;
-use moka::ops::compute::Op;
+use super::cached::{Cached, Versioned};
+use super::events::event_status;
+use super::{EventSummary, ReadError, ReadModels};
+use crate::weight;
+use read_model::tables::{CHECKPOINTS, EVENTS};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -89,6 +92,12 @@ pub struct EventsPage {
 /// The key of a cached first page.
 pub(super) type FirstPage = (Listing, u32);
 
+pub(super) fn cache(bytes: u64) -> Cached<FirstPage, Arc<EventsPage>> {
+    Cached::new("events", bytes, |_, page: &Arc<EventsPage>| {
+        weight::events(&page.events)
+    })
+}
+
 impl ReadModels {
     /// A page of `limit` events (1 to [`MAX_LIMIT`]) of `listing`, after `cursor`.
     pub async fn events_page(
@@ -102,28 +111,25 @@ impl ReadModels {
         if cursor.is_some() {
             return Ok(self.load_page(listing, cursor, limit).await?.value);
         }
-        let key = (listing, limit);
-        if let Some(hit) = self.caches.events.get(&key).await {
-            if self.valid_listing(hit.as_of, min_as_of) {
-                super::count("events", true);
-                return Ok(hit.value);
-            }
-        }
-        super::count("events", false);
-        let result = self
+        // A page loaded before the last notice naming events is not served either.
+        let min_as_of = min_as_of.max(self.listing_floor.load(Ordering::Acquire));
+        let page = self
             .caches
             .events
-            .entry(key)
-            .and_try_compute_with(|current| async move {
-                if let Some(current) = current {
-                    if self.valid_listing(current.value().as_of, min_as_of) {
-                        return Ok(Op::Nop);
-                    }
-                }
-                self.load_page(listing, None, limit).await.map(Op::Put)
-            })
+            .get(
+                &(listing, limit),
+                &self.catalog,
+                min_as_of,
+                |_| async move {
+                    let page = self.load_page(listing, None, limit).await?;
+                    Ok(Versioned {
+                        as_of: page.as_of,
+                        value: Some(page.value),
+                    })
+                },
+            )
             .await?;
-        Ok(super::computed(result).map(|v| v.value).unwrap_or_else(|| {
+        Ok(page.unwrap_or_else(|| {
             Arc::new(EventsPage {
                 events: Vec::new(),
                 next: None,
@@ -134,12 +140,7 @@ impl ReadModels {
     /// Drops every cached page: called for a catalog notice naming events, up to `to`.
     pub(super) fn drop_listing(&self, to: u64) {
         self.listing_floor.fetch_max(to, Ordering::AcqRel);
-        self.caches.events.invalidate_all();
-    }
-
-    fn valid_listing(&self, as_of: u64, min_as_of: u64) -> bool {
-        as_of >= self.listing_floor.load(Ordering::Acquire)
-            && self.valid(super::Projection::Catalog, 0, as_of, min_as_of)
+        self.caches.events.forget_all();
     }
 
     async fn load_page(
@@ -148,22 +149,24 @@ impl ReadModels {
         cursor: Option<Cursor>,
         limit: u32,
     ) -> Result<Versioned<Arc<EventsPage>>, ReadError> {
-        metrics::counter!("tv_query_cache_loads_total", "cache" => "events").increment(1);
-        let client = self.pool.get().await?;
-        let statement = client
-            .prepare_cached(
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
                 "SELECT cp.last_sequence, e.event_id, e.name, e.venue, e.starts_at, e.status
-                 FROM projection_checkpoints cp
+                 FROM {CHECKPOINTS} cp
                  LEFT JOIN (
-                     SELECT * FROM events
-                     WHERE CASE WHEN $1::text IS NULL THEN status <> 'draft' ELSE status = $1 END
+                     SELECT * FROM {EVENTS}
+                     WHERE CASE WHEN $1::text IS NULL THEN status <> '{draft}' ELSE status = $1 END
                        AND ($2::timestamptz IS NULL OR (starts_at, event_id) > ($2, $3::uuid))
                      ORDER BY starts_at, event_id LIMIT $4
                  ) e ON true
-                 WHERE cp.projection = 'catalog'
+                 WHERE cp.projection = '{catalog}'
                  ORDER BY e.starts_at, e.event_id",
+                draft = domain::catalog::EventStatus::Draft.as_str(),
+                catalog = super::Projection::Catalog.as_str(),
             )
-            .await?;
+        });
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(&SQL).await?;
         let status = match listing {
             Listing::Published => None,
             Listing::Status(status) => Some(status),
@@ -179,14 +182,16 @@ impl ReadModels {
         let mut events: Vec<EventSummary> = rows
             .iter()
             .filter(|r| r.get::<_, Option<Uuid>>(1).is_some())
-            .map(|r| EventSummary {
-                event_id: r.get(1),
-                name: r.get(2),
-                venue: r.get(3),
-                starts_at: r.get(4),
-                status: r.get(5),
+            .map(|r| {
+                Ok(EventSummary {
+                    event_id: r.get(1),
+                    name: r.get(2),
+                    venue: r.get(3),
+                    starts_at: r.get(4),
+                    status: event_status(r.get(5))?,
+                })
             })
-            .collect();
+            .collect::<Result<_, ReadError>>()?;
         let next = (events.len() > limit as usize).then(|| {
             events.truncate(limit as usize);
             Cursor::after(&events[events.len() - 1])

@@ -1,0 +1,19 @@
+//! The read-model tables, by the name both sides use in SQL. The projector writes them (in the
+//! `public` schema, or a rebuild's scratch schema before the swap) and query-svc reads them; the
+//! columns are the migrations' (`projector/migrations`), the rows as read are in [`crate::rows`].
+
+/// One row per event: listing and detail (catalog projection).
+pub const EVENTS: &str = "events";
+/// One row per section of an opened inventory: capacity, held, sold, next expiry, version.
+pub const AVAILABILITY: &str = "availability";
+/// One row per seat of a seated section: its status and the hold or order that has it.
+pub const SEATS: &str = "seats";
+/// One row per hold, with its status word ([`crate::status::HoldStatus`]).
+pub const HOLDS: &str = "holds";
+/// One row per waiting-list entry: its status word (`waiting`, `offered`, `left`, `expired`, the
+/// domain's `WaitlistStatus::name`), its offered hold and its joining order.
+pub const WAITLIST: &str = "waitlist";
+/// One row per order, with its status word (the domain's [`domain::ordering::OrderStatus`]).
+pub const ORDERS: &str = "orders";
+/// One row per projection and shard: the stream sequence applied up to.
+pub const CHECKPOINTS: &str = "projection_checkpoints";
