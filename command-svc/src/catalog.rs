@@ -1,4 +1,5 @@
-//! Catalog commands: create an event, publish it (which opens its inventory).
+//! Catalog commands: create an event, publish it (which opens its inventory), close its sale
+//! (which closes the inventory too).
 //!
 //! The catalog is a cold aggregate, executed like orders and payments by [`crate::cold`]: each
 //! command loads the event's few commits, decides and appends, again on a conflict. Publishing
@@ -14,7 +15,7 @@ use domain::catalog::{
     EventStatus,
 };
 use domain::ids::EventId;
-use domain::inventory::InventoryError;
+use domain::inventory::{InventoryCommand, InventoryError};
 use domain::Timestamp;
 use tv_nats::{EventStore, Position, StoreError, Stream};
 
@@ -168,6 +169,35 @@ impl Catalog {
             status: current.state.status().unwrap_or(EventStatus::OnSale),
             position,
             inventory_position: Some(inventory_position),
+        })
+    }
+
+    /// Closes the sale: the catalog first (the event is listed as closed), then the inventory,
+    /// whose writer refuses every hold from then on. Like publishing, both steps are idempotent,
+    /// so a close retried after a crash between them completes it. Live holds may still check out.
+    pub async fn close(
+        &self,
+        event: EventId,
+        traceparent: Option<String>,
+    ) -> Result<CatalogOutcome, CatalogFailure> {
+        let current = self
+            .execute(event, CatalogCommand::CloseSale, traceparent.clone())
+            .await?;
+        let closed = self
+            .inventories
+            .decide(event, InventoryCommand::CloseSale, traceparent)
+            .await;
+        let inventory_position = match closed {
+            Ok(decided) => Some(decided.position),
+            // Published but never opened (a crash right after the publish): nothing to close.
+            Err(CommandError::Rejected(InventoryError::NotOpen)) => None,
+            Err(e) => return Err(CatalogFailure::Unavailable(e.to_string())),
+        };
+        Ok(CatalogOutcome {
+            event_id: event,
+            status: current.state.status().unwrap_or(EventStatus::Closed),
+            position: current.last_position(),
+            inventory_position,
         })
     }
 

@@ -9,7 +9,7 @@
   each role reaches every operation.
 - Every answer is recorded as one JSON line `{"service": "command-svc", "operation": "POST /events",
   "roles": "operator", "status": 201}` in the file named by TV_FUZZ_RECORD, so that
-  scripts/lib/fuzz_audit.py can compare the streams with the number of accepted requests and
+  tv-fuzz-audit (loadgen/src/bin) can compare the streams with the number of accepted requests and
   scripts/lib/fuzz_roles.py can check each answer against the roles its operation admits.
 - Failures of a KNOWN bug are dropped (and counted in the file TV_FUZZ_KNOWN) so that the run keeps
   finding new ones; TV_FUZZ_STRICT=1 keeps them. Each known bug has an ignored Rust test that

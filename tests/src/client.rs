@@ -58,10 +58,13 @@ pub fn operator_authorization() -> String {
     format!("Bearer {}", auth::testing::operator_token())
 }
 
-/// Whether `path` is a catalog command (an operator's): `POST /events`, `.../publish`.
+/// Whether `path` is a catalog command (an operator's): `POST /events`, `.../publish`,
+/// `.../close`.
 fn operator_route(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or_default();
-    path == "/events" || (path.starts_with("/events/") && path.ends_with("/publish"))
+    path == "/events"
+        || (path.starts_with("/events/")
+            && (path.ends_with("/publish") || path.ends_with("/close")))
 }
 
 /// The `Authorization` header of a request to `path` with this JSON body: an operator's token on
@@ -237,6 +240,12 @@ impl Api {
         assert_eq!(status, StatusCode::OK, "publishing {event_id}: {body}");
         assert_eq!(body["status"], "on_sale", "publishing {event_id}: {body}");
         body
+    }
+
+    /// `POST /events/{id}/close` (operator); the answer as it came.
+    pub async fn close_sale(&self, event_id: &str) -> (StatusCode, Value) {
+        self.post(&format!("/events/{event_id}/close"), None, &Value::Null)
+            .await
     }
 
     /// Creates and publishes an event: its id.

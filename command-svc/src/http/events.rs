@@ -1,4 +1,5 @@
-//! `POST /events` and `POST /events/{event_id}/publish` (operator commands).
+//! `POST /events`, `POST /events/{event_id}/publish` and `POST /events/{event_id}/close`
+//! (operator commands).
 
 use super::caller::Operator;
 use super::error::ApiError;
@@ -132,6 +133,23 @@ pub async fn publish(
 ) -> Result<Json<EventAnswer>, ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;
     let outcome = state.catalog.publish(event, trace).await?;
+    Ok(Json(EventAnswer {
+        event_id: outcome.event_id,
+        status: outcome.status,
+        position: outcome.position.to_string(),
+        inventory_position: outcome.inventory_position.map(|p| p.to_string()),
+    }))
+}
+
+#[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
+pub async fn close(
+    _: Operator,
+    State(state): State<AppState>,
+    PathParams(event_id): PathParams<String>,
+    TraceParent(trace): TraceParent,
+) -> Result<Json<EventAnswer>, ApiError> {
+    let event: EventId = parse_path(&event_id, "event_id")?;
+    let outcome = state.catalog.close(event, trace).await?;
     Ok(Json(EventAnswer {
         event_id: outcome.event_id,
         status: outcome.status,

@@ -69,6 +69,7 @@ pub fn router(
     let commands = Router::new()
         .route("/events", post(events::create))
         .route("/events/{event_id}/publish", post(events::publish))
+        .route("/events/{event_id}/close", post(events::close))
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
         .route("/events/{event_id}/waitlist", post(waitlist::join))

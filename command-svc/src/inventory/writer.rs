@@ -104,6 +104,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::AbandonCheckout { .. } => "AbandonCheckout",
         InventoryCommand::JoinWaitlist { .. } => "JoinWaitlist",
         InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
+        InventoryCommand::CloseSale => "CloseSale",
         _ => "InventoryCommand",
     }
 }

@@ -35,7 +35,13 @@ impl EventInventory {
                         sale_opens_at: *sale_opens_at,
                         sale_closes_at: *sale_closes_at,
                         waiting_room: *waiting_room,
+                        closed_at: None,
                     });
+                }
+            }
+            InventoryEvent::SaleClosed { closed_at } => {
+                if let Some(config) = &mut self.config {
+                    config.closed_at.get_or_insert(*closed_at);
                 }
             }
             InventoryEvent::SeatsHeld {

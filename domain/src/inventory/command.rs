@@ -63,6 +63,9 @@ pub enum InventoryCommand {
         /// Seated sections: only seats side by side in one row will do.
         adjacent: bool,
     },
+    /// An operator closes the sale now: no new holds from then on. Closing a sale that has ended
+    /// already decides nothing.
+    CloseSale,
     /// The customer leaves the waiting list; an offered hold not yet checked out is given back.
     LeaveWaitlist {
         waitlist_id: WaitlistId,

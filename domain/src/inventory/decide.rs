@@ -51,12 +51,22 @@ pub fn decide(
     // Whether the command may free seats, which the waiting list gets first.
     let frees = match command {
         InventoryCommand::Open { .. } => {
-            if opening(command).as_ref() != Some(config) {
+            let as_opened = SaleConfig {
+                closed_at: None,
+                ..config.clone()
+            };
+            if opening(command) != Some(as_opened) {
                 return Err(InventoryError::AlreadyOpen);
             }
             false
         }
         InventoryCommand::ExpireDue => true,
+        InventoryCommand::CloseSale => {
+            if !config.closed(now) {
+                events.push(InventoryEvent::SaleClosed { closed_at: now });
+            }
+            false
+        }
         InventoryCommand::PlaceHold(request) => {
             events.extend(place_hold(&view, config, request)?);
             false
@@ -146,6 +156,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             sale_opens_at: *sale_opens_at,
             sale_closes_at: *sale_closes_at,
             waiting_room: *waiting_room,
+            closed_at: None,
         }),
         _ => None,
     }

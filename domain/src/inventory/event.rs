@@ -88,6 +88,12 @@ pub enum InventoryEvent {
         seats: Vec<SeatLabel>,
         quantity: u32,
     },
+    /// An operator closed the sale at `closed_at`: no new holds or waiting-list entries from then
+    /// on (before the window's own end); live holds may still be checked out and paid.
+    SaleClosed {
+        #[serde(with = "time::serde::rfc3339")]
+        closed_at: Timestamp,
+    },
     /// A customer waits for `quantity` tickets of a sold-out section.
     WaitlistJoined {
         waitlist_id: WaitlistId,
@@ -131,6 +137,7 @@ impl InventoryEvent {
             Self::HoldCheckedOut { .. } => "HoldCheckedOut",
             Self::SeatsSold { .. } => "SeatsSold",
             Self::SeatsReturned { .. } => "SeatsReturned",
+            Self::SaleClosed { .. } => "SaleClosed",
             Self::WaitlistJoined { .. } => "WaitlistJoined",
             Self::WaitlistOffered { .. } => "WaitlistOffered",
             Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",

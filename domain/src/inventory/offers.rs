@@ -85,8 +85,7 @@ pub(super) fn offers(
 }
 
 fn in_sale_window(view: &LiveView<'_>, config: &SaleConfig) -> bool {
-    config.sale_opens_at.is_none_or(|opens| view.now >= opens)
-        && config.sale_closes_at.is_none_or(|closes| view.now < closes)
+    config.sale_opens_at.is_none_or(|opens| view.now >= opens) && !config.closed(view.now)
 }
 
 /// What a decision's own facts give back, on top of the view: holds released or returned.

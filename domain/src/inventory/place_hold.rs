@@ -33,10 +33,7 @@ pub(super) fn place_hold(
     if config.sale_opens_at.is_some_and(|opens| view.now < opens) {
         return Err(InventoryError::SaleNotOpen);
     }
-    if config
-        .sale_closes_at
-        .is_some_and(|closes| view.now >= closes)
-    {
+    if config.closed(view.now) {
         return Err(InventoryError::SaleClosed);
     }
     if config.waiting_room {

@@ -22,10 +22,13 @@ use std::collections::HashSet;
 /// be placed a second time, so it refuses the snapshot and replays.
 /// Version 4 added the waiting list (`waitlist`): a binary that knows only version 3 would drop
 /// the entries, and sell returned seats to the public instead of offering them.
-const SNAPSHOT_VERSION: u32 = 4;
+/// Version 5 added an operator's close of the sale (`closed_at` in the configuration): a binary
+/// that knows only version 4 would read the sale as open and take holds after the close.
+const SNAPSHOT_VERSION: u32 = 5;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
 /// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
-/// one is a version 4 one without a waiting list.
+/// one is a version 4 one without a waiting list, a version 4 one is a version 5 one whose sale
+/// no operator closed.
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]

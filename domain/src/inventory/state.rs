@@ -120,6 +120,28 @@ pub(super) struct SaleConfig {
     /// Sold only through a waiting room (absent from older snapshots: false).
     #[serde(default)]
     pub waiting_room: bool,
+    /// When an operator closed the sale (`SaleClosed`), if before `sale_closes_at`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub closed_at: Option<Timestamp>,
+}
+
+impl SaleConfig {
+    /// When the sale ends: its window's end, or the operator's close if that came first.
+    pub fn closes_at(&self) -> Option<Timestamp> {
+        match (self.sale_closes_at, self.closed_at) {
+            (Some(window), Some(closed)) => Some(window.min(closed)),
+            (window, closed) => window.or(closed),
+        }
+    }
+
+    /// True once the sale has ended at `now`.
+    pub fn closed(&self, now: Timestamp) -> bool {
+        self.closes_at().is_some_and(|closes| now >= closes)
+    }
 }
 
 /// Indexes derived from the configuration and the holds.
@@ -313,8 +335,9 @@ impl EventInventory {
         self.config.as_ref().and_then(|c| c.sale_opens_at)
     }
 
+    /// When the sale ends: its window's end, or an operator's earlier close.
     pub fn sale_closes_at(&self) -> Option<Timestamp> {
-        self.config.as_ref().and_then(|c| c.sale_closes_at)
+        self.config.as_ref().and_then(SaleConfig::closes_at)
     }
 
     /// The price of one ticket in a section, in minor units of `currency()`.

@@ -39,10 +39,7 @@ pub(super) fn join_waitlist(
     if state.waitlist.live_entry_of(customer_id).is_some() {
         return Ok(None);
     }
-    if config
-        .sale_closes_at
-        .is_some_and(|closes| view.now >= closes)
-    {
+    if config.closed(view.now) {
         return Err(InventoryError::SaleClosed);
     }
     let section = *state

@@ -9,6 +9,7 @@
 mod abandon;
 mod admission;
 mod checkout;
+mod close;
 mod compact;
 mod expiry;
 mod limit;
