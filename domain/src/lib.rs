@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod money;
 pub mod ordering;
 pub mod payments;
+pub mod schema;
 pub mod waiting_room;
 
 #[cfg(test)]

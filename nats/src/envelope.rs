@@ -107,6 +107,44 @@ struct PayloadOut<'a, E> {
     events: &'a [EventRecord<E>],
 }
 
+/// A stored fact before its type is known: what a reader needs to decide whether it can read it.
+#[derive(Deserialize)]
+struct RecordIn {
+    #[serde(default = "first_schema")]
+    schema: u16,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+fn first_schema() -> u16 {
+    1
+}
+
+#[derive(Deserialize)]
+struct RecordsIn {
+    #[serde(with = "time::serde::rfc3339")]
+    recorded_at: OffsetDateTime,
+    events: Vec<RecordIn>,
+}
+
+/// A fact a reader skipped: its type and schema as stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFact {
+    pub sequence: u64,
+    pub kind: String,
+    pub schema: u16,
+    pub reason: String,
+}
+
+/// A commit decoded fact by fact: the facts this build reads, and those it skipped.
+#[derive(Debug, Clone)]
+pub struct Tolerant<E> {
+    pub commit: StoredCommit<E>,
+    pub skipped: Vec<SkippedFact>,
+}
+
 #[derive(Deserialize)]
 struct PayloadIn<E> {
     #[serde(with = "time::serde::rfc3339")]
@@ -161,6 +199,69 @@ impl RawCommit {
 
     pub fn correlation_id(&self) -> Option<&str> {
         self.header(headers::CORRELATION_ID)
+    }
+
+    /// Decodes the commit fact by fact, each brought up to date by `upcast` (type, schema, data)
+    /// first. A fact of a type or schema this build does not read is skipped and reported, never
+    /// an error: readers use this so that a newer writer's facts never stall them. Only a payload
+    /// that is not a commit at all is an error. A commit whose facts are all of schema `written`
+    /// (the one this build writes) and all known takes the direct path, at the cost of `decode`.
+    pub fn decode_tolerant<E: DeserializeOwned>(
+        &self,
+        written: u16,
+        upcast: impl Fn(&str, u16, &mut serde_json::Value) -> Result<(), String>,
+    ) -> Result<Tolerant<E>, StoreError> {
+        if let Ok(commit) = self.decode::<E>() {
+            if commit.schemas.iter().all(|s| *s == written) {
+                return Ok(Tolerant {
+                    commit,
+                    skipped: Vec::new(),
+                });
+            }
+        }
+        let payload: RecordsIn =
+            serde_json::from_slice(&self.payload).map_err(|e| StoreError::Decode {
+                subject: self.subject.clone(),
+                sequence: self.sequence,
+                reason: e.to_string(),
+            })?;
+        let mut events = Vec::with_capacity(payload.events.len());
+        let mut schemas = Vec::with_capacity(payload.events.len());
+        let mut skipped = Vec::new();
+        for record in payload.events {
+            let RecordIn {
+                schema,
+                kind,
+                mut data,
+            } = record;
+            let read = upcast(&kind, schema, &mut data).and_then(|()| {
+                let tagged = serde_json::json!({ "type": kind, "data": data });
+                serde_json::from_value::<E>(tagged).map_err(|e| e.to_string())
+            });
+            match read {
+                Ok(event) => {
+                    events.push(event);
+                    schemas.push(schema);
+                }
+                Err(reason) => skipped.push(SkippedFact {
+                    sequence: self.sequence,
+                    kind,
+                    schema,
+                    reason,
+                }),
+            }
+        }
+        Ok(Tolerant {
+            commit: StoredCommit {
+                subject: self.subject.clone(),
+                sequence: self.sequence,
+                commit_id: self.commit_id().unwrap_or_default().to_owned(),
+                recorded_at: payload.recorded_at,
+                events,
+                schemas,
+            },
+            skipped,
+        })
     }
 
     pub fn decode<E: DeserializeOwned>(&self) -> Result<StoredCommit<E>, StoreError> {
@@ -240,5 +341,65 @@ mod tests {
         let two = vec![one[0].clone(), held.clone()];
         let grown = encode(&two).unwrap().len() - encode(&one).unwrap().len();
         assert_eq!(held.encoded_len(), grown);
+    }
+
+    #[test]
+    fn a_tolerant_decode_skips_what_it_cannot_read_and_upcasts_the_rest() {
+        let payload = Bytes::from_static(
+            br#"{"recorded_at":"2030-06-01T18:00:00Z","events":[
+                {"schema":1,"type":"Opened","data":{"capacity":3}},
+                {"schema":1,"type":"Renamed","data":{"name":"x"}},
+                {"schema":2,"type":"Held","data":{"seat":"A-1"}},
+                {"schema":3,"type":"Held","data":{"seats":["B-1"]}}]}"#,
+        );
+        let raw = RawCommit {
+            subject: "tv.inventory.x".into(),
+            sequence: 9,
+            headers: None,
+            payload,
+        };
+        // Schema 2 of Held named one seat; schema 3 names a list. Nothing is newer than 3.
+        let upcast = |kind: &str, schema: u16, data: &mut serde_json::Value| match (kind, schema) {
+            (_, s) if s > 3 => Err(format!("schema {s} is newer")),
+            ("Held", 2) => {
+                let seat = data["seat"].take();
+                *data = serde_json::json!({ "seats": [seat] });
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        let decoded = raw.decode_tolerant::<Sample>(3, upcast).unwrap();
+        assert_eq!(
+            decoded.commit.events,
+            vec![
+                Sample::Opened { capacity: 3 },
+                Sample::Held {
+                    seats: vec!["A-1".into()]
+                },
+                Sample::Held {
+                    seats: vec!["B-1".into()]
+                },
+            ]
+        );
+        assert_eq!(decoded.commit.schemas, vec![1, 2, 3]);
+        assert_eq!(decoded.skipped.len(), 1);
+        assert_eq!(decoded.skipped[0].kind, "Renamed");
+        assert_eq!(decoded.skipped[0].sequence, 9);
+
+        let newer = RawCommit {
+            payload: Bytes::from_static(
+                br#"{"recorded_at":"2030-06-01T18:00:00Z","events":[{"schema":4,"type":"Held","data":{"seats":[]}}]}"#,
+            ),
+            ..raw.clone()
+        };
+        let decoded = newer.decode_tolerant::<Sample>(3, upcast).unwrap();
+        assert!(decoded.commit.events.is_empty());
+        assert_eq!(decoded.skipped[0].reason, "schema 4 is newer");
+
+        let not_a_commit = RawCommit {
+            payload: Bytes::from_static(b"[]"),
+            ..raw
+        };
+        assert!(not_a_commit.decode_tolerant::<Sample>(3, upcast).is_err());
     }
 }

@@ -26,7 +26,9 @@ mod store;
 pub use append::AppendOptions;
 pub use connect::{connect, redact_url, split_user_info, Credentials, PASSWORD_FILE_VAR, USER_VAR};
 pub use consumer::{Delivery, Durable, DurableOptions};
-pub use envelope::{headers, CommitMeta, EventRecord, RawCommit, StoredCommit};
+pub use envelope::{
+    headers, CommitMeta, EventRecord, RawCommit, SkippedFact, StoredCommit, Tolerant,
+};
 pub use error::{AppendError, StoreError};
 pub use follow::{FollowFrom, Following};
 pub use load::{Loaded, Replay};

@@ -12,6 +12,7 @@ use deadpool_postgres::Pool;
 use domain::ids::OrderId;
 use domain::inventory::InventoryEvent;
 use domain::ordering::{self, OrderEvent, OrderState};
+use domain::schema::{upcaster, WRITTEN};
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
@@ -260,10 +261,16 @@ impl Notifier {
     ) -> Result<Vec<Notification>, SinkError> {
         let mut worth: BTreeMap<OrderId, Vec<(u64, Vec<OrderEvent>)>> = BTreeMap::new();
         for delivery in batch {
-            let commit = match delivery.raw.decode::<OrderEvent>() {
-                Ok(commit) => commit,
+            let commit = match delivery
+                .raw
+                .decode_tolerant::<OrderEvent>(WRITTEN, upcaster)
+            {
+                Ok(decoded) => {
+                    report.skipped(&decoded.skipped);
+                    decoded.commit
+                }
                 Err(e) => {
-                    // A schema this notifier does not know: nothing it could tell a customer.
+                    // Not a commit at all: nothing it could tell a customer.
                     tracing::warn!(error = %e, "undecodable order commit; skipped");
                     report.undecodable += 1;
                     continue;
@@ -322,11 +329,17 @@ fn waitlist_notices_of(batch: &[Delivery], report: &mut BatchReport) -> Vec<Noti
         if !delivery.raw.payload.windows(8).any(|w| w == b"Waitlist") {
             continue;
         }
-        match delivery.raw.decode::<InventoryEvent>() {
-            Ok(commit) => notices.extend(crate::waitlist::waitlist_notices(
-                &commit.events,
-                commit.sequence,
-            )),
+        match delivery
+            .raw
+            .decode_tolerant::<InventoryEvent>(WRITTEN, upcaster)
+        {
+            Ok(decoded) => {
+                report.skipped(&decoded.skipped);
+                notices.extend(crate::waitlist::waitlist_notices(
+                    &decoded.commit.events,
+                    decoded.commit.sequence,
+                ))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "undecodable inventory commit; skipped");
                 report.undecodable += 1;

@@ -3,8 +3,10 @@
 //! - `tv_notifier_notices_written_total{kind}`: notices stored for the first time (and passed on
 //!   to every sink after the outbox).
 //! - `tv_notifier_notices_skipped_total{reason}`: `duplicate` (a redelivered fact whose notice is
-//!   stored already), `undecodable` (a commit in a schema this notifier does not know),
-//!   `unknown_order` (a fact of an order never placed).
+//!   stored already), `undecodable` (a commit that is not a commit at all), `unknown_order` (a
+//!   fact of an order never placed).
+//! - `tv_notifier_facts_skipped_total{type}`: facts of a type or schema this build cannot read
+//!   (written by a newer build, domain::schema); the rest of their commit is still read.
 //! - `tv_notifier_lag_seconds`: from the newest commit of a batch being stored to its notices being
 //!   stored; `tv_notifier_batch_size`: commits per batch.
 //! - `tv_notifier_pending_commits`: commits on the stream not yet delivered to the notifier's
@@ -21,6 +23,8 @@ pub(crate) struct BatchReport {
     pub duplicates: u64,
     pub undecodable: u64,
     pub unknown_order: u64,
+    /// Facts skipped for their type or schema, by type.
+    pub unreadable: BTreeMap<String, u64>,
 }
 
 impl BatchReport {
@@ -31,6 +35,20 @@ impl BatchReport {
             *self.written.entry(notice.kind.as_str()).or_default() += 1;
         }
         self.duplicates += made.saturating_sub(stored.len()) as u64;
+    }
+
+    /// Counts and logs the facts a tolerant decode skipped.
+    pub fn skipped(&mut self, facts: &[tv_nats::SkippedFact]) {
+        for fact in facts {
+            tracing::warn!(
+                sequence = fact.sequence,
+                kind = %fact.kind,
+                schema = fact.schema,
+                reason = %fact.reason,
+                "a fact this build cannot read; skipped"
+            );
+            *self.unreadable.entry(fact.kind.clone()).or_default() += 1;
+        }
     }
 
     /// Moves the counters, and the lag and size histograms from `batch`.
@@ -48,6 +66,10 @@ impl BatchReport {
                 metrics::counter!("tv_notifier_notices_skipped_total", "reason" => reason)
                     .increment(count);
             }
+        }
+        for (kind, count) in &self.unreadable {
+            metrics::counter!("tv_notifier_facts_skipped_total", "type" => kind.clone())
+                .increment(*count);
         }
         metrics::histogram!("tv_notifier_batch_size").record(batch.len() as f64);
         if let Some(last) = batch.last() {

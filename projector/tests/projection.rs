@@ -573,3 +573,56 @@ async fn the_orders_projection_shows_each_orders_status_tickets_and_total() {
     .unwrap();
     assert_eq!(dump(env.client().await).await, live);
 }
+
+/// A commit from a newer build: a fact type this build does not know, and a known type at a
+/// schema newer than it reads, next to a fact it does read. The projection applies what it can
+/// read, skips the rest, and goes on with the commits after it: never a stall.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_a_newer_build_wrote_are_skipped_without_stalling() {
+    let env = TestEnv::new().await;
+    let mut sim = open_event(&env.store, 7).await;
+    let running = Running::start(env.projector_config()).await;
+    sim.run(&env.store, 20).await;
+
+    let known = loop {
+        if let Some(fact) = sim.random_fact() {
+            break fact;
+        }
+    };
+    let mut newer_hold = serde_json::to_value(&known).unwrap();
+    newer_hold["data"]["renamed_in_schema_2"] = true.into();
+    let records = vec![
+        tv_nats::EventRecord::new(
+            1,
+            serde_json::json!({"type": "SeatsTeleported", "data": {"to": "the moon"}}),
+        ),
+        tv_nats::EventRecord::new(
+            domain::schema::WRITTEN,
+            serde_json::to_value(&known).unwrap(),
+        ),
+        tv_nats::EventRecord::new(domain::schema::WRITTEN + 1, newer_hold),
+    ];
+    let position = env
+        .store
+        .append(
+            Stream::Inventory,
+            &sim.event_id.to_string(),
+            sim.last_sequence,
+            &tv_nats::CommitMeta::new("inventory", "newer-build"),
+            &records,
+        )
+        .await
+        .unwrap();
+    sim.last_sequence = position.sequence;
+    sim.appended.push(Appended {
+        sequence: position.sequence,
+        event_id: sim.event_id,
+        events: vec![known],
+    });
+    sim.run(&env.store, 20).await;
+
+    let last = env.store.last_sequence(Stream::Inventory).await.unwrap();
+    env.wait_for_checkpoint("inventory", last).await;
+    running.stop().await;
+    assert_projected(&env, &all_commits(&[&sim])).await;
+}

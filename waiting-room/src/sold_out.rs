@@ -8,6 +8,7 @@
 
 use crate::rooms::Room;
 use domain::inventory::{evolve, EventInventory, InventoryEvent};
+use domain::schema::{upcaster, WRITTEN};
 use domain::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,12 @@ async fn follow(
     loop {
         let raw = following.next().await?;
         *next = raw.sequence + 1;
-        let commit = raw.decode::<InventoryEvent>()?;
+        let decoded = raw.decode_tolerant::<InventoryEvent>(WRITTEN, upcaster)?;
+        for fact in &decoded.skipped {
+            tracing::warn!(sequence = fact.sequence, kind = %fact.kind, schema = fact.schema,
+                reason = %fact.reason, "a fact this build cannot read; skipped");
+        }
+        let commit = decoded.commit;
         for event in &commit.events {
             *state = evolve(std::mem::take(state), event);
         }

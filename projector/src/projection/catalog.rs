@@ -4,7 +4,7 @@
 //! whatever status later commits of the batch gave them), status changes of older events are one
 //! bulk update.
 
-use super::{aggregate_id, undecodable};
+use super::{aggregate_id, decode};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::catalog::EventStatus;
@@ -59,9 +59,7 @@ pub(super) async fn apply(
     let mut events = 0;
 
     for raw in commits {
-        let commit = raw
-            .decode::<CatalogEvent>()
-            .map_err(|e| undecodable(Stream::Catalog, raw, e))?;
+        let commit = decode::<CatalogEvent>(Stream::Catalog, raw)?;
         let version = raw.sequence as i64;
         let subject_id = aggregate_id(&raw.subject);
         for event in commit.events {

@@ -10,7 +10,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-use super::{aggregate_id, undecodable, Mode};
+use super::{aggregate_id, decode, undecodable, Mode};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::inventory::InventoryEvent;
@@ -34,9 +34,7 @@ pub(super) async fn apply(
     let mut decoded = Vec::with_capacity(commits.len());
     let mut events = 0;
     for raw in commits {
-        let commit = raw
-            .decode::<InventoryEvent>()
-            .map_err(|e| undecodable(Stream::Inventory, raw, e))?;
+        let commit = decode::<InventoryEvent>(Stream::Inventory, raw)?;
         let event_id: Uuid = aggregate_id(&raw.subject).parse().map_err(|e| {
             undecodable(
                 Stream::Inventory,

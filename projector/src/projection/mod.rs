@@ -413,6 +413,35 @@ pub(crate) fn aggregate_id(subject: &str) -> &str {
     subject.rsplit('.').next().unwrap_or(subject)
 }
 
+/// Decodes a commit of `stream` through the domain's upcasters. A fact this build cannot read (a
+/// type or schema from a newer build) is logged, counted in `tv_projector_facts_skipped_total` and
+/// skipped: it never stalls the projection (domain::schema).
+pub(crate) fn decode<E: serde::de::DeserializeOwned>(
+    stream: Stream,
+    raw: &RawCommit,
+) -> Result<tv_nats::StoredCommit<E>, ProjectError> {
+    let decoded = raw
+        .decode_tolerant::<E>(domain::schema::WRITTEN, domain::schema::upcaster)
+        .map_err(|e| undecodable(stream, raw, e))?;
+    for fact in &decoded.skipped {
+        tracing::warn!(
+            stream = stream.token(),
+            sequence = fact.sequence,
+            kind = %fact.kind,
+            schema = fact.schema,
+            reason = %fact.reason,
+            "a fact this build cannot read; skipped"
+        );
+        metrics::counter!(
+            "tv_projector_facts_skipped_total",
+            "stream" => stream.token(),
+            "type" => fact.kind.clone()
+        )
+        .increment(1);
+    }
+    Ok(decoded.commit)
+}
+
 pub(crate) fn undecodable(stream: Stream, raw: &RawCommit, reason: impl ToString) -> ProjectError {
     ProjectError::Undecodable {
         stream: stream.token(),

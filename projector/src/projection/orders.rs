@@ -9,7 +9,7 @@
 //! Statuses: `pending_payment` (also while paid and being confirmed: `paid` is internal),
 //! `confirmed`, `payment_failed`, `expired`, `cancelled`, `refunded`.
 
-use super::{aggregate_id, undecodable};
+use super::{aggregate_id, decode, undecodable};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::ordering::OrderStatus;
@@ -88,9 +88,7 @@ pub(super) async fn apply(
     let mut changes: BTreeMap<Uuid, OrderChange> = BTreeMap::new();
     let mut events = 0;
     for raw in commits {
-        let commit = raw
-            .decode::<OrderEvent>()
-            .map_err(|e| undecodable(Stream::Orders, raw, e))?;
+        let commit = decode::<OrderEvent>(Stream::Orders, raw)?;
         let order_id: Uuid = aggregate_id(&raw.subject).parse().map_err(|e| {
             undecodable(Stream::Orders, raw, format!("subject {}: {e}", raw.subject))
         })?;

@@ -5,7 +5,7 @@
 //! statements write them. Commits without a waiting-list fact (nearly all of a sale) are skipped
 //! before decoding. An entry's place in its line is counted by the reader, from `joined_order`.
 
-use super::undecodable;
+use super::decode;
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::inventory::InventoryEvent;
@@ -50,9 +50,7 @@ pub(crate) fn fold(commits: &[RawCommit]) -> Result<Folded, ProjectError> {
         if !mentions_waitlist(&raw.payload) {
             continue;
         }
-        let commit = raw
-            .decode::<InventoryEvent>()
-            .map_err(|e| undecodable(Stream::Inventory, raw, e))?;
+        let commit = decode::<InventoryEvent>(Stream::Inventory, raw)?;
         let version = raw.sequence as i64;
         for (index, fact) in commit.events.iter().enumerate() {
             let (id, change) = match fact {

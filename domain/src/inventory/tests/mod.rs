@@ -21,6 +21,7 @@ mod release;
 mod returns;
 mod sell;
 mod snapshot;
+mod stored_format;
 mod waitlist;
 
 use crate::catalog::{Row, SectionLayout};
