@@ -38,6 +38,7 @@ pub(crate) fn router(
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(event_detail))
         .route("/events/{event_id}/availability", get(availability))
+        .route("/events/{event_id}/report", get(crate::report::report))
         .route("/events/{event_id}/sections/{section_id}/seats", get(seats))
         .route("/holds/{hold_id}", get(hold))
         .route("/waitlist/{waitlist_id}", get(crate::waitlist::entry))

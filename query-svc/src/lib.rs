@@ -29,6 +29,7 @@ mod notice;
 mod openapi;
 mod position;
 pub mod read;
+mod report;
 mod waitlist;
 mod weight;
 

@@ -17,6 +17,8 @@ enum Readers {
     Everyone,
     /// The customer it belongs to (the bearer token's `sub`) or an operator.
     OwnerOrOperator,
+    /// An operator only.
+    Operator,
 }
 
 fn query(
@@ -48,6 +50,16 @@ fn query(
         "headers": {"WWW-Authenticate": {"description": "`Bearer realm=\"ticketview\"`, with `error=\"invalid_token\"` for a token that is expired or not valid", "schema": {"type": "string"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     });
+    if readers == Readers::Operator {
+        responses["403"] = error_response("forbidden: the token lacks the operator role");
+        return json!({"get": {
+            "summary": format!("{summary}; operators only"),
+            "security": [{"bearer": []}],
+            "x-roles": ["operator"],
+            "parameters": parameters,
+            "responses": responses
+        }});
+    }
     responses["403"] = error_response(
         "forbidden: the token has neither the customer nor the operator role, or (a customer's orders) names another customer. Another customer's hold or order is 404, exactly as one that does not exist",
     );
@@ -140,6 +152,7 @@ pub fn document() -> Value {
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
             "/events/{event_id}/availability/stream": availability_stream(),
+            "/events/{event_id}/report": query(&["event_id"], "Where the sale stands, per section and in total: capacity, available, held and sold seats; confirmed orders with their tickets and revenue, refunded orders and the amount, orders awaiting payment", ok("the report", json!({"$ref": "#/components/schemas/Report"})), true, Readers::Operator),
             "/events/{event_id}/sections/{section_id}/seats/stream": seats_stream(),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
@@ -174,6 +187,18 @@ pub fn document() -> Value {
                     "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "version": {"type": "integer"}}}}}},
                 "LiveAvailability": {"allOf": [{"$ref": "#/components/schemas/Availability"}, {"type": "object", "required": ["position"], "properties": {"position": {"type": "string", "description": "`<STREAM>:<sequence>`: the numbers are exact as of this position"}}}]},
                 "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold"]}}},
+                "Report": {"type": "object", "required": ["event_id", "name", "status", "currency", "sections", "totals"], "properties": {
+                    "event_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+                    "status": {"type": "string", "enum": ["draft", "on_sale", "closed", "cancelled"]},
+                    "currency": {"type": "string"},
+                    "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id"], "properties": {"section_id": {"type": "string"}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
+                    "totals": {"$ref": "#/components/schemas/ReportFigures"}
+                }},
+                "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending"], "properties": {
+                    "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"},
+                    "orders_confirmed": {"type": "integer"}, "tickets_confirmed": {"type": "integer"}, "revenue_minor": {"type": "integer"},
+                    "orders_refunded": {"type": "integer"}, "refunded_minor": {"type": "integer"}, "orders_pending": {"type": "integer"}
+                }},
                 "WaitlistEntry": {"type": "object", "required": ["waitlist_id", "event_id", "section_id", "customer_id", "quantity", "adjacent", "status", "version"], "properties": {
                     "waitlist_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"},
                     "section_id": {"type": "string"}, "customer_id": {"type": "string"},
