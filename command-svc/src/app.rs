@@ -73,7 +73,11 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
                 "connecting to NATS at {} (set NATS_URL)",
                 tv_nats::redact_url(&config.nats_url)
             )
-        })?;
+        })?
+        .with_upcaster(tv_nats::Upcaster {
+            written: domain::schema::WRITTEN,
+            upcast: domain::schema::upcaster,
+        });
     store
         .provision()
         .await

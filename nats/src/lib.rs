@@ -36,4 +36,4 @@ pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
 pub use provision::{StreamSettings, MIN_SERVER_VERSION, REPLICAS_VAR};
 pub use schedule::Timers;
 pub use snapshot::Snapshots;
-pub use store::EventStore;
+pub use store::{EventStore, Upcaster};

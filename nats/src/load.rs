@@ -251,7 +251,7 @@ impl EventStore {
                         headers: Some(message.headers),
                         payload: message.payload,
                     };
-                    commits.push(raw.decode()?);
+                    commits.push(self.decode_whole(&raw)?);
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
                     return Ok(Loaded {
@@ -266,7 +266,7 @@ impl EventStore {
             .replay_filtered(stream, Some(subject), read_up_to, last_sequence)
             .await?;
         while let Some(raw) = replay.next().await {
-            commits.push(raw?.decode()?);
+            commits.push(self.decode_whole(&raw?)?);
         }
         Ok(Loaded {
             commits,

@@ -11,6 +11,15 @@ pub struct EventStore {
     jetstream: async_nats::jetstream::Context,
     naming: Naming,
     pub(crate) append_options: AppendOptions,
+    pub(crate) upcaster: Option<Upcaster>,
+}
+
+/// How an aggregate's loads bring stored facts up to date: the schema this build writes, and the
+/// domain's upcaster (`domain::schema`). See [`EventStore::with_upcaster`].
+#[derive(Clone, Copy)]
+pub struct Upcaster {
+    pub written: u16,
+    pub upcast: fn(&str, u16, &mut serde_json::Value) -> Result<(), String>,
 }
 
 impl EventStore {
@@ -28,6 +37,37 @@ impl EventStore {
             jetstream,
             naming,
             append_options: AppendOptions::default(),
+            upcaster: None,
+        }
+    }
+
+    /// The same store, loading aggregates through `upcaster`: older facts are brought up to date,
+    /// and a fact this build cannot read (a type or schema from a newer build) fails the load
+    /// instead of being skipped, so a writer never decides on a state it does not know.
+    pub fn with_upcaster(mut self, upcaster: Upcaster) -> Self {
+        self.upcaster = Some(upcaster);
+        self
+    }
+
+    /// Decodes one of an aggregate's commits for a load (see [`EventStore::with_upcaster`]).
+    pub(crate) fn decode_whole<E: serde::de::DeserializeOwned>(
+        &self,
+        raw: &crate::RawCommit,
+    ) -> Result<crate::StoredCommit<E>, StoreError> {
+        let Some(upcaster) = self.upcaster else {
+            return raw.decode();
+        };
+        let decoded = raw.decode_tolerant(upcaster.written, upcaster.upcast)?;
+        match decoded.skipped.first() {
+            None => Ok(decoded.commit),
+            Some(fact) => Err(StoreError::Decode {
+                subject: raw.subject.clone(),
+                sequence: raw.sequence,
+                reason: format!(
+                    "{} (schema {}) cannot be read by this build: {}",
+                    fact.kind, fact.schema, fact.reason
+                ),
+            }),
         }
     }
 

@@ -214,3 +214,55 @@ async fn load_reads_a_long_history_past_the_direct_reads_in_order() {
     assert_eq!(tail.commits.len(), 65);
     cleanup(&store).await;
 }
+
+/// Schema 1 of `Counted` named its number `count`; schema 2 calls it `n`. Nothing reads schema 3.
+fn upcast(kind: &str, schema: u16, data: &mut serde_json::Value) -> Result<(), String> {
+    match (kind, schema) {
+        (_, s) if s > 2 => Err(format!("schema {s} is newer than 2")),
+        ("Counted", 1) => {
+            let n = data["count"].take();
+            *data = serde_json::json!({ "n": n });
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[tokio::test]
+async fn a_load_through_an_upcaster_reads_old_facts_and_refuses_unknown_ones() {
+    let store = store()
+        .await
+        .with_upcaster(tv_nats::Upcaster { written: 2, upcast });
+    let old = vec![tv_nats::EventRecord::new(
+        1,
+        serde_json::json!({"type": "Counted", "data": {"count": 7}}),
+    )];
+    let now = vec![tv_nats::EventRecord::new(2, Sample::Counted { n: 8 })];
+    store
+        .append(Stream::Orders, "o", 0, &meta(), &old)
+        .await
+        .unwrap();
+    store
+        .append(Stream::Orders, "o", 1, &meta(), &now)
+        .await
+        .unwrap();
+    let loaded = store.load::<Sample>(Stream::Orders, "o", 0).await.unwrap();
+    let facts: Vec<Sample> = loaded.commits.into_iter().flat_map(|c| c.events).collect();
+    assert_eq!(facts, [Sample::Counted { n: 7 }, Sample::Counted { n: 8 }]);
+
+    // A newer build's fact fails the load: a writer never decides on a state it cannot read.
+    let newer = vec![tv_nats::EventRecord::new(
+        3,
+        serde_json::json!({"type": "Counted", "data": {"n": 9}}),
+    )];
+    store
+        .append(Stream::Orders, "o", 2, &meta(), &newer)
+        .await
+        .unwrap();
+    let refused = store.load::<Sample>(Stream::Orders, "o", 0).await;
+    let error = refused
+        .expect_err("a fact of schema 3 cannot be read")
+        .to_string();
+    assert!(error.contains("Counted (schema 3)"), "{error}");
+    cleanup(&store).await;
+}
