@@ -272,6 +272,19 @@ impl FakeGateway {
         })
     }
 
+    /// Puts the order's settled intent back to `processing`: the gateway answers a lookup as if
+    /// [`FakeGateway::settle`] had not happened yet, while its event can still be sent.
+    pub fn reopen(&self, order: &str) {
+        let mut ledger = self.shared.ledger();
+        let intent = ledger
+            .intents
+            .values_mut()
+            .find(|i| i.order_id == order)
+            .unwrap_or_else(|| panic!("order {order} has no intent"));
+        intent.status = "processing";
+        intent.decline_code = None;
+    }
+
     /// Posts `event` to `url` signed at `timestamp` with `secret`: the status command-svc answered.
     pub async fn send_webhook(
         &self,
