@@ -6,6 +6,12 @@
 //! An authenticated client takes its own inbox prefix, `_INBOX_<user>`: deploy/nats/auth.conf lets
 //! each user subscribe to its own inbox only, so no user reads the replies another one is sent.
 //! URLs are shown with the password masked ([`redact_url`]).
+//!
+//! `NATS_URL` may be a comma-separated seed list (`nats://n1:4222,nats://n2:4222,...`): the client
+//! connects to any of them, learns the rest of a cluster from the server, and moves to another node
+//! when its own goes away. While no seed answers at start, the client says so every few seconds and
+//! keeps trying, for up to `TV_NATS_CONNECT_TIMEOUT_SECS` (a service started before its NATS cluster
+//! comes up rides it out instead of exiting).
 
 use crate::error::StoreError;
 use std::sync::{Arc, Mutex};
@@ -15,6 +21,18 @@ use std::time::Duration;
 pub const USER_VAR: &str = "TV_NATS_USER";
 /// A file holding that user's password (one line; surrounding white space is ignored).
 pub const PASSWORD_FILE_VAR: &str = "TV_NATS_PASSWORD_FILE";
+/// How long, in seconds, a process keeps trying to reach a first server of its seed list before it
+/// gives up (default [`DEFAULT_CONNECT_TIMEOUT`]).
+pub const CONNECT_TIMEOUT_VAR: &str = "TV_NATS_CONNECT_TIMEOUT_SECS";
+/// Long enough for a NATS cluster started at the same time to elect its leaders; short enough that
+/// a wrong URL ends in an error an operator sees, not in a silent wait.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often the wait for a first connection is reported.
+const WAITING_REPORT_EVERY: Duration = Duration::from_secs(5);
+/// How often the client pings its server. A server that stopped answering without closing the
+/// connection (a frozen process, a partition) is left after two unanswered pings, so the client
+/// moves to another node of the cluster within about three intervals.
+const PING_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A NATS user and its password.
 #[derive(Clone, PartialEq, Eq)]
@@ -116,6 +134,29 @@ pub fn split_user_info(url: &str) -> (String, Option<Credentials>) {
     (servers.join(","), found)
 }
 
+/// The servers of a seed list (`nats://n1:4222, nats://n2:4222`), without empty entries.
+pub fn seed_list(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|server| !server.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// [`CONNECT_TIMEOUT_VAR`]'s value, or the default.
+fn connect_timeout() -> Result<Duration, StoreError> {
+    match std::env::var(CONNECT_TIMEOUT_VAR) {
+        Err(_) => Ok(DEFAULT_CONNECT_TIMEOUT),
+        Ok(value) if value.trim().is_empty() => Ok(DEFAULT_CONNECT_TIMEOUT),
+        Ok(value) => match value.trim().parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+            _ => Err(StoreError::Other(format!(
+                "{CONNECT_TIMEOUT_VAR}={value:?}: give the seconds to wait for NATS at start (e.g. 300)"
+            ))),
+        },
+    }
+}
+
 /// `url` with every password masked, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     url.split(',')
@@ -156,11 +197,21 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Connects to `url` as the user the URL or the environment names, with TicketView's client
-/// settings, and waits (at most 10 s) for the first connection. A refused user or password is
-/// reported as such, not as an unreachable server.
+/// Connects to any server of the seed list `url` as the user the URL or the environment names,
+/// with TicketView's client settings, and waits for the first connection: while no seed answers it
+/// logs so every few seconds and keeps trying, up to [`CONNECT_TIMEOUT_VAR`]. A refused user or
+/// password is reported as such at once, not as an unreachable server.
 pub async fn connect(url: &str) -> Result<async_nats::Client, StoreError> {
     let (address, in_url) = split_user_info(url);
+    let seeds = seed_list(&address);
+    if seeds.is_empty() {
+        return Err(StoreError::Other(
+            "NATS_URL is empty: give a server, or a comma-separated seed list of a cluster's \
+             servers (nats://n1:4222,nats://n2:4222,nats://n3:4222)"
+                .into(),
+        ));
+    }
+    let patience = connect_timeout()?;
     let credentials = match in_url {
         Some(credentials) => Some(credentials),
         None => Credentials::from_env()?,
@@ -172,6 +223,7 @@ pub async fn connect(url: &str) -> Result<async_nats::Client, StoreError> {
         .name("ticketview")
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))
+        .ping_interval(PING_INTERVAL)
         .request_timeout(Some(Duration::from_secs(10)))
         .client_capacity(65_536)
         .subscription_capacity(65_536)
@@ -202,13 +254,25 @@ pub async fn connect(url: &str) -> Result<async_nats::Client, StoreError> {
             .custom_inbox_prefix(credentials.inbox_prefix());
     }
     let client = options
-        .connect(address.as_str())
+        .connect(seeds.as_slice())
         .await
         .map_err(|e| StoreError::Unavailable(format!("{shown}: {e}")))?;
     // `retry_on_initial_connect` returns before the first connection: wait for it, bounded, so
     // that a wrong URL or password is an error at start and not a hang.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let started = tokio::time::Instant::now();
+    let deadline = started + patience;
+    let mut next_report = started + WAITING_REPORT_EVERY;
     while client.connection_state() != async_nats::connection::State::Connected {
+        let now = tokio::time::Instant::now();
+        if now >= next_report && now < deadline {
+            next_report = now + WAITING_REPORT_EVERY;
+            tracing::warn!(
+                seeds = %shown,
+                waited_secs = started.elapsed().as_secs(),
+                gives_up_after_secs = patience.as_secs(),
+                "no NATS server of the seed list answers yet; retrying"
+            );
+        }
         let refusal = refused.lock().ok().and_then(|last| last.clone());
         // A refused login is final: retrying with the same password cannot help.
         let login_refused = refusal
@@ -224,8 +288,9 @@ pub async fn connect(url: &str) -> Result<async_nats::Client, StoreError> {
                      {USER_VAR} and {PASSWORD_FILE_VAR} (or the URL's user:password)"
                 ),
                 None => format!(
-                    "{shown}: no connection after 10 s; is nats-server running? \
-                     (./scripts/platform starts one)"
+                    "{shown}: no server of this seed list answered within {} s ({CONNECT_TIMEOUT_VAR}); \
+                     is nats-server running there? (./scripts/platform starts one)",
+                    patience.as_secs()
                 ),
             }));
         }
@@ -247,6 +312,15 @@ mod tests {
         let (url, credentials) = split_user_info("nats://127.0.0.1:14222");
         assert_eq!(url, "nats://127.0.0.1:14222");
         assert_eq!(credentials, None);
+    }
+
+    #[test]
+    fn a_seed_list_is_split_into_its_servers() {
+        assert_eq!(
+            seed_list(" nats://n1:4222, nats://n2:4222 ,,nats://n3:4222"),
+            ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]
+        );
+        assert!(seed_list(" , ").is_empty());
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum FollowFrom {
 /// A stream being followed.
 pub struct Following {
     messages: async_nats::jetstream::consumer::pull::Ordered,
+    /// The highest sequence passed on: a consumer re-created after a cluster leader change may
+    /// deliver earlier commits again, which are skipped (see `load`).
+    passed: u64,
 }
 
 impl EventStore {
@@ -63,7 +66,11 @@ impl EventStore {
             .messages()
             .await
             .map_err(|e| StoreError::other("starting to follow", e))?;
-        Ok(Following { messages })
+        let passed = match from {
+            FollowFrom::Sequence(start_sequence) => start_sequence.max(1) - 1,
+            FollowFrom::Time(_) => 0,
+        };
+        Ok(Following { messages, passed })
     }
 }
 
@@ -71,10 +78,16 @@ impl Following {
     /// The next commit stored; an error when the consumer failed (follow again from the next
     /// sequence).
     pub async fn next(&mut self) -> Result<RawCommit, StoreError> {
-        match self.messages.next().await {
-            Some(Ok(message)) => raw_commit(message),
-            Some(Err(e)) => Err(StoreError::other("following", e)),
-            None => Err(StoreError::Other("the following consumer ended".into())),
+        loop {
+            let commit = match self.messages.next().await {
+                Some(Ok(message)) => raw_commit(message)?,
+                Some(Err(e)) => return Err(StoreError::other("following", e)),
+                None => return Err(StoreError::Other("the following consumer ended".into())),
+            };
+            if commit.sequence > self.passed {
+                self.passed = commit.sequence;
+                return Ok(commit);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 //! concurrency and `Nats-Msg-Id` for deduplication. JetStream's wire error codes stop here: callers see
 //! [`AppendError::Conflict`] and friends.
 //!
-//! Also here: connecting as a NATS user (credentials from the environment or the URL), stream provisioning under a prefix (so tests run side by side), replay of one
+//! Also here: connecting as a NATS user (credentials from the environment or the URL), stream provisioning under a prefix (so tests run side by side), the streams' replication as readiness reports it, replay of one
 //! aggregate or a whole stream, following a stream live, durable pull consumers for projectors and reactors, snapshots in an
 //! object store, and timers on a stream with message schedules.
 
@@ -19,12 +19,16 @@ mod follow;
 mod load;
 mod naming;
 mod provision;
+mod replication;
 mod schedule;
 mod snapshot;
 mod store;
 
 pub use append::AppendOptions;
-pub use connect::{connect, redact_url, split_user_info, Credentials, PASSWORD_FILE_VAR, USER_VAR};
+pub use connect::{
+    connect, redact_url, seed_list, split_user_info, Credentials, CONNECT_TIMEOUT_VAR,
+    DEFAULT_CONNECT_TIMEOUT, PASSWORD_FILE_VAR, USER_VAR,
+};
 pub use consumer::{Delivery, Durable, DurableOptions};
 pub use envelope::{
     headers, CommitMeta, EventRecord, RawCommit, SkippedFact, StoredCommit, Tolerant,
@@ -34,6 +38,7 @@ pub use follow::{FollowFrom, Following};
 pub use load::{Loaded, Replay};
 pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
 pub use provision::{StreamSettings, MIN_SERVER_VERSION, REPLICAS_VAR};
+pub use replication::{Replication, StreamReplicas};
 pub use schedule::Timers;
 pub use snapshot::Snapshots;
 pub use store::{EventStore, Upcaster};

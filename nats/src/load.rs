@@ -2,6 +2,10 @@
 //!
 //! Both use an ordered consumer (ephemeral, in order, gap-free, re-created by the client if a
 //! message is lost) and stop at the last sequence that existed when the read began.
+//!
+//! A replay passes on each sequence once and in order, whatever the consumer delivers: on a
+//! cluster, an ordered consumer re-created (after a leader change) before it delivered anything
+//! starts again from the stream's first message, and a commit read twice would be applied twice.
 
 use crate::envelope::{RawCommit, StoredCommit};
 use crate::error::StoreError;
@@ -27,6 +31,8 @@ pub struct Loaded<E> {
 pub struct Replay {
     messages: Option<async_nats::jetstream::consumer::pull::Ordered>,
     end_sequence: u64,
+    /// The highest sequence passed on (or the one the replay starts after).
+    passed: u64,
 }
 
 pub(crate) fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawCommit, StoreError> {
@@ -47,11 +53,19 @@ impl Replay {
     /// The next commit, or `None` once the end sequence has been read.
     pub async fn next(&mut self) -> Option<Result<RawCommit, StoreError>> {
         let messages = self.messages.as_mut()?;
-        let next = messages.next().await;
-        let result = match next {
-            Some(Ok(message)) => raw_commit(message),
-            Some(Err(e)) => Err(StoreError::other("replaying", e)),
-            None => Err(StoreError::Other("replay ended early".into())),
+        let result = loop {
+            let result = match messages.next().await {
+                Some(Ok(message)) => raw_commit(message),
+                Some(Err(e)) => Err(StoreError::other("replaying", e)),
+                None => Err(StoreError::Other("replay ended early".into())),
+            };
+            match &result {
+                // Delivered again by a re-created consumer: already passed on.
+                Ok(commit) if commit.sequence <= self.passed => continue,
+                Ok(commit) => self.passed = commit.sequence,
+                Err(_) => {}
+            }
+            break result;
         };
         if result
             .as_ref()
@@ -163,6 +177,7 @@ impl EventStore {
             return Ok(Replay {
                 messages: None,
                 end_sequence,
+                passed: after_seq,
             });
         }
         let handle = self
@@ -194,6 +209,7 @@ impl EventStore {
         Ok(Replay {
             messages: Some(messages),
             end_sequence,
+            passed: after_seq,
         })
     }
 

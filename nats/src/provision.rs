@@ -1,6 +1,12 @@
 //! Creating the streams, idempotently, and refusing a server that is too old. A stream already
 //! set as wanted is left alone, so a service whose NATS user may only read starts on streams
 //! the admin user provisioned.
+//!
+//! Only tv-provision changes an existing stream's replica count. A service creates a missing stream
+//! with the count `TV_STREAM_REPLICAS` names but never moves an existing one: a service started
+//! with the wrong value must not quietly take a cluster's streams down to one replica (or ask a
+//! single server for three). It logs the difference, and its `/readyz` reports a stream with fewer
+//! replicas than asked.
 
 use crate::error::StoreError;
 use crate::naming::Stream;
@@ -12,19 +18,25 @@ use std::time::Duration;
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 12);
 
 /// Environment variable with the number of replicas of every stream (1 on one server, 3 in a
-/// cluster). Every service provisions the streams at start, so every service must be given the
-/// same value: a service started without it would set a replicated stream back to one replica.
+/// cluster). tv-provision sets the streams to it; the services create missing streams with it and
+/// report, on `/readyz`, streams that have fewer.
 pub const REPLICAS_VAR: &str = "TV_STREAM_REPLICAS";
 
 /// How the streams are stored: replicas (1 on one machine, 3 in a cluster).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamSettings {
     pub replicas: usize,
+    /// Whether an existing stream with another replica count is moved to `replicas` (tv-provision,
+    /// the operator's tool) or left as it is (the services).
+    pub rescale: bool,
 }
 
 impl Default for StreamSettings {
     fn default() -> Self {
-        Self { replicas: 1 }
+        Self {
+            replicas: 1,
+            rescale: false,
+        }
     }
 }
 
@@ -39,7 +51,10 @@ impl StreamSettings {
             None | Some("") => Ok(Self::default()),
             Some(value) => match value.parse::<usize>() {
                 // JetStream allows 1 to 5 replicas; an even count buys nothing over the odd below.
-                Ok(replicas @ 1..=5) => Ok(Self { replicas }),
+                Ok(replicas @ 1..=5) => Ok(Self {
+                    replicas,
+                    ..Self::default()
+                }),
                 _ => Err(StoreError::Other(format!(
                     "{REPLICAS_VAR}={value:?}: set it to 1 on one server, 3 (or 5) in a cluster"
                 ))),
@@ -69,10 +84,13 @@ fn parse_version(version: &str) -> Option<(u64, u64)> {
 }
 
 impl EventStore {
-    /// Checks the server version, then creates (or updates) every stream with the replicas
-    /// [`REPLICAS_VAR`] names. Safe to call at every start of every service.
+    /// Checks the server version, then creates every missing stream with the store's replica count
+    /// ([`REPLICAS_VAR`] unless set otherwise) and brings the other settings of existing ones up to
+    /// date, keeping their replica count. Safe to call at every start of every service.
     pub async fn provision(&self) -> Result<(), StoreError> {
-        self.provision_with(StreamSettings::from_env()?).await
+        // Refuses an unreadable value, which the store itself replaced with the default.
+        StreamSettings::from_env()?;
+        self.provision_with(self.stream_settings()).await
     }
 
     pub async fn provision_with(&self, settings: StreamSettings) -> Result<(), StoreError> {
@@ -87,10 +105,23 @@ impl EventStore {
             }
         }
         for stream in Stream::ALL {
-            let config = self.stream_config(stream, settings);
+            let mut config = self.stream_config(stream, settings);
+            let found = self.found_config(&config.name).await;
+            if let Some(found) = &found {
+                if found.num_replicas != config.num_replicas && !settings.rescale {
+                    tracing::warn!(
+                        stream = %config.name,
+                        replicas = found.num_replicas,
+                        wanted = config.num_replicas,
+                        "the stream's replica count differs from {REPLICAS_VAR}; left as it is \
+                         (tv-provision changes it)"
+                    );
+                    config.num_replicas = found.num_replicas;
+                }
+            }
             // Only a stream that is missing or set differently is written: a service's NATS user
             // may read the streams but not create or change them (deploy/nats/auth.conf).
-            if self.is_provisioned(&config).await {
+            if found.is_some_and(|found| same_settings(&found, &config)) {
                 continue;
             }
             self.jetstream()
@@ -108,11 +139,11 @@ impl EventStore {
         Ok(())
     }
 
-    /// The stream exists with the settings `wanted` asks for.
-    async fn is_provisioned(&self, wanted: &Config) -> bool {
-        match self.jetstream().get_stream(&wanted.name).await {
-            Ok(stream) => same_settings(&stream.cached_info().config, wanted),
-            Err(_) => false,
+    /// The configuration of the stream `name`, when it exists.
+    async fn found_config(&self, name: &str) -> Option<Config> {
+        match self.jetstream().get_stream(name).await {
+            Ok(stream) => Some(stream.cached_info().config.clone()),
+            Err(_) => None,
         }
     }
 

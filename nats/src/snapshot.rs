@@ -29,6 +29,9 @@ impl Snapshots {
                 .create_object_store(object_store::Config {
                     bucket: name.clone(),
                     description: Some("TicketView aggregate snapshots".into()),
+                    // Replicated like the streams: a snapshot on a lost node only costs a replay,
+                    // but a bucket without its one replica would time out every read first.
+                    num_replicas: store.stream_settings().replicas,
                     ..Default::default()
                 })
                 .await

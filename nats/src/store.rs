@@ -3,6 +3,10 @@
 use crate::append::AppendOptions;
 use crate::error::StoreError;
 use crate::naming::{Naming, Stream};
+use crate::provision::StreamSettings;
+use crate::replication::Replication;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// A handle to the event store: cheap to clone, shared by every task of a service.
 #[derive(Clone)]
@@ -12,6 +16,10 @@ pub struct EventStore {
     naming: Naming,
     pub(crate) append_options: AppendOptions,
     pub(crate) upcaster: Option<Upcaster>,
+    /// The streams' wanted replication (`TV_STREAM_REPLICAS` unless set otherwise).
+    stream_settings: StreamSettings,
+    /// The last reading of the streams' replication, shared by every clone.
+    pub(crate) replication_cache: Arc<tokio::sync::Mutex<Option<(Instant, Replication)>>>,
 }
 
 /// How an aggregate's loads bring stored facts up to date: the schema this build writes, and the
@@ -38,6 +46,9 @@ impl EventStore {
             naming,
             append_options: AppendOptions::default(),
             upcaster: None,
+            // An unreadable value is reported by `provision`, which every service calls at start.
+            stream_settings: StreamSettings::from_env().unwrap_or_default(),
+            replication_cache: Arc::default(),
         }
     }
 
@@ -69,6 +80,18 @@ impl EventStore {
                 ),
             }),
         }
+    }
+
+    /// The same store wanting another replication of its streams.
+    pub fn with_stream_settings(mut self, settings: StreamSettings) -> Self {
+        self.stream_settings = settings;
+        self.replication_cache = Arc::default();
+        self
+    }
+
+    /// The streams' wanted replication.
+    pub fn stream_settings(&self) -> StreamSettings {
+        self.stream_settings
     }
 
     /// The same store with other append settings (timeouts, retries).

@@ -1,5 +1,5 @@
-//! The notifier's operations endpoints: `/healthz` (alive), `/readyz` (NATS connected and the
-//! outbox's PostgreSQL answering) and `/metrics` (notices written and skipped, consumer lag).
+//! The notifier's operations endpoints: `/healthz` (alive), `/readyz` (NATS connected, the
+//! streams replicated as `TV_STREAM_REPLICAS` asks, and the outbox's PostgreSQL answering) and `/metrics` (notices written and skipped, consumer lag).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -32,12 +32,15 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         Ok(client) => client.simple_query("select 1").await.is_ok(),
         Err(_) => false,
     };
+    let (replicated, replication) = ops.store.replication_readiness().await;
+    let ready = nats && postgres && replicated;
     let body = Json(serde_json::json!({
-        "status": if nats && postgres { "ready" } else { "not_ready" },
+        "status": if ready { "ready" } else { "not_ready" },
         "nats": if nats { "connected" } else { "disconnected" },
         "postgres": if postgres { "reachable" } else { "unreachable" },
+        "replication": replication,
     }));
-    if nats && postgres {
+    if ready {
         body.into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()

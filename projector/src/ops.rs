@@ -1,5 +1,5 @@
-//! The projector's operations endpoints: `/healthz` (alive), `/readyz` (NATS connected,
-//! PostgreSQL answering, and every projection this instance runs caught up within a bound) and
+//! The projector's operations endpoints: `/healthz` (alive), `/readyz` (NATS connected, the
+//! streams replicated as `TV_STREAM_REPLICAS` asks, PostgreSQL answering, and every projection this instance runs caught up within a bound) and
 //! `/metrics` (batch sizes, projection lag, checkpoints).
 //!
 //! "Caught up" is measured in time, not in commits: the oldest commit of the instance's shards not
@@ -79,13 +79,15 @@ async fn readyz(State(ops): State<Ops>) -> Response {
             projections.insert(projection.as_str().to_owned(), entry);
         }
     }
-    let ready = nats && client.is_some() && caught_up;
+    let (replicated, replication) = ops.store.replication_readiness().await;
+    let ready = nats && client.is_some() && caught_up && replicated;
     let body = Json(json!({
         "status": if ready { "ready" } else { "not_ready" },
         "nats": if nats { "connected" } else { "disconnected" },
         "postgres": if client.is_some() { "reachable" } else { "unreachable" },
         "max_lag_ms": ops.max_lag.as_millis() as u64,
         "projections": projections,
+        "replication": replication,
     }));
     if ready {
         body.into_response()

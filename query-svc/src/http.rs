@@ -305,7 +305,8 @@ async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// Ready when PostgreSQL answers (and has the read models), NATS is connected, and no projection
+/// Ready when PostgreSQL answers (and has the read models), NATS is connected, every stream has the
+/// replica count `TV_STREAM_REPLICAS` asks for, and no projection
 /// has an unapplied commit older than `TV_READY_MAX_LAG_MS` (the lag, per projection, is in the
 /// body either way).
 async fn readyz(State(state): State<Shared>) -> Response {
@@ -329,12 +330,15 @@ async fn readyz(State(state): State<Shared>) -> Response {
         })
         .map(|(name, _)| name.as_str())
         .collect();
-    let caught_up = nats && postgres && lags.len() == Projection::ALL.len() && behind.is_empty();
+    let (replicated, replication) = state.store.replication_readiness().await;
+    let caught_up =
+        nats && postgres && replicated && lags.len() == Projection::ALL.len() && behind.is_empty();
     let details = json!({
         "nats": if nats { "connected" } else { "disconnected" },
         "postgres": if postgres { "reachable" } else { "unreachable" },
         "max_lag_ms": max_lag.as_millis() as u64,
         "projections": lags,
+        "replication": replication,
     });
     if caught_up {
         let mut body = details;
@@ -345,6 +349,10 @@ async fn readyz(State(state): State<Shared>) -> Response {
             (false, false) => "NATS is not connected and PostgreSQL is unreachable".to_owned(),
             (false, true) => "NATS is not connected".to_owned(),
             (true, false) => "PostgreSQL is unreachable or has no read models yet".to_owned(),
+            (true, true) if !replicated => match replication["problem"].as_str() {
+                Some(problem) => problem.to_owned(),
+                None => "the streams' replication could not be read".to_owned(),
+            },
             (true, true) if behind.is_empty() => "the event streams could not be read".to_owned(),
             (true, true) => format!(
                 "projections behind their streams by more than {} ms: {}",

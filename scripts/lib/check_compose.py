@@ -15,6 +15,7 @@ Prints one line per check and a closing count; exits non-zero when any check fai
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,7 +26,8 @@ import yaml
 
 OTLP_ENDPOINT = "http://otel-collector:4318"
 NATS_MIN = (2, 12)
-PROFILES = {"loadgen": "demo", "otel-collector": "otel", "jaeger": "otel"}
+PROFILES = {"loadgen": "demo", "otel-collector": "otel", "jaeger": "otel",
+            "nats-1": "cluster", "nats-2": "cluster", "nats-3": "cluster"}
 JAEGER_UI_PORT = 16686
 
 results = {"passed": 0, "failed": 0}
@@ -389,6 +391,44 @@ def check_nats(root, compose, nats_server):
                   f"nats: nats-server {pinned} takes {flag}")
 
 
+def check_nats_cluster(root, compose, nats_server):
+    """The cluster profile: three nodes, each with its own config, store volume and name, routed
+    to every node on the cluster port; each config accepted by the pinned nats-server (`-t`)."""
+    nodes = sorted(n for n, s in compose["services"].items() if "cluster" in s.get("profiles", []))
+    check(nodes == ["nats-1", "nats-2", "nats-3"], "nats cluster: three nodes in the cluster profile",
+          str(nodes))
+    routes_wanted = {f"nats-route://{n}:6222" for n in nodes}
+    single = compose["services"]["nats"]
+    for name in nodes:
+        service = compose["services"][name]
+        check(service["image"] == single["image"], f"{name}: the image of the single server")
+        command = command_of(service)
+        conf = command[command.index("--config") + 1] if "--config" in command else ""
+        path = root / "deploy" / "nats" / Path(conf).name
+        check(conf.startswith("/etc/nats/") and path.is_file(),
+              f"{name}: its config {conf} is in deploy/nats/", str(path))
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        check(re.search(rf"^server_name:\s*{name}$", text, re.M) is not None,
+              f"{name}: server_name {name}")
+        routes = set(re.findall(r"nats-route://[\w.-]+:\d+", text))
+        check(routes == routes_wanted, f"{name}: routes to every node", str(routes))
+        check('include "auth.conf"' in text, f"{name}: the users of auth.conf")
+        check(re.search(r'store_dir:\s*"/data"', text) is not None
+              and any(str(v).endswith(":/data") for v in service.get("volumes", [])),
+              f"{name}: JetStream in its own volume")
+        check((service.get("environment") or {}).keys() == (single.get("environment") or {}).keys(),
+              f"{name}: the password variables of the single server")
+        check("healthcheck" in service, f"{name}: a health check")
+        if nats_server:
+            env = dict(os.environ, **{k: "check" for k in (single.get("environment") or {})})
+            tested = subprocess.run([nats_server, "-c", str(path), "-t"], capture_output=True,
+                                    text=True, env=env, cwd=path.parent)
+            check(tested.returncode == 0, f"{name}: nats-server -t accepts {path.name}",
+                  (tested.stdout + tested.stderr).strip()[-300:])
+
+
 def check_postgres(compose):
     env = compose["services"]["postgres"]["environment"]
     for name, service in compose["services"].items():
@@ -519,6 +559,7 @@ def main():
     check_profiles(compose)
     check_otel(compose, with_otel)
     check_nats(root, compose, nats_server)
+    check_nats_cluster(root, compose, nats_server)
     check_postgres(compose)
     check_nats_users(root, compose)
     check_token_keys(root, raw, compose)

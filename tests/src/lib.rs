@@ -17,6 +17,7 @@
 //! Nothing here mocks the store: a test that passes here passed against JetStream.
 
 pub mod client;
+pub mod cluster;
 pub mod fake_gateway;
 pub mod fixtures;
 pub mod orders;

@@ -431,10 +431,15 @@ impl PrivateNats {
     /// Starts the server; `None` when the pinned binary is not installed (run `./scripts/test`
     /// or `source scripts/lib/infra.sh && ensure_nats_server` once).
     pub async fn start() -> Option<Self> {
+        Self::start_on(free_port()).await
+    }
+
+    /// [`PrivateNats::start`] on a given loopback port.
+    pub async fn start_on(port: u16) -> Option<Self> {
         let binary = nats_server_binary()?;
         let mut server = Self {
             binary,
-            port: free_port(),
+            port,
             store: ScratchDir::new("nats"),
             process: None,
         };

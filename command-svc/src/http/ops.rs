@@ -11,15 +11,21 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Ready while NATS is connected and every stream has the replica count `TV_STREAM_REPLICAS` asks
+/// for (the reading is in the body either way).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.store.is_connected() {
-        Json(serde_json::json!({ "status": "ready", "nats": "connected" })).into_response()
+    let nats = state.store.is_connected();
+    let (replicated, replication) = state.store.replication_readiness().await;
+    let ready = nats && replicated;
+    let body = Json(serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "nats": if nats { "connected" } else { "disconnected" },
+        "replication": replication,
+    }));
+    if ready {
+        body.into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "not_ready", "nats": "disconnected" })),
-        )
-            .into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
 

@@ -7,10 +7,11 @@
 //!
 //! Settings (environment only): `NATS_URL` (default nats://127.0.0.1:14222), `TV_PREFIX`
 //! (default tv), `TV_NATS_USER` and `TV_NATS_PASSWORD_FILE` (or the URL's user info), and
-//! `TV_STREAM_REPLICAS` (default 1).
+//! `TV_STREAM_REPLICAS` (default 1): existing streams are moved to that replica count (the services
+//! never change it).
 
 use std::process::ExitCode;
-use tv_nats::{redact_url, EventStore, Naming, Snapshots};
+use tv_nats::{redact_url, EventStore, Naming, Snapshots, StreamSettings};
 
 const HELP: &str = "tv-provision: creates TicketView's JetStream streams and snapshot bucket.
 
@@ -19,7 +20,8 @@ Run it as the admin NATS user; it is idempotent. Settings, from the environment:
   TV_PREFIX              the stream prefix (default tv) [env: TV_PREFIX=]
   TV_NATS_USER           the NATS user (admin) [env: TV_NATS_USER=]
   TV_NATS_PASSWORD_FILE  a file holding its password [env: TV_NATS_PASSWORD_FILE=]
-  TV_STREAM_REPLICAS     replicas of every stream (default 1) [env: TV_STREAM_REPLICAS=]
+  TV_STREAM_REPLICAS     replicas of every stream, existing ones moved to it (default 1)
+                         [env: TV_STREAM_REPLICAS=]
 ";
 
 #[tokio::main(flavor = "current_thread")]
@@ -51,8 +53,14 @@ async fn main() -> ExitCode {
 
 async fn provision(url: &str, prefix: &str) -> Result<(), tv_nats::StoreError> {
     let naming = Naming::new(prefix);
-    let store = EventStore::connect(url, naming).await?;
-    store.provision().await?;
+    let settings = StreamSettings {
+        rescale: true,
+        ..StreamSettings::from_env()?
+    };
+    let store = EventStore::connect(url, naming)
+        .await?
+        .with_stream_settings(settings);
+    store.provision_with(settings).await?;
     Snapshots::open(&store).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Operations endpoints: health, readiness (NATS connected and the queue stream folded up to
-//! where it ended at start), metrics, the OpenAPI document.
+//! Operations endpoints: health, readiness (NATS connected, the streams replicated as
+//! `TV_STREAM_REPLICAS` asks, and the queue stream folded up to where it ended at start), metrics,
+//! the OpenAPI document.
 
 use super::error::ApiError;
 use super::AppState;
@@ -15,13 +16,16 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let nats = state.store.is_connected();
     let folded = state.rooms.is_caught_up();
+    let (replicated, replication) = state.store.replication_readiness().await;
+    let ready = nats && folded && replicated;
     let body = Json(serde_json::json!({
-        "status": if nats && folded { "ready" } else { "not_ready" },
+        "status": if ready { "ready" } else { "not_ready" },
         "nats": if nats { "connected" } else { "disconnected" },
         "queues": if folded { "loaded" } else { "loading" },
         "folded_sequence": state.rooms.applied(),
+        "replication": replication,
     }));
-    if nats && folded {
+    if ready {
         body.into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
