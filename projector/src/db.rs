@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "waitlist",
         sql: include_str!("../migrations/0005_waitlist.sql"),
     },
+    Migration {
+        version: 6,
+        name: "seat_maps",
+        sql: include_str!("../migrations/0006_seat_maps.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).
@@ -142,13 +147,27 @@ pub(crate) async fn drop_secondary_indexes(
     Ok(definitions)
 }
 
-/// Creates the indexes [`drop_secondary_indexes`] dropped (their definitions name the schema).
+/// Creates the indexes [`drop_secondary_indexes`] dropped (their definitions name the schema),
+/// `parallel` at a time, each on a connection of its own from `pool`: an index build keeps one
+/// core busy, so two of them use a second.
 pub(crate) async fn create_indexes(
-    client: &impl GenericClient,
+    pool: &Pool,
     definitions: &[String],
+    parallel: usize,
 ) -> Result<(), ProjectError> {
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let mut builds = tokio::task::JoinSet::new();
     for definition in definitions {
-        client.batch_execute(definition).await?;
+        let (pool, definition, permits) = (pool.clone(), definition.clone(), permits.clone());
+        builds.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let client = pool.get().await?;
+            client.batch_execute(&definition).await?;
+            Ok::<_, ProjectError>(())
+        });
+    }
+    while let Some(built) = builds.join_next().await {
+        built.map_err(|e| ProjectError::Invariant(format!("an index build failed: {e}")))??;
     }
     Ok(())
 }

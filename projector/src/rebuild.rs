@@ -37,6 +37,9 @@ const REPLAY_BATCH: usize = 10_000;
 /// Batches read ahead of the one being written.
 const READ_AHEAD: usize = 2;
 
+/// Secondary indexes built at once after the bulk, each on its own connection.
+const INDEX_BUILDS: usize = 2;
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RebuildOptions {
     /// Draw a progress bar on stderr (the CLI); tests and scripts leave it off.
@@ -64,7 +67,8 @@ pub async fn rebuild(
     projections: &[ProjectionName],
     options: RebuildOptions,
 ) -> anyhow::Result<Vec<RebuildReport>> {
-    let (store, pool) = connect(config, 3).await?;
+    // The advisory lock's connection, the writer's, and one per index build.
+    let (store, pool) = connect(config, 2 + INDEX_BUILDS).await?;
     let projections = if projections.is_empty() {
         ProjectionName::ALL.to_vec()
     } else {
@@ -124,7 +128,7 @@ async fn rebuild_locked(
         Mode::Bulk,
     )
     .await?;
-    db::create_indexes(&client, &deferred).await?;
+    db::create_indexes(pool, &deferred, INDEX_BUILDS).await?;
     compute_derived(&client, &schema, projection).await?;
 
     // Catch up with the live projection outside the lock, so the locked part stays short.

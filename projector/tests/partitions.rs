@@ -127,6 +127,10 @@ async fn two_partitions_project_what_one_projector_would() {
     );
     assert_eq!(actual.holds, expected.holds, "holds differ");
     assert_eq!(actual.seats, expected.seats, "seats differ");
+    assert_eq!(
+        actual.seat_maps, expected.seat_maps,
+        "seat map versions differ"
+    );
 
     // Each notice covers the shards of one partition, and per shard the ranges follow on.
     let mut covered: BTreeMap<u16, u64> = BTreeMap::new();

@@ -11,6 +11,7 @@ use support::*;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tv_nats::Stream;
+use uuid::Uuid;
 
 /// Runs a projector in the background; `stop()` ends it gracefully.
 struct Running {
@@ -89,6 +90,10 @@ async fn assert_projected(env: &TestEnv, commits: &[Appended]) {
     );
     assert_eq!(actual.holds, expected.holds, "holds differ");
     assert_eq!(actual.seats, expected.seats, "seats differ");
+    assert_eq!(
+        actual.seat_maps, expected.seat_maps,
+        "seat map versions differ"
+    );
     let next: BTreeMap<_, _> = env
         .next_expiries()
         .await
@@ -373,8 +378,7 @@ async fn a_rebuild_during_live_traffic_equals_the_live_projection() {
         "holds_pkey",
         "orders_customer_idx",
         "orders_status_idx",
-        "seats_map_idx",
-        "seats_pkey",
+        "seat_maps_pkey",
     ] {
         assert!(indexes.iter().any(|i| i == index), "{index} in {indexes:?}");
     }
@@ -416,9 +420,107 @@ async fn migrations_apply_once() {
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
     assert_eq!(
         projector::db::migrate(&pool).await.unwrap(),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
+}
+
+/// Migration 6 packs the seat rows of a database written before it into one seat map per section,
+/// which reads back as the same seats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_seat_rows_to_seat_maps_keeps_every_seat() {
+    use read_model::seat_map::{seat_rows, Cells, Layout};
+    let env = TestEnv::new().await;
+    let client = env.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE schema_migrations (
+                 version integer PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .unwrap();
+    for migration in &projector::db::MIGRATIONS[..5] {
+        client.batch_execute(migration.sql).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&migration.version, &migration.name],
+            )
+            .await
+            .unwrap();
+    }
+    let event = Uuid::from_u128(9);
+    let expires = OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap()
+        + time::Duration::microseconds(123_456);
+    // Row A with numbers of two digits (text order is not seat order), and row BB.
+    // seat, row ordinal, number, status, hold expiry, version
+    type SeatRow<'a> = (&'a str, i32, i32, &'a str, Option<OffsetDateTime>, i64);
+    let seats: Vec<SeatRow> = vec![
+        ("A-1", 0, 1, "available", None, 3),
+        ("A-2", 0, 2, "held", Some(expires), 7),
+        ("A-10", 0, 10, "sold", None, 5),
+        ("A-11", 0, 11, "available", None, 3),
+        ("BB-1", 1, 1, "held", Some(expires), 9),
+    ];
+    for n in 3..10 {
+        client
+            .execute(
+                "INSERT INTO seats (event_id, section_id, seat, row_ordinal, number, status, version)
+                 VALUES ($1, 'stalls', $2, 0, $3, 'available', 3)",
+                &[&event, &format!("A-{n}"), &n],
+            )
+            .await
+            .unwrap();
+    }
+    for (seat, row, number, status, hold_expires_at, version) in &seats {
+        client
+            .execute(
+                "INSERT INTO seats (event_id, section_id, seat, row_ordinal, number, status,
+                     hold_expires_at, version)
+                 VALUES ($1, 'stalls', $2, $3, $4, $5, $6, $7)",
+                &[&event, seat, row, number, status, hold_expires_at, version],
+            )
+            .await
+            .unwrap();
+    }
+    let pool = projector::db::pool(&env.database_url, 2).unwrap();
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![6]);
+
+    let row = client
+        .query_one(
+            "SELECT row_labels, row_seats, statuses, hold_expiries, version FROM seat_maps
+             WHERE event_id = $1 AND section_id = 'stalls'",
+            &[&event],
+        )
+        .await
+        .unwrap();
+    let layout = Layout {
+        row_labels: row.get(0),
+        row_seats: row.get(1),
+    };
+    assert_eq!(layout.row_labels, ["A", "BB"]);
+    assert_eq!(layout.row_seats, [11, 1]);
+    assert_eq!(row.get::<_, i64>(4), 9);
+    let cells = Cells::decode(row.get(2), row.get(3)).unwrap();
+    let read: Vec<(String, &str, Option<OffsetDateTime>)> = seat_rows(&layout, &cells)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.seat.to_string(), s.status.as_str(), s.hold_expires_at))
+        .collect();
+    let mut expected: Vec<(String, &str, Option<OffsetDateTime>)> = (1..=11)
+        .map(|n| (format!("A-{n}"), "available", None))
+        .collect();
+    expected[1] = ("A-2".into(), "held", Some(expires));
+    expected[9] = ("A-10".into(), "sold", None);
+    expected.push(("BB-1".into(), "held", Some(expires)));
+    assert_eq!(read, expected);
+    let seats_left: bool = client
+        .query_one("SELECT to_regclass('seats') IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!seats_left, "the seat rows are dropped");
 }
 
 /// The facts of one order, as the ordering context appends them, ending as `ending` says.

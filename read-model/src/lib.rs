@@ -5,6 +5,7 @@
 //! - [`status`]: the words stored in `status` columns, with the domain's meaning, and the words
 //!   the API shows for them at a given `now` (lazy expiry).
 //! - [`rows`]: the rows as both sides see them.
+//! - [`seat_map`]: a seated section's seats, packed in one row.
 //! - [`Version`]: the stream position of a row's last change.
 //! - [`notice`]: the change notices the projector publishes after each batch.
 //!
@@ -15,6 +16,7 @@ pub mod notice;
 mod position;
 mod projection;
 pub mod rows;
+pub mod seat_map;
 pub mod status;
 pub mod tables;
 

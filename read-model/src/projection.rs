@@ -57,7 +57,7 @@ impl Projection {
             Self::Catalog => &[tables::EVENTS],
             Self::Inventory => &[
                 tables::AVAILABILITY,
-                tables::SEATS,
+                tables::SEAT_MAPS,
                 tables::HOLDS,
                 tables::WAITLIST,
             ],

@@ -57,7 +57,7 @@ impl HoldRow {
     }
 }
 
-/// A seat of a seated section (`seats`).
+/// A seat of a seated section (one of a `seat_maps` row's, [`crate::seat_map`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatRow {
     pub seat: SeatLabel,

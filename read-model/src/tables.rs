@@ -6,8 +6,9 @@
 pub const EVENTS: &str = "events";
 /// One row per section of an opened inventory: capacity, held, sold, next expiry, version.
 pub const AVAILABILITY: &str = "availability";
-/// One row per seat of a seated section: its status and the hold or order that has it.
-pub const SEATS: &str = "seats";
+/// One row per seated section: its layout and every seat's status and hold expiry
+/// ([`crate::seat_map`]).
+pub const SEAT_MAPS: &str = "seat_maps";
 /// One row per hold, with its status word ([`crate::status::HoldStatus`]).
 pub const HOLDS: &str = "holds";
 /// One row per waiting-list entry: its status word (`waiting`, `offered`, `left`, `expired`, the

@@ -74,10 +74,10 @@ pub(super) async fn apply(
         }
     }
 
-    sql::write_opened(tx, schema, &mut fold, mode).await?;
+    sql::write_opened(tx, schema, &fold).await?;
     sql::write_holds(tx, schema, &fold, mode).await?;
     let returned = sql::write_returned(tx, schema, &fold).await?;
-    sql::write_seats(tx, schema, &fold).await?;
+    sql::write_seat_maps(tx, schema, &fold).await?;
     let availability = sql::write_availability(tx, schema, &fold, mode).await?;
 
     let mut holds: Vec<String> = fold

@@ -12,6 +12,7 @@ use domain::ids::{
 use domain::inventory::{InventoryEvent, InventorySection, Selection};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use read_model::seat_map;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -161,26 +162,36 @@ impl TestEnv {
                 )
             })
             .collect();
-        let seats = client
+        let mut seats = BTreeMap::new();
+        let mut seat_maps = BTreeMap::new();
+        for r in client
             .query(
-                "SELECT event_id::text, section_id, seat, status, hold_id, order_id::text, version FROM seats",
+                "SELECT event_id::text, section_id, row_labels, row_seats, statuses, hold_expiries,
+                     version
+                 FROM seat_maps",
                 &[],
             )
             .await
             .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    (r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, String>(2)),
+        {
+            let (event, section) = (r.get::<_, String>(0), r.get::<_, String>(1));
+            let layout = seat_map::Layout {
+                row_labels: r.get(2),
+                row_seats: r.get(3),
+            };
+            let cells = seat_map::Cells::decode(r.get(4), r.get(5)).unwrap();
+            for seat in seat_map::seat_rows(&layout, &cells).unwrap() {
+                seats.insert(
+                    (event.clone(), section.clone(), seat.seat.to_string()),
                     (
-                        r.get::<_, String>(3),
-                        r.get::<_, Option<String>>(4),
-                        r.get::<_, Option<String>>(5),
-                        r.get::<_, i64>(6) as u64,
+                        seat.status.as_str().to_owned(),
+                        seat.hold_expires_at
+                            .map(|t| (t.unix_timestamp_nanos() / 1_000) as i64),
                     ),
-                )
-            })
-            .collect();
+                );
+            }
+            seat_maps.insert((event, section), r.get::<_, i64>(6) as u64);
+        }
         let holds = client
             .query(
                 "SELECT hold_id, status, quantity, seats, order_id::text, version FROM holds",
@@ -205,6 +216,7 @@ impl TestEnv {
         InventoryDump {
             availability,
             seats,
+            seat_maps,
             holds,
         }
     }
@@ -258,17 +270,18 @@ impl Drop for TestEnv {
     }
 }
 
-/// The inventory read model: availability (capacity, held, sold, version), seats (status, hold,
-/// order, version), holds (status, quantity, seats, order, version).
+/// The inventory read model: availability (capacity, held, sold, version), seats (status, hold
+/// expiry), seat map versions, holds (status, quantity, seats, order, version).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InventoryDump {
     pub availability: BTreeMap<(String, String), (i64, i64, i64, u64)>,
     pub seats: BTreeMap<(String, String, String), SeatState>,
+    pub seat_maps: BTreeMap<(String, String), u64>,
     pub holds: BTreeMap<String, HoldState>,
 }
 
-/// A seat: status, hold, order, version.
-pub type SeatState = (String, Option<String>, Option<String>, u64);
+/// A seat: status, and its hold's expiry in microseconds while held.
+pub type SeatState = (String, Option<i64>);
 /// A hold: status, quantity, seats, order, version.
 pub type HoldState = (String, i64, Vec<String>, Option<String>, u64);
 
@@ -308,10 +321,14 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                             (event.clone(), s.section_id.to_string()),
                             (i64::from(capacity), 0, 0, seq),
                         );
+                        if !seats.is_empty() {
+                            dump.seat_maps
+                                .insert((event.clone(), s.section_id.to_string()), seq);
+                        }
                         for seat in seats {
                             dump.seats.insert(
                                 (event.clone(), s.section_id.to_string(), seat),
-                                ("available".into(), None, None, seq),
+                                ("available".into(), None),
                             );
                         }
                     }
@@ -321,6 +338,7 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                     section_id,
                     seats,
                     quantity,
+                    expires_at,
                     ..
                 } => {
                     dump.holds.insert(
@@ -334,12 +352,14 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                         ),
                     );
                     touch(&mut dump, &event, section_id, seq);
+                    let micros = (expires_at.unix_timestamp_nanos() / 1_000) as i64;
                     for seat in seats {
                         dump.seats.insert(
                             (event.clone(), section_id.to_string(), seat.to_string()),
-                            ("held".into(), Some(hold_id.to_string()), None, seq),
+                            ("held".into(), Some(micros)),
                         );
                     }
+                    seat_map_changed(&mut dump, &event, section_id, seats, seq);
                 }
                 InventoryEvent::HoldReleased {
                     hold_id,
@@ -368,9 +388,10 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                     for seat in seats {
                         dump.seats.insert(
                             (event.clone(), section_id.to_string(), seat.to_string()),
-                            ("available".into(), None, None, seq),
+                            ("available".into(), None),
                         );
                     }
+                    seat_map_changed(&mut dump, &event, section_id, seats, seq);
                 }
                 InventoryEvent::SeatsSold {
                     hold_id,
@@ -394,14 +415,10 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                     for seat in seats {
                         dump.seats.insert(
                             (event.clone(), section_id.to_string(), seat.to_string()),
-                            (
-                                "sold".into(),
-                                Some(hold_id.to_string()),
-                                Some(order_id.to_string()),
-                                seq,
-                            ),
+                            ("sold".into(), None),
                         );
                     }
+                    seat_map_changed(&mut dump, &event, section_id, seats, seq);
                 }
                 InventoryEvent::SeatsReturned {
                     order_id,
@@ -424,9 +441,10 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
                     for seat in seats {
                         dump.seats.insert(
                             (event.clone(), section_id.to_string(), seat.to_string()),
-                            ("available".into(), None, None, seq),
+                            ("available".into(), None),
                         );
                     }
+                    seat_map_changed(&mut dump, &event, section_id, seats, seq);
                 }
                 InventoryEvent::HoldCheckedOut {
                     hold_id, order_id, ..
@@ -470,6 +488,20 @@ pub fn independent_fold(commits: &[Appended]) -> InventoryDump {
         row.2 = sold.get(key).copied().unwrap_or(0);
     }
     dump
+}
+
+/// A commit that changes seats of a section is its seat map's version.
+fn seat_map_changed(
+    dump: &mut InventoryDump,
+    event: &str,
+    section: &SectionId,
+    seats: &[SeatLabel],
+    seq: u64,
+) {
+    if !seats.is_empty() {
+        dump.seat_maps
+            .insert((event.to_owned(), section.to_string()), seq);
+    }
 }
 
 fn touch(dump: &mut InventoryDump, event: &str, section: &SectionId, seq: u64) {

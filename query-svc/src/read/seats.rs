@@ -1,4 +1,4 @@
-//! `GET /events/{id}/sections/{section}/seats`: a section's seat map (`seats`), dropped from the
+//! `GET /events/{id}/sections/{section}/seats`: a section's seat map (`seat_maps`), dropped from the
 //! cache by a notice carrying a newer version of its section's availability row.
 
 use super::cached::{Cached, Versioned};
@@ -6,9 +6,8 @@ use super::{event_shard, Projection, ReadError, ReadModels, SeatRow};
 use crate::weight;
 use domain::ids::SectionId;
 use moka::ops::compute::Op;
-use read_model::rows::column;
-use read_model::status::SeatStatus;
-use read_model::tables::{AVAILABILITY, CHECKPOINTS, SEATS};
+use read_model::seat_map::{self, Cells, Layout};
+use read_model::tables::{AVAILABILITY, CHECKPOINTS, SEAT_MAPS};
 use read_model::{AvailabilityRow, Version};
 use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
@@ -57,12 +56,12 @@ impl ReadModels {
     ) -> Result<Versioned<Option<Arc<SeatMap>>>, ReadError> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "SELECT cp.last_sequence, a.version, s.seat, s.status, s.hold_expires_at
+                "SELECT cp.last_sequence, a.version, m.row_labels, m.row_seats, m.statuses,
+                     m.hold_expiries
                  FROM {CHECKPOINTS} cp
                  LEFT JOIN {AVAILABILITY} a ON a.event_id = $1 AND a.section_id = $2
-                 LEFT JOIN {SEATS} s ON s.event_id = a.event_id AND s.section_id = a.section_id
-                 WHERE cp.projection = '{inventory}' AND cp.shard = $3
-                 ORDER BY s.row_ordinal, s.number",
+                 LEFT JOIN {SEAT_MAPS} m ON m.event_id = a.event_id AND m.section_id = a.section_id
+                 WHERE cp.projection = '{inventory}' AND cp.shard = $3",
                 inventory = Projection::Inventory.as_str()
             )
         });
@@ -71,23 +70,28 @@ impl ReadModels {
         let rows = client
             .query(&statement, &[&event_id, &section_id, &i32::from(shard)])
             .await?;
-        let as_of = rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64);
-        let Some(version) = rows.first().and_then(|r| r.get::<_, Option<i64>>(1)) else {
+        let Some(row) = rows.first() else {
+            return Ok(Versioned {
+                as_of: 0,
+                value: None,
+            });
+        };
+        let as_of = row.get::<_, i64>(0) as u64;
+        let Some(version) = row.get::<_, Option<i64>>(1) else {
             return Ok(Versioned { as_of, value: None });
         };
-        let seats = rows
-            .iter()
-            .filter_map(|r| r.get::<_, Option<&str>>(2).map(|seat| (seat, r)))
-            .map(|(seat, r)| {
-                Ok(SeatRow {
-                    seat: column(SEATS, "seat", seat, str::parse)?,
-                    status: column(SEATS, "status", r.get(3), |w| {
-                        SeatStatus::parse(w).ok_or(())
-                    })?,
-                    hold_expires_at: r.get(4),
-                })
-            })
-            .collect::<Result<_, ReadError>>()?;
+        // A section without a map (general admission) has no seats.
+        let seats = match row.get::<_, Option<Vec<String>>>(2) {
+            Some(row_labels) => {
+                let layout = Layout {
+                    row_labels,
+                    row_seats: row.get(3),
+                };
+                let cells = Cells::decode(row.get(4), row.get(5))?;
+                seat_map::seat_rows(&layout, &cells)?
+            }
+            None => Vec::new(),
+        };
         Ok(Versioned {
             as_of,
             value: Some(Arc::new(SeatMap {

@@ -12,6 +12,7 @@
 
 use domain::catalog::SectionLayout;
 use domain::inventory::InventoryEvent;
+use read_model::seat_map::Layout;
 use read_model::status::{HoldStatus, SeatStatus};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
@@ -32,12 +33,11 @@ pub(super) struct OpenedSection {
     pub(super) version: i64,
 }
 
-pub(super) struct OpenedSeat {
+/// The seat map of a seated section opened by the batch: its layout, every seat available.
+pub(super) struct OpenedMap {
     pub(super) event_id: Uuid,
     pub(super) section_id: String,
-    pub(super) seat: String,
-    pub(super) row_ordinal: i32,
-    pub(super) number: i32,
+    pub(super) layout: Layout,
     pub(super) version: i64,
 }
 
@@ -48,10 +48,9 @@ pub(super) struct SectionDelta {
     pub(super) version: i64,
 }
 
+/// A seat's final status in the batch, and its hold's expiry while held.
 pub(super) struct SeatChange {
     pub(super) status: SeatStatus,
-    pub(super) hold_id: Option<String>,
-    pub(super) order_id: Option<Uuid>,
     pub(super) expires_at: Option<OffsetDateTime>,
     pub(super) version: i64,
 }
@@ -79,7 +78,7 @@ pub(super) struct HoldChange {
 #[derive(Default)]
 pub(super) struct Fold {
     pub(super) opened: Vec<OpenedSection>,
-    pub(super) opened_seats: Vec<OpenedSeat>,
+    pub(super) opened_maps: Vec<OpenedMap>,
     pub(super) sections: BTreeMap<SectionKey, SectionDelta>,
     pub(super) seats: BTreeMap<(Uuid, String, String), SeatChange>,
     pub(super) new_holds: BTreeMap<String, NewHold>,
@@ -118,15 +117,12 @@ impl Fold {
         delta.version = version;
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn set_seats(
         &mut self,
         event_id: Uuid,
         section_id: &str,
         seats: &[domain::ids::SeatLabel],
         status: SeatStatus,
-        hold_id: Option<&str>,
-        order_id: Option<Uuid>,
         expires_at: Option<OffsetDateTime>,
         version: i64,
     ) {
@@ -135,8 +131,6 @@ impl Fold {
                 (event_id, section_id.to_owned(), seat.to_string()),
                 SeatChange {
                     status,
-                    hold_id: hold_id.map(str::to_owned),
-                    order_id,
                     expires_at,
                     version,
                 },
@@ -201,18 +195,15 @@ impl Fold {
                     let section_id = section.section_id.to_string();
                     let (seated, capacity) = match &section.layout {
                         SectionLayout::Seated { rows } => {
-                            for (row_ordinal, row) in rows.iter().enumerate() {
-                                for number in 1..=row.seats {
-                                    self.opened_seats.push(OpenedSeat {
-                                        event_id,
-                                        section_id: section_id.clone(),
-                                        seat: format!("{}-{}", row.row, number),
-                                        row_ordinal: row_ordinal as i32,
-                                        number: number as i32,
-                                        version,
-                                    });
-                                }
-                            }
+                            self.opened_maps.push(OpenedMap {
+                                event_id,
+                                section_id: section_id.clone(),
+                                layout: Layout {
+                                    row_labels: rows.iter().map(|r| r.row.to_string()).collect(),
+                                    row_seats: rows.iter().map(|r| r.seats as i32).collect(),
+                                },
+                                version,
+                            });
                             (true, rows.iter().map(|r| r.seats).sum::<u32>())
                         }
                         SectionLayout::GeneralAdmission { capacity } => (false, *capacity),
@@ -265,8 +256,6 @@ impl Fold {
                     &section_id,
                     &seats,
                     SeatStatus::Held,
-                    Some(&hold_id),
-                    None,
                     Some(expires_at),
                     version,
                 );
@@ -321,8 +310,6 @@ impl Fold {
                     &section_id,
                     &seats,
                     SeatStatus::Sold,
-                    Some(&hold_id),
-                    Some(order_id),
                     None,
                     version,
                 );
@@ -353,8 +340,6 @@ impl Fold {
                     &section_id,
                     &seats,
                     SeatStatus::Available,
-                    None,
-                    None,
                     None,
                     version,
                 );
@@ -418,8 +403,6 @@ impl Fold {
             section_id,
             seats,
             SeatStatus::Available,
-            None,
-            None,
             None,
             version,
         );

@@ -1,26 +1,28 @@
 //! The inventory projection's SQL: a folded batch ([`super::fold::Fold`]) written with a handful
-//! of bulk statements, each one round trip whatever the batch size: insert opened sections and
-//! seats, insert new holds, update ended holds (and returned ones by their order), update seats,
-//! and update availability (deltas, version, and `next_expiry` recomputed from the pending holds)
+//! of bulk statements, each one round trip whatever the batch size: insert opened sections, insert
+//! new holds, update ended holds (and returned ones by their order), read and rewrite the seat
+//! maps the batch changed (one row per section, inserted when opened), and update availability (deltas, version, and `next_expiry` recomputed from the pending holds)
 //! returning the new rows for the change notice.
 
-use super::fold::{Fold, HoldChange, NewHold, SeatChange, SectionDelta, SectionKey};
+use super::fold::{Fold, HoldChange, NewHold, SectionDelta, SectionKey};
 use crate::error::ProjectError;
 use crate::projection::Mode;
 use deadpool_postgres::Transaction;
+use read_model::seat_map::{Cells, Layout};
 use read_model::status::{HoldStatus, PENDING_HOLD_WORDS};
-use read_model::tables::{AVAILABILITY, HOLDS, SEATS};
+use read_model::tables::{AVAILABILITY, HOLDS, SEAT_MAPS};
 use read_model::{AvailabilityRow, Version};
+use std::collections::{BTreeMap, BTreeSet};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-/// Inserts opened sections and seats; the seats also changed by the batch leave `fold.seats`.
+/// Inserts opened sections (their seat maps are [`write_seat_maps`]'s).
 pub(super) async fn write_opened(
     tx: &Transaction<'_>,
     schema: &str,
-    fold: &mut Fold,
-    mode: Mode,
+    fold: &Fold,
 ) -> Result<(), ProjectError> {
     if !fold.opened.is_empty() {
         let o = &fold.opened;
@@ -43,91 +45,6 @@ pub(super) async fn write_opened(
                 &o.iter().map(|s| s.seated).collect::<Vec<_>>(),
                 &o.iter().map(|s| s.capacity).collect::<Vec<_>>(),
                 &o.iter().map(|s| s.version).collect::<Vec<_>>(),
-            ],
-        )
-        .await?;
-    }
-    if fold.opened_seats.is_empty() {
-        return Ok(());
-    }
-    // A seat opened and changed in the same batch is inserted as changed (its update would
-    // set exactly the changed columns, and still does if the seat already existed).
-    let mut plain = Vec::new();
-    let mut changed = Vec::new();
-    for seat in &fold.opened_seats {
-        let key = (seat.event_id, seat.section_id.clone(), seat.seat.clone());
-        match fold.seats.remove(&key) {
-            Some(change) => changed.push((seat, change)),
-            None => plain.push(seat),
-        }
-    }
-    let insert = format!(
-        "INSERT INTO {schema}.{SEATS} (event_id, section_id, seat, row_ordinal, number, status, version)
-         SELECT e, s, seat, r, n, 'available', v
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::int8[])
-             AS d(e, s, seat, r, n, v)"
-    );
-    // One statement per chunk keeps a 200 000-seat event's arrays at a sane size.
-    for chunk in plain.chunks(50_000) {
-        insert_rows(
-            tx,
-            mode,
-            &insert,
-            "ON CONFLICT (event_id, section_id, seat) DO NOTHING",
-            &[
-                &chunk.iter().map(|s| s.event_id).collect::<Vec<_>>(),
-                &chunk
-                    .iter()
-                    .map(|s| s.section_id.as_str())
-                    .collect::<Vec<_>>(),
-                &chunk.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>(),
-                &chunk.iter().map(|s| s.row_ordinal).collect::<Vec<_>>(),
-                &chunk.iter().map(|s| s.number).collect::<Vec<_>>(),
-                &chunk.iter().map(|s| s.version).collect::<Vec<_>>(),
-            ],
-        )
-        .await?;
-    }
-    let insert = format!(
-        "INSERT INTO {schema}.{SEATS} (event_id, section_id, seat, row_ordinal, number, status,
-             hold_id, order_id, hold_expires_at, version)
-         SELECT e, s, seat, r, n, status, h, o, x, v
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::text[],
-             $7::text[], $8::uuid[], $9::timestamptz[], $10::int8[])
-             AS d(e, s, seat, r, n, status, h, o, x, v)"
-    );
-    for chunk in changed.chunks(50_000) {
-        insert_rows(
-            tx,
-            mode,
-            &insert,
-            "ON CONFLICT (event_id, section_id, seat) DO UPDATE
-                 SET status = EXCLUDED.status, hold_id = EXCLUDED.hold_id,
-                     order_id = EXCLUDED.order_id, hold_expires_at = EXCLUDED.hold_expires_at,
-                     version = EXCLUDED.version",
-            &[
-                &chunk.iter().map(|(s, _)| s.event_id).collect::<Vec<_>>(),
-                &chunk
-                    .iter()
-                    .map(|(s, _)| s.section_id.as_str())
-                    .collect::<Vec<_>>(),
-                &chunk
-                    .iter()
-                    .map(|(s, _)| s.seat.as_str())
-                    .collect::<Vec<_>>(),
-                &chunk.iter().map(|(s, _)| s.row_ordinal).collect::<Vec<_>>(),
-                &chunk.iter().map(|(s, _)| s.number).collect::<Vec<_>>(),
-                &chunk
-                    .iter()
-                    .map(|(_, c)| c.status.as_str())
-                    .collect::<Vec<_>>(),
-                &chunk
-                    .iter()
-                    .map(|(_, c)| c.hold_id.as_deref())
-                    .collect::<Vec<_>>(),
-                &chunk.iter().map(|(_, c)| c.order_id).collect::<Vec<_>>(),
-                &chunk.iter().map(|(_, c)| c.expires_at).collect::<Vec<_>>(),
-                &chunk.iter().map(|(_, c)| c.version).collect::<Vec<_>>(),
             ],
         )
         .await?;
@@ -173,7 +90,10 @@ pub(super) async fn write_holds(
     fold: &Fold,
     mode: Mode,
 ) -> Result<(), ProjectError> {
-    if !fold.new_holds.is_empty() {
+    // A rebuild's bulk copies them; the live loop, or a copy that met an existing hold, inserts.
+    let copied =
+        !fold.new_holds.is_empty() && mode == Mode::Bulk && copy_holds(tx, schema, fold).await?;
+    if !fold.new_holds.is_empty() && !copied {
         let h: Vec<(&String, &NewHold)> = fold.new_holds.iter().collect();
         let insert = format!(
             "INSERT INTO {schema}.{HOLDS} (hold_id, event_id, section_id, customer_id, seats, quantity,
@@ -233,6 +153,80 @@ pub(super) async fn write_holds(
     Ok(())
 }
 
+/// Copies the batch's new holds into a rebuild's bare table ([`Mode::Bulk`]) with one binary
+/// `COPY`: no statement to plan, no arrays to build and unnest. Returns false, having undone the
+/// attempt, should one of them exist already (the caller upserts them instead).
+async fn copy_holds(tx: &Transaction<'_>, schema: &str, fold: &Fold) -> Result<bool, ProjectError> {
+    tx.batch_execute("SAVEPOINT bulk_copy").await?;
+    match copy_holds_in(tx, schema, fold).await {
+        Ok(()) => {
+            tx.batch_execute("RELEASE SAVEPOINT bulk_copy").await?;
+            Ok(true)
+        }
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT bulk_copy").await?;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn copy_holds_in(
+    tx: &Transaction<'_>,
+    schema: &str,
+    fold: &Fold,
+) -> Result<(), tokio_postgres::Error> {
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {schema}.{HOLDS} (hold_id, event_id, section_id, customer_id, seats, quantity,
+                 expires_at, status, order_id, created_at, version)
+             FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    let writer = BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::TEXT,
+            Type::UUID,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT_ARRAY,
+            Type::INT4,
+            Type::TIMESTAMPTZ,
+            Type::TEXT,
+            Type::UUID,
+            Type::TIMESTAMPTZ,
+            Type::INT8,
+        ],
+    );
+    futures::pin_mut!(writer);
+    for (id, h) in &fold.new_holds {
+        let seats: Vec<&str> = if h.seats.is_empty() {
+            Vec::new()
+        } else {
+            h.seats.split(',').collect()
+        };
+        writer
+            .as_mut()
+            .write(&[
+                id,
+                &h.event_id,
+                &h.section_id,
+                &h.customer_id,
+                &seats,
+                &h.quantity,
+                &h.expires_at,
+                &h.status.as_str(),
+                &h.order_id,
+                &h.created_at,
+                &h.version,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
 /// Holds sold before this batch whose seats it returned, found by their order: `returned`.
 /// Returns their ids, for the change notice.
 pub(super) async fn write_returned(
@@ -265,42 +259,161 @@ pub(super) async fn write_returned(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-pub(super) async fn write_seats(
+/// A seat map as the batch leaves it.
+struct MapWrite {
+    layout: Layout,
+    cells: Cells,
+    version: i64,
+    /// Whether the row exists (updated) or the batch opened it (inserted).
+    stored: bool,
+}
+
+/// Writes the seat maps the batch opened or changed, each a whole row: the stored maps of the
+/// sections it touches are read in one statement (locked for the rest of the transaction), their
+/// seats set in memory, and written back in one statement; maps it opened are inserted. A map
+/// that exists already is kept as stored (an opening applied twice changes nothing), and a seat
+/// that no map has is not written, as an update that matches no row.
+pub(super) async fn write_seat_maps(
     tx: &Transaction<'_>,
     schema: &str,
     fold: &Fold,
 ) -> Result<(), ProjectError> {
-    if fold.seats.is_empty() {
+    if fold.opened_maps.is_empty() && fold.seats.is_empty() {
         return Ok(());
     }
-    let s: Vec<(&(Uuid, String, String), &SeatChange)> = fold.seats.iter().collect();
+    let mut touched: Vec<(Uuid, &str)> = fold
+        .opened_maps
+        .iter()
+        .map(|m| (m.event_id, m.section_id.as_str()))
+        .chain(fold.seats.keys().map(|(e, s, _)| (*e, s.as_str())))
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
     let statement = tx
         .prepare_cached(&format!(
-            "UPDATE {schema}.{SEATS} t
-             SET status = d.status, hold_id = d.hold_id, order_id = d.order_id,
-                 hold_expires_at = d.expires_at, version = d.version
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[],
-                 $7::timestamptz[], $8::int8[])
-                 AS d(event_id, section_id, seat, status, hold_id, order_id, expires_at, version)
-             WHERE t.event_id = d.event_id AND t.section_id = d.section_id AND t.seat = d.seat"
+            "SELECT m.event_id, m.section_id, m.row_labels, m.row_seats, m.statuses,
+                 m.hold_expiries, m.version
+             FROM {schema}.{SEAT_MAPS} m
+             JOIN UNNEST($1::uuid[], $2::text[]) AS d(event_id, section_id)
+                 ON m.event_id = d.event_id AND m.section_id = d.section_id
+             FOR UPDATE OF m"
         ))
         .await?;
-    tx.execute(
-        &statement,
-        &[
-            &s.iter().map(|(k, _)| k.0).collect::<Vec<_>>(),
-            &s.iter().map(|(k, _)| k.1.as_str()).collect::<Vec<_>>(),
-            &s.iter().map(|(k, _)| k.2.as_str()).collect::<Vec<_>>(),
-            &s.iter().map(|(_, c)| c.status.as_str()).collect::<Vec<_>>(),
-            &s.iter()
-                .map(|(_, c)| c.hold_id.as_deref())
-                .collect::<Vec<_>>(),
-            &s.iter().map(|(_, c)| c.order_id).collect::<Vec<_>>(),
-            &s.iter().map(|(_, c)| c.expires_at).collect::<Vec<_>>(),
-            &s.iter().map(|(_, c)| c.version).collect::<Vec<_>>(),
-        ],
-    )
-    .await?;
+    let rows = tx
+        .query(
+            &statement,
+            &[
+                &touched.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+                &touched.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+    let mut maps: BTreeMap<SectionKey, MapWrite> = BTreeMap::new();
+    for row in rows {
+        let cells = Cells::decode(row.get(4), row.get(5))
+            .map_err(|e| ProjectError::Invariant(e.to_string()))?;
+        maps.insert(
+            (row.get(0), row.get(1)),
+            MapWrite {
+                layout: Layout {
+                    row_labels: row.get(2),
+                    row_seats: row.get(3),
+                },
+                cells,
+                version: row.get(6),
+                stored: true,
+            },
+        );
+    }
+    for opened in &fold.opened_maps {
+        maps.entry((opened.event_id, opened.section_id.clone()))
+            .or_insert_with(|| MapWrite {
+                cells: Cells::available(opened.layout.len()),
+                layout: opened.layout.clone(),
+                version: opened.version,
+                stored: false,
+            });
+    }
+    let mut changed = BTreeSet::new();
+    for ((event_id, section_id, seat), change) in &fold.seats {
+        let key = (*event_id, section_id.clone());
+        let Some(map) = maps.get_mut(&key) else {
+            continue;
+        };
+        let Some(index) = map.layout.index_of_label(seat) else {
+            continue;
+        };
+        map.cells.set(index, change.status, change.expires_at);
+        map.version = map.version.max(change.version);
+        changed.insert(key);
+    }
+
+    let inserted: Vec<(&SectionKey, &MapWrite)> = maps.iter().filter(|(_, m)| !m.stored).collect();
+    if !inserted.is_empty() {
+        let insert = tx
+            .prepare_cached(&format!(
+                "INSERT INTO {schema}.{SEAT_MAPS}
+                     (event_id, section_id, row_labels, row_seats, statuses, hold_expiries, version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ))
+            .await?;
+        // Pipelined on the one connection: a round trip for all of them.
+        let insert = &insert;
+        futures::future::try_join_all(inserted.iter().map(
+            |((event_id, section_id), m)| async move {
+                let (statuses, expiries) = (m.cells.statuses(), m.cells.expiries());
+                tx.execute(
+                    insert,
+                    &[
+                        event_id,
+                        section_id,
+                        &m.layout.row_labels,
+                        &m.layout.row_seats,
+                        &statuses,
+                        &expiries,
+                        &m.version,
+                    ],
+                )
+                .await
+            },
+        ))
+        .await?;
+    }
+    let updated: Vec<(&SectionKey, &MapWrite)> = maps
+        .iter()
+        .filter(|(key, m)| m.stored && changed.contains(*key))
+        .collect();
+    if !updated.is_empty() {
+        let statement = tx
+            .prepare_cached(&format!(
+                "UPDATE {schema}.{SEAT_MAPS} m
+                 SET statuses = d.statuses, hold_expiries = d.hold_expiries, version = d.version
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::int8[])
+                     AS d(event_id, section_id, statuses, hold_expiries, version)
+                 WHERE m.event_id = d.event_id AND m.section_id = d.section_id"
+            ))
+            .await?;
+        tx.execute(
+            &statement,
+            &[
+                &updated.iter().map(|(k, _)| k.0).collect::<Vec<_>>(),
+                &updated
+                    .iter()
+                    .map(|(k, _)| k.1.as_str())
+                    .collect::<Vec<_>>(),
+                &updated
+                    .iter()
+                    .map(|(_, m)| m.cells.statuses())
+                    .collect::<Vec<_>>(),
+                &updated
+                    .iter()
+                    .map(|(_, m)| m.cells.expiries())
+                    .collect::<Vec<_>>(),
+                &updated.iter().map(|(_, m)| m.version).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -34,10 +34,7 @@ struct Section {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Seat {
     status: SeatStatus,
-    hold_id: Option<String>,
-    order_id: Option<Uuid>,
     expires_at: Option<OffsetDateTime>,
-    version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +51,8 @@ struct Hold {
 struct Tables {
     sections: BTreeMap<(Uuid, String), Section>,
     seats: BTreeMap<(Uuid, String, String), Seat>,
+    /// Each seat map's version (the seats are the map's cells, by label).
+    maps: BTreeMap<(Uuid, String), i64>,
     holds: BTreeMap<String, Hold>,
 }
 
@@ -74,7 +73,7 @@ impl Tables {
     }
 
     /// The statements of `sql`, in their order.
-    fn write(&mut self, mut fold: Fold) {
+    fn write(&mut self, fold: Fold) {
         for s in &fold.opened {
             self.sections
                 .entry((s.event_id, s.section_id.clone()))
@@ -85,30 +84,21 @@ impl Tables {
                     version: s.version,
                 });
         }
-        for seat in &fold.opened_seats {
-            let key = (seat.event_id, seat.section_id.clone(), seat.seat.clone());
-            match fold.seats.remove(&key) {
-                // Inserted as changed, or updated to it.
-                Some(c) => {
+        for m in &fold.opened_maps {
+            let key = (m.event_id, m.section_id.clone());
+            if self.maps.contains_key(&key) {
+                continue;
+            }
+            self.maps.insert(key, m.version);
+            for (row, seats) in m.layout.row_labels.iter().zip(&m.layout.row_seats) {
+                for number in 1..=*seats {
                     self.seats.insert(
-                        key,
+                        (m.event_id, m.section_id.clone(), format!("{row}-{number}")),
                         Seat {
-                            status: c.status,
-                            hold_id: c.hold_id,
-                            order_id: c.order_id,
-                            expires_at: c.expires_at,
-                            version: c.version,
+                            status: SeatStatus::Available,
+                            expires_at: None,
                         },
                     );
-                }
-                None => {
-                    self.seats.entry(key).or_insert(Seat {
-                        status: SeatStatus::Available,
-                        hold_id: None,
-                        order_id: None,
-                        expires_at: None,
-                        version: seat.version,
-                    });
                 }
             }
         }
@@ -143,11 +133,10 @@ impl Tables {
             if let Some(row) = self.seats.get_mut(&key) {
                 *row = Seat {
                     status: c.status,
-                    hold_id: c.hold_id,
-                    order_id: c.order_id,
                     expires_at: c.expires_at,
-                    version: c.version,
                 };
+                let version = self.maps.get_mut(&(key.0, key.1)).expect("a seat of a map");
+                *version = (*version).max(c.version);
             }
         }
         for (key, d) in &fold.sections {
@@ -348,9 +337,10 @@ fn a_hold_counts_as_held_and_takes_its_seats() {
     assert_eq!(hold(&tables, 1).status, HoldStatus::Active);
     assert_eq!(seat_row(&tables, "A-1").status, SeatStatus::Held);
     assert_eq!(
-        seat_row(&tables, "A-1").hold_id,
-        Some(hold_id(1).to_string())
+        seat_row(&tables, "A-1").expires_at,
+        Some(AT + time::Duration::minutes(10))
     );
+    assert_eq!(tables.maps[&(event(), SEATED.to_owned())], 2);
     assert_eq!(floor(&tables), (3, 0));
     let stalls = &tables.sections[&(event(), SEATED.to_owned())];
     assert_eq!((stalls.held, stalls.sold, stalls.version), (2, 0, 2));
@@ -376,7 +366,8 @@ fn a_sale_moves_a_pending_hold_from_held_to_sold() {
     ]);
     assert_eq!(hold(&tables, 1).status, HoldStatus::Sold);
     assert_eq!(seat_row(&tables, "B-1").status, SeatStatus::Sold);
-    assert_eq!(seat_row(&tables, "B-1").order_id, Some(order(1).as_uuid()));
+    assert_eq!(seat_row(&tables, "B-1").expires_at, None);
+    assert_eq!(tables.maps[&(event(), SEATED.to_owned())], 4);
 }
 
 #[test]
@@ -402,7 +393,7 @@ fn released_and_expired_holds_free_their_seats() {
     assert_eq!(hold(&tables, 1).status, HoldStatus::Released);
     assert_eq!(hold(&tables, 2).status, HoldStatus::Expired);
     assert_eq!(seat_row(&tables, "A-3").status, SeatStatus::Available);
-    assert_eq!(seat_row(&tables, "A-3").hold_id, None);
+    assert_eq!(seat_row(&tables, "A-3").expires_at, None);
     let stalls = &tables.sections[&(event(), SEATED.to_owned())];
     assert_eq!((stalls.held, stalls.sold), (0, 0));
 }
