@@ -199,7 +199,8 @@ def main():
     finally:
         if args.delete:
             for name in [stream_name(args.prefix, c) for c in CONTEXTS + EXTRA_STREAMS] + [
-                f"OBJ_{stream_name(args.prefix, 'SNAPSHOTS')}"
+                f"OBJ_{stream_name(args.prefix, 'SNAPSHOTS')}",
+                f"KV_{stream_name(args.prefix, 'LEASES')}",
             ]:
                 try:
                     nats.api(f"$JS.API.STREAM.DELETE.{name}")
