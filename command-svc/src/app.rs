@@ -29,6 +29,7 @@ pub struct App {
     router: axum::Router,
     reactors: Vec<JoinHandle<()>>,
     serving: tv_kit::ServeSettings,
+    inventories: Inventories,
     pub state: AppState,
 }
 
@@ -90,10 +91,11 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
             snapshot_every: config.snapshot_every.max(1),
             idle: std::time::Duration::from_secs_f64(config.writer_idle_secs.clamp(0.05, 86_400.0)),
             max_commit_bytes: config.max_commit_bytes,
+            ownership: config.event_ownership,
         },
     )
     .await
-    .context("opening the snapshot bucket")?;
+    .context("opening the snapshot and lease buckets")?;
     let catalog = Catalog::new(store.clone(), inventories.clone());
     let fulfilment = Fulfilment::new(
         store.clone(),
@@ -111,6 +113,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         admission,
         webhook,
     });
+    let owned = inventories.clone();
     let mut reactors = Vec::new();
     if config.expiry_reactor {
         reactors.push(tokio::spawn(crate::expiry::run(store.clone(), inventories)));
@@ -135,6 +138,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         ),
         serving: config.http.serve(),
         reactors,
+        inventories: owned,
         state,
     })
 }
@@ -158,6 +162,8 @@ impl App {
         for reactor in self.reactors {
             reactor.abort();
         }
+        // Other instances take this one's events at once, not after its leases expire.
+        self.inventories.release_leases().await;
         served.context("serving HTTP")
     }
 }

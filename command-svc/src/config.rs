@@ -94,6 +94,10 @@ pub struct Config {
     /// Test hook: the fulfilment process manager stops for good at this point, as a crash would.
     #[arg(skip)]
     pub fulfilment_halt: Option<HaltPoint>,
+    /// One owner per event across instances, through leases (always, but in tests of what keeps
+    /// two writers of one event apart without them: the append's expected-sequence check).
+    #[arg(skip = true)]
+    pub event_ownership: bool,
 }
 
 impl Config {
@@ -123,6 +127,7 @@ impl Config {
             http: tv_kit::HttpConfig::default(),
             log: tv_kit::LogConfig::default(),
             fulfilment_halt: None,
+            event_ownership: true,
         }
     }
 }

@@ -3,10 +3,15 @@
 //! other (creating and publishing the event, public reads) an operator's. Tokens are signed here,
 //! in one place, with the private key whose public half the services hold
 //! (`TV_JWT_PRIVATE_KEY_FILE`), or with the services' shared secret (`TV_JWT_SECRET_FILE`).
+//!
+//! Several command-svc instances may be named (`--command-url a,b,c`): setup and the audits use
+//! the first, and sale client `n` sends its commands to instance `n mod count` ([`Api::for_client`]),
+//! as a load balancer spreading connections would.
 
 use anyhow::Context;
 use auth::{AuthConfig, Issuer, Role};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a token loadgen signs is valid: longer than a request, short enough not to matter if
@@ -33,13 +38,25 @@ impl Answer {
 #[derive(Clone)]
 pub struct Api {
     http: reqwest::Client,
+    /// The instance this handle sends commands to: one of `command_urls`.
     command_url: String,
+    command_urls: Arc<Vec<String>>,
     query_url: String,
     tokens: Issuer,
 }
 
 impl Api {
+    /// `command_url` is one base URL or several, separated by commas.
     pub fn new(command_url: &str, query_url: &str, connections: usize) -> anyhow::Result<Self> {
+        let command_urls: Vec<String> = command_url
+            .split(',')
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty())
+            .collect();
+        anyhow::ensure!(
+            !command_urls.is_empty(),
+            "--command-url names no command-svc instance"
+        );
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
             .tcp_nodelay(true)
@@ -51,13 +68,27 @@ impl Api {
         Ok(Self {
             http,
             tokens,
-            command_url: command_url.trim_end_matches('/').to_owned(),
+            command_url: command_urls[0].clone(),
+            command_urls: Arc::new(command_urls),
             query_url: query_url.trim_end_matches('/').to_owned(),
         })
     }
 
     pub fn command_url(&self) -> &str {
         &self.command_url
+    }
+
+    /// How many command-svc instances the commands are spread over.
+    pub fn instances(&self) -> usize {
+        self.command_urls.len()
+    }
+
+    /// The handle sale client `n` uses: its commands go to instance `n mod instances`.
+    pub fn for_client(&self, n: usize) -> Self {
+        Self {
+            command_url: self.command_urls[n % self.command_urls.len()].clone(),
+            ..self.clone()
+        }
     }
 
     /// A customer's bearer token, for a client that sends many requests as one customer.

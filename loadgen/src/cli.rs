@@ -17,7 +17,8 @@ pub enum Scenario {
     about = "TicketView flash-sale load generator and auditor"
 )]
 pub struct Cli {
-    /// command-svc base URL.
+    /// command-svc base URL, or several separated by commas: sale clients are spread over them
+    /// round-robin (client n uses instance n mod count); setup and the audits use the first.
     #[arg(long, env = "TV_COMMAND_URL", default_value = "http://127.0.0.1:8080")]
     pub command_url: String,
     /// query-svc base URL (for the projection-lag probe and the read-model audit; `--no-lag`

@@ -22,8 +22,12 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
     let api = Api::new(&cli.command_url, &cli.query_url, cli.clients)?;
     let event = Arc::new(setup::create(&api, &cli).await?);
     println!(
-        "flash sale: {:?}, {} clients, {:.0} s, event {}",
-        cli.scenario, cli.clients, cli.seconds, event.event_id
+        "flash sale: {:?}, {} clients over {} command-svc instance(s), {:.0} s, event {}",
+        cli.scenario,
+        cli.clients,
+        api.instances(),
+        cli.seconds,
+        event.event_id
     );
     let successes = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -66,7 +70,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
         acks: (cli.watchers > 0).then_some(acks),
     });
     let clients: Vec<_> = (0..cli.clients)
-        .map(|n| tokio::spawn(client_loop(n, api.clone(), shared.clone())))
+        .map(|n| tokio::spawn(client_loop(n, api.for_client(n), shared.clone())))
         .collect();
     let bar = indicatif::ProgressBar::new((cli.seconds * 10.0) as u64);
     bar.set_style(

@@ -8,7 +8,7 @@
 //!
 //! Also here: connecting as a NATS user (credentials from the environment or the URL), stream provisioning under a prefix (so tests run side by side), the streams' replication as readiness reports it, replay of one
 //! aggregate or a whole stream, following a stream live, durable pull consumers for projectors and reactors, snapshots in an
-//! object store, and timers on a stream with message schedules.
+//! object store, timers on a stream with message schedules, leases in a key-value bucket, and request-reply between instances.
 
 mod append;
 mod connect;
@@ -16,10 +16,13 @@ mod consumer;
 mod envelope;
 mod error;
 mod follow;
+mod lease;
 mod load;
 mod naming;
 mod provision;
 mod replication;
+
+mod request;
 mod schedule;
 mod snapshot;
 mod store;
@@ -35,10 +38,13 @@ pub use envelope::{
 };
 pub use error::{AppendError, StoreError};
 pub use follow::{FollowFrom, Following};
+pub use lease::{Claim, Leases, LEASE_TTL};
 pub use load::{Loaded, Replay};
 pub use naming::{shard_of, Naming, Position, Stream, INVENTORY_SHARDS};
 pub use provision::{StreamSettings, MIN_SERVER_VERSION, REPLICAS_VAR};
 pub use replication::{Replication, StreamReplicas};
+
+pub use request::{Request, RequestError, Requests};
 pub use schedule::Timers;
 pub use snapshot::Snapshots;
 pub use store::{EventStore, Upcaster};

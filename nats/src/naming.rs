@@ -157,6 +157,20 @@ impl Naming {
         Stream::ALL.into_iter().find(|s| self.stream(*s) == name)
     }
 
+    /// `TV_LEASES` for prefix `tv`: the key-value bucket of the leases (`Leases`).
+    pub fn lease_bucket(&self) -> String {
+        format!(
+            "{}_LEASES",
+            self.prefix.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+
+    /// `tv.forward.<instance>`: where a command-svc instance takes the commands other instances
+    /// forward to it (core NATS request-reply, in no stream).
+    pub fn forward_subject(&self, instance: &str) -> String {
+        format!("{}.forward.{}", self.prefix, instance)
+    }
+
     /// The object store bucket holding aggregate snapshots.
     pub fn snapshot_bucket(&self) -> String {
         format!(

@@ -169,3 +169,77 @@ async fn command_appends_to_its_streams_but_not_to_the_waiting_rooms_queue() {
     assert_eq!(room.append(&queue, "{}").await, Some(1));
     assert_append_refused(&nats, &admin, "waiting-room", Stream::Orders, "o-2").await;
 }
+
+#[tokio::test]
+async fn only_command_takes_leases_and_forwards_commands_between_its_instances() {
+    let Some(nats) = server().await else { return };
+    let admin = provisioned(&nats).await;
+    tv_nats::Leases::open(&admin)
+        .await
+        .expect("the lease bucket, created as admin");
+    let naming = admin.naming().clone();
+
+    // Two command-svc instances: one claims, renews and releases an event's lease, and takes the
+    // commands the other forwards; its answer reaches the asking instance's inbox.
+    let owner = EventStore::connect(&nats.url_as("command"), naming.clone())
+        .await
+        .expect("connecting as command");
+    let asking = EventStore::connect(&nats.url_as("command"), naming.clone())
+        .await
+        .expect("connecting as command");
+    let leases = tv_nats::Leases::open(&owner)
+        .await
+        .expect("command opens the lease bucket");
+    let tv_nats::Claim::Ours { revision } = leases.claim("e-1", "owner").await.unwrap() else {
+        panic!("the first claim was refused");
+    };
+    let revision = leases.renew("e-1", "owner", revision).await.unwrap();
+    let revision = revision.expect("the owner renews its lease");
+    leases.release("e-1", revision).await.unwrap();
+    let subject = naming.forward_subject("owner");
+    let mut requests = owner.take_requests(subject.clone()).await.unwrap();
+    owner.client().flush().await.unwrap();
+    let answering = tokio::spawn(async move {
+        let request = requests.next().await.expect("a forwarded command");
+        assert_eq!(request.payload, b"hold".to_vec());
+        request.answer(b"held".to_vec()).await.expect("answering");
+    });
+    let answer = asking
+        .request(subject.clone(), b"hold".to_vec(), Duration::from_secs(2))
+        .await
+        .expect("the owner's answer");
+    assert_eq!(answer, b"held".to_vec());
+    answering.await.unwrap();
+
+    // Nobody else may take the forwarded commands, send one, or touch a lease.
+    let lease_subject = format!("$KV.{}.e-2", naming.lease_bucket());
+    for user in ["projector", "notifier", "query", "waiting-room", "feed"] {
+        let client = nats.client_as(user).await;
+        let _subscription = client.client.subscribe(subject.clone()).await.unwrap();
+        client.client.flush().await.unwrap();
+        assert!(
+            client.was_refused(&subject).await,
+            "{user} took commands forwarded to command-svc"
+        );
+        let elsewhere = naming.forward_subject("another");
+        client
+            .client
+            .publish(elsewhere.clone(), "hold".into())
+            .await
+            .unwrap();
+        client.client.flush().await.unwrap();
+        assert!(
+            client.was_refused(&elsewhere).await,
+            "{user} forwarded a command"
+        );
+        assert_eq!(
+            client.append(&lease_subject, "someone").await,
+            None,
+            "{user} claimed a lease"
+        );
+        assert!(
+            client.was_refused(&lease_subject).await,
+            "{user}: no permissions violation for {lease_subject}"
+        );
+    }
+}

@@ -1,5 +1,7 @@
 //! Two command-svc instances on the same streams, each with its own writer for the same event:
 //! only the expected-sequence check of the append stands between them and a seat sold twice.
+//! Event ownership (leases) is off here, so that the two writers race as they would if a lease
+//! moved while its old owner still wrote (see `forwarding.rs` for instances with ownership).
 
 use command_svc::Config;
 use domain::inventory::SeatStatus;
@@ -25,6 +27,7 @@ async fn two_instances_never_hold_a_seat_twice() {
         // other (with the default of 512 the whole race fits in a dozen commits).
         let config = || Config {
             max_batch: MAX_BATCH,
+            event_ownership: false,
             ..Config::for_test(&e2e::nats_url(), &env.prefix)
         };
         let http = e2e::client::http_client();

@@ -1,8 +1,11 @@
-//! The inventory side of command-svc: one writer task per hot event, and the registry that routes
-//! each command to its event's writer.
+//! The inventory side of command-svc: one writer task per hot event, in the one instance that holds
+//! the event's lease, and the registry that routes each command to its event's writer, here or, by
+//! NATS request-reply, in the owning instance.
 
 mod error;
+mod forward;
 mod load;
+mod ownership;
 mod registry;
 mod timer;
 mod writer;

@@ -11,8 +11,8 @@
 //! expiry is recorded the same way, in as many commits as it takes. So no batch is refused as a
 //! whole for its size, whatever its holds carry.
 //!
-//! A writer with nothing to do for `idle` retires: it closes its queue, serves what was queued
-//! before that, saves a snapshot and stops (the registry starts a successor for the next command,
+//! A writer with nothing to do for `idle`, or whose instance lost the event's lease, retires: it
+//! closes its queue, serves what was queued before that, saves a snapshot and stops (the registry starts a successor for the next command,
 //! which restores from that snapshot). Expiries need no writer: the event's timer is a JetStream
 //! schedule, and when it fires the expiry reactor's command starts one.
 //!
@@ -109,6 +109,18 @@ fn command_name(command: &InventoryCommand) -> &'static str {
     }
 }
 
+/// Returns once `lost` says the lease is lost (or its sender is gone with the lease).
+async fn until_lost(lost: &mut watch::Receiver<bool>) {
+    loop {
+        if *lost.borrow_and_update() {
+            return;
+        }
+        if lost.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// The bytes a fact adds to a commit.
 fn fact_len(fact: &InventoryEvent) -> usize {
     EventRecord::new(1, fact).encoded_len()
@@ -116,13 +128,14 @@ fn fact_len(fact: &InventoryEvent) -> usize {
 
 impl Writer {
     /// Waits for the writer it succeeds (if any) to end, loads the aggregate, then serves the queue
-    /// until every sender is gone, the event turns out not to exist, or it has been idle long
-    /// enough to retire.
+    /// until every sender is gone, the event turns out not to exist, it has been idle long enough
+    /// to retire, or `lost` says that this instance no longer owns the event.
     pub(super) async fn run(
         event: EventId,
         shared: Arc<Shared>,
         mut queue: mpsc::Receiver<Job>,
         previous: Option<JoinHandle<()>>,
+        mut lost: watch::Receiver<bool>,
     ) {
         if let Some(previous) = previous {
             // It appends nothing after it ends; its snapshot and commits are then all stored.
@@ -161,7 +174,16 @@ impl Writer {
         let idle = writer.shared.settings.idle;
         let mut batch = Vec::with_capacity(max_batch);
         loop {
-            match tokio::time::timeout(idle, queue.recv_many(&mut batch, max_batch)).await {
+            let received = tokio::select! {
+                // Cancel-safe: nothing is taken from the queue unless it returns.
+                received = tokio::time::timeout(idle, queue.recv_many(&mut batch, max_batch)) => received,
+                () = until_lost(&mut lost) => {
+                    tracing::info!(%event, "the event's lease moved to another instance: retiring");
+                    writer.retire(queue).await;
+                    return;
+                }
+            };
+            match received {
                 Ok(0) => return,
                 Ok(_) => {}
                 Err(_) => {

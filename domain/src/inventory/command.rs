@@ -6,7 +6,9 @@ use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable, so that an instance that does not own the event can forward it to the one that
+/// does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 /// New variants are added as the product grows: match with a wildcard arm outside this crate.
 #[non_exhaustive]
 pub enum InventoryCommand {
@@ -17,7 +19,9 @@ pub enum InventoryCommand {
         currency: crate::money::Currency,
         hold_ttl_seconds: u32,
         max_tickets_per_customer: u32,
+        #[serde(with = "time::serde::rfc3339::option")]
         sale_opens_at: Option<Timestamp>,
+        #[serde(with = "time::serde::rfc3339::option")]
         sale_closes_at: Option<Timestamp>,
         /// Sold only through a waiting room: every new hold needs an admission.
         waiting_room: bool,
@@ -75,7 +79,7 @@ pub enum InventoryCommand {
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency
 /// key, so a retry names the same hold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldRequest {
     pub hold_id: HoldId,
     pub customer_id: CustomerId,

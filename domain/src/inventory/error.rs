@@ -1,8 +1,11 @@
 //! Why the inventory refuses a command. Each variant is something a caller can act on.
 
 use crate::ids::SeatLabel;
+use serde::{Deserialize, Deserializer, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Serializable, so that a refusal decided by the instance that owns the event reaches the caller
+/// through another instance unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 /// New variants are added as the product grows: match with a wildcard arm outside this crate.
 #[non_exhaustive]
 pub enum InventoryError {
@@ -48,8 +51,10 @@ pub enum InventoryError {
     NotOwner,
     #[error("the hold is {status} and cannot be {action}")]
     InvalidHoldState {
-        status: &'static str,
-        action: &'static str,
+        #[serde(deserialize_with = "hold_word")]
+        status: HoldWord,
+        #[serde(deserialize_with = "hold_word")]
+        action: HoldWord,
     },
     #[error("the hold expired")]
     HoldExpired,
@@ -65,10 +70,87 @@ pub enum InventoryError {
     UnknownWaitlistEntry,
 }
 
+/// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].
+pub type HoldWord = &'static str;
+
+/// Every word `InvalidHoldState` is built with: the hold statuses and the refused actions.
+pub(crate) const HOLD_WORDS: &[&str] = &[
+    "active",
+    "released",
+    "expired",
+    "sold",
+    "returned",
+    "ordered",
+    "checked out",
+    "abandoned",
+    "given back by leaving the waiting list",
+];
+
+/// A word of [`HOLD_WORDS`], read back as the `'static` string the error holds.
+fn hold_word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<HoldWord, D::Error> {
+    let word = String::deserialize(deserializer)?;
+    HOLD_WORDS
+        .iter()
+        .find(|known| **known == word)
+        .copied()
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown hold state word {word:?}")))
+}
+
 fn list(seats: &[SeatLabel]) -> String {
     seats
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(error: InventoryError) -> Result<InventoryError, serde_json::Error> {
+        serde_json::from_str(&serde_json::to_string(&error).expect("serializable"))
+    }
+
+    #[test]
+    fn a_refusal_reads_back_as_itself_with_every_hold_word() {
+        for word in HOLD_WORDS {
+            let refused = InventoryError::InvalidHoldState {
+                status: word,
+                action: word,
+            };
+            assert_eq!(round_trip(refused.clone()).unwrap(), refused);
+        }
+        for refused in [
+            InventoryError::SoldOut { available: 3 },
+            InventoryError::SeatUnavailable(vec!["A-1".parse().unwrap()]),
+            InventoryError::LimitExceeded {
+                limit: 8,
+                current: 7,
+            },
+            InventoryError::NotOpen,
+        ] {
+            assert_eq!(round_trip(refused.clone()).unwrap(), refused);
+        }
+    }
+
+    #[test]
+    fn every_hold_status_is_a_hold_word_and_other_words_are_refused() {
+        use crate::ids::{CustomerId, IdempotencyKey, OrderId};
+        use crate::inventory::HoldStatus;
+        let customer: CustomerId = "alice".parse().unwrap();
+        let order_id = OrderId::derive(&customer, &IdempotencyKey::parse("k").unwrap());
+        for status in [
+            HoldStatus::Active,
+            HoldStatus::Released,
+            HoldStatus::Expired,
+            HoldStatus::Sold { order_id },
+            HoldStatus::Returned { order_id },
+            HoldStatus::Ordered { order_id },
+        ] {
+            assert!(HOLD_WORDS.contains(&status.name()), "{}", status.name());
+        }
+        let unknown = r#"{"InvalidHoldState":{"status":"lost","action":"sold"}}"#;
+        assert!(serde_json::from_str::<InventoryError>(unknown).is_err());
+    }
 }

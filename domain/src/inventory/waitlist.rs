@@ -59,7 +59,7 @@ impl WaitlistStatus {
 
 /// An entry as an answer shows it: the entry and, while it waits, its place in its section's line
 /// (1 = next to be offered).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistPlace {
     pub entry: WaitlistEntry,
     pub position: Option<u32>,

@@ -10,7 +10,7 @@
 //!   `HoldExpired` facts are free: a writer records due expiries in the commit of whatever it
 //!   decides next (docs/DECISIONS.md).
 //!
-//! With `--delete` it deletes the prefix's streams and snapshot bucket afterwards (pass or fail).
+//! With `--delete` it deletes the prefix's streams, snapshot and lease buckets afterwards (pass or fail).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,7 +45,7 @@ struct Cli {
     /// The answers recorded by the fuzz hooks (JSON lines).
     #[arg(long)]
     record: PathBuf,
-    /// Delete the prefix's streams and snapshot bucket afterwards, pass or fail.
+    /// Delete the prefix's streams, snapshot and lease buckets afterwards, pass or fail.
     #[arg(long)]
     delete: bool,
     /// Commits appended by the script's own setup, not by a fuzzed request (CONTEXT=N).
@@ -240,6 +240,7 @@ async fn delete_all(store: &EventStore) {
         .map(|s| store.naming().stream(*s))
         .collect();
     names.push(format!("OBJ_{}", store.naming().snapshot_bucket()));
+    names.push(format!("KV_{}", store.naming().lease_bucket()));
     for name in names {
         if js.get_stream(&name).await.is_ok() {
             if let Err(e) = js.delete_stream(&name).await {

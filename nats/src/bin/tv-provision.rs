@@ -1,6 +1,6 @@
-//! `tv-provision`: creates (or brings up to date) the JetStream streams and the snapshot bucket
-//! under a prefix, then exits. Run it as the admin NATS user before the services start: their
-//! users may read the streams but not create them (deploy/nats/auth.conf). Idempotent.
+//! `tv-provision`: creates (or brings up to date) the JetStream streams, the snapshot bucket and
+//! the lease bucket under a prefix, then exits. Run it as the admin NATS user before the services
+//! start: their users may read the streams but not create them (deploy/nats/auth.conf). Idempotent.
 //!
 //!     NATS_URL=nats://127.0.0.1:14222 TV_PREFIX=tv \
 //!     TV_NATS_USER=admin TV_NATS_PASSWORD_FILE=.data/nats-secrets/admin tv-provision
@@ -11,9 +11,10 @@
 //! never change it).
 
 use std::process::ExitCode;
-use tv_nats::{redact_url, EventStore, Naming, Snapshots, StreamSettings};
+use tv_nats::{redact_url, EventStore, Leases, Naming, Snapshots, StreamSettings};
 
-const HELP: &str = "tv-provision: creates TicketView's JetStream streams and snapshot bucket.
+const HELP: &str =
+    "tv-provision: creates TicketView's JetStream streams, snapshot and lease buckets.
 
 Run it as the admin NATS user; it is idempotent. Settings, from the environment:
   NATS_URL               the server (default nats://127.0.0.1:14222) [env: NATS_URL=]
@@ -39,7 +40,7 @@ async fn main() -> ExitCode {
     match provision(&url, &prefix).await {
         Ok(()) => {
             println!(
-                "tv-provision: streams and snapshot bucket of prefix {prefix:?} ready on {}",
+                "tv-provision: streams, snapshot and lease buckets of prefix {prefix:?} ready on {}",
                 redact_url(&url)
             );
             ExitCode::SUCCESS
@@ -62,5 +63,6 @@ async fn provision(url: &str, prefix: &str) -> Result<(), tv_nats::StoreError> {
         .with_stream_settings(settings);
     store.provision_with(settings).await?;
     Snapshots::open(&store).await?;
+    Leases::open(&store).await?;
     Ok(())
 }
