@@ -5,6 +5,7 @@ use super::caller::Operator;
 use super::error::ApiError;
 use super::extract::{parse_path, JsonBody, OptionalKey, PathParams, TraceParent};
 use super::AppState;
+use crate::catalog::CatalogOutcome;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -94,6 +95,17 @@ pub struct EventAnswer {
     inventory_position: Option<String>,
 }
 
+impl From<CatalogOutcome> for EventAnswer {
+    fn from(outcome: CatalogOutcome) -> Self {
+        Self {
+            event_id: outcome.event_id,
+            status: outcome.status,
+            position: outcome.position.to_string(),
+            inventory_position: outcome.inventory_position.map(|p| p.to_string()),
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn create(
     _: Operator,
@@ -113,15 +125,7 @@ pub async fn create(
         .as_ref()
         .map_or_else(EventId::new_random, EventId::derive);
     let outcome = state.catalog.create(event, details, trace).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(EventAnswer {
-            event_id: outcome.event_id,
-            status: outcome.status,
-            position: outcome.position.to_string(),
-            inventory_position: None,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(outcome.into())))
 }
 
 #[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
@@ -133,12 +137,7 @@ pub async fn publish(
 ) -> Result<Json<EventAnswer>, ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;
     let outcome = state.catalog.publish(event, trace).await?;
-    Ok(Json(EventAnswer {
-        event_id: outcome.event_id,
-        status: outcome.status,
-        position: outcome.position.to_string(),
-        inventory_position: outcome.inventory_position.map(|p| p.to_string()),
-    }))
+    Ok(Json(outcome.into()))
 }
 
 #[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
@@ -150,10 +149,5 @@ pub async fn close(
 ) -> Result<Json<EventAnswer>, ApiError> {
     let event: EventId = parse_path(&event_id, "event_id")?;
     let outcome = state.catalog.close(event, trace).await?;
-    Ok(Json(EventAnswer {
-        event_id: outcome.event_id,
-        status: outcome.status,
-        position: outcome.position.to_string(),
-        inventory_position: outcome.inventory_position.map(|p| p.to_string()),
-    }))
+    Ok(Json(outcome.into()))
 }
