@@ -153,8 +153,15 @@ struct PayloadIn<E> {
 }
 
 pub(crate) fn encode<E: Serialize>(events: &[EventRecord<E>]) -> Result<Bytes, StoreError> {
+    encode_at(events, OffsetDateTime::now_utc())
+}
+
+fn encode_at<E: Serialize>(
+    events: &[EventRecord<E>],
+    recorded_at: OffsetDateTime,
+) -> Result<Bytes, StoreError> {
     let payload = PayloadOut {
-        recorded_at: OffsetDateTime::now_utc(),
+        recorded_at,
         events,
     };
     serde_json::to_vec(&payload)
@@ -339,7 +346,9 @@ mod tests {
             },
         );
         let two = vec![one[0].clone(), held.clone()];
-        let grown = encode(&two).unwrap().len() - encode(&one).unwrap().len();
+        // One instant for both: RFC 3339 drops trailing zeros, so two clock readings may differ in length.
+        let at = OffsetDateTime::now_utc();
+        let grown = encode_at(&two, at).unwrap().len() - encode_at(&one, at).unwrap().len();
         assert_eq!(held.encoded_len(), grown);
     }
 
