@@ -562,7 +562,10 @@ fn order_facts(
         "refunded" => vec![
             vec![placed],
             vec![captured, confirmed],
-            vec![OrderEvent::OrderCancelled { refund_due: true }],
+            vec![OrderEvent::OrderCancelled {
+                refund_due: true,
+                event_cancelled: false,
+            }],
             vec![OrderEvent::OrderRefunded {
                 amount_minor: 9_000,
             }],

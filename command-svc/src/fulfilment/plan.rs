@@ -217,7 +217,10 @@ mod tests {
             }
         );
         // A capture that came after the order was cancelled is recorded too: it is owed back.
-        let cancelled = OrderEvent::OrderCancelled { refund_due: false };
+        let cancelled = OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: false,
+        };
         assert_eq!(
             step(&[placed(), cancelled], &captured(), 10, false),
             Step::RecordCapture {
@@ -248,7 +251,10 @@ mod tests {
         assert_eq!(step(&[placed()], &pending(), 700, false), awaited);
         // Cancelled meanwhile: the hold goes back; a capture that follows is recorded and
         // refunded like any late capture.
-        let cancelled = OrderEvent::OrderCancelled { refund_due: false };
+        let cancelled = OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: false,
+        };
         assert_eq!(
             step(&[placed(), cancelled], &pending(), 10, false),
             Step::AbandonHold
@@ -281,7 +287,10 @@ mod tests {
             step(&[placed(), failed], &declined(), 10, false),
             Step::AbandonHold
         );
-        let cancelled = OrderEvent::OrderCancelled { refund_due: false };
+        let cancelled = OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: false,
+        };
         let none = PaymentState::default();
         assert_eq!(
             step(&[placed(), cancelled.clone()], &none, 10, false),
@@ -302,7 +311,10 @@ mod tests {
                 return_seats: false
             }
         );
-        let cancelled = OrderEvent::OrderCancelled { refund_due: true };
+        let cancelled = OrderEvent::OrderCancelled {
+            refund_due: true,
+            event_cancelled: false,
+        };
         let history = [placed(), captured_order(), confirmed(), cancelled];
         assert_eq!(
             step(&history, &captured(), 10, false),
@@ -319,7 +331,10 @@ mod tests {
     fn a_late_capture_of_a_cancelled_order_is_refunded_and_its_hold_given_back() {
         let history = [
             placed(),
-            OrderEvent::OrderCancelled { refund_due: false },
+            OrderEvent::OrderCancelled {
+                refund_due: false,
+                event_cancelled: false,
+            },
             captured_order(),
         ];
         assert_eq!(

@@ -105,7 +105,7 @@ impl From<InventoryError> for ApiError {
         };
         let (status, code) = match &e {
             NotOpen | SaleNotOpen => (StatusCode::CONFLICT, "sale_not_open"),
-            SaleClosed => (StatusCode::CONFLICT, "sale_closed"),
+            SaleClosed | EventCancelled => (StatusCode::CONFLICT, "sale_closed"),
             NotAdmitted => (StatusCode::FORBIDDEN, "not_admitted"),
             AdmissionExpired => (StatusCode::FORBIDDEN, "admission_expired"),
             AlreadyOpen => (StatusCode::CONFLICT, "invalid_state"),

@@ -36,12 +36,18 @@ impl EventInventory {
                         sale_closes_at: *sale_closes_at,
                         waiting_room: *waiting_room,
                         closed_at: None,
+                        cancelled_at: None,
                     });
                 }
             }
             InventoryEvent::SaleClosed { closed_at } => {
                 if let Some(config) = &mut self.config {
                     config.closed_at.get_or_insert(*closed_at);
+                }
+            }
+            InventoryEvent::SaleCancelled { cancelled_at } => {
+                if let Some(config) = &mut self.config {
+                    config.cancelled_at.get_or_insert(*cancelled_at);
                 }
             }
             InventoryEvent::SeatsHeld {

@@ -81,6 +81,8 @@ pub(super) fn sell_hold(
     };
     match hold.status {
         HoldStatus::Sold { order_id: to } if to == order_id => Ok(None),
+        // Nothing is sold once the event is called off: the paid order is refunded instead.
+        _ if config.cancelled_at.is_some() => Err(InventoryError::EventCancelled),
         HoldStatus::Sold { .. } | HoldStatus::Returned { .. } => {
             Err(InventoryError::InvalidHoldState {
                 status: hold.status.name(),

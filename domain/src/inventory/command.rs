@@ -70,6 +70,11 @@ pub enum InventoryCommand {
     /// An operator closes the sale now: no new holds from then on. Closing a sale that has ended
     /// already decides nothing.
     CloseSale,
+    /// An operator calls the event off: no new holds from then on, every live hold is released
+    /// and every waiting-list entry ends. Holds checked out or sold stay: their orders are
+    /// cancelled and settled by the application (the writer answers with them, see
+    /// [`crate::inventory::EventInventory::orders_to_settle`]). Cancelling again decides nothing.
+    CancelSale,
     /// The customer leaves the waiting list; an offered hold not yet checked out is given back.
     LeaveWaitlist {
         waitlist_id: WaitlistId,

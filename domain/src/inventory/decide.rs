@@ -6,6 +6,7 @@
 //! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
 //! after them.
 
+use super::cancel::cancel_sale;
 use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
 use super::offers::offers;
@@ -53,6 +54,7 @@ pub fn decide(
         InventoryCommand::Open { .. } => {
             let as_opened = SaleConfig {
                 closed_at: None,
+                cancelled_at: None,
                 ..config.clone()
             };
             if opening(command) != Some(as_opened) {
@@ -65,6 +67,11 @@ pub fn decide(
             if !config.closed(now) {
                 events.push(InventoryEvent::SaleClosed { closed_at: now });
             }
+            false
+        }
+        // Seats freed by a cancellation go to nobody: the waiting list ends with the sale.
+        InventoryCommand::CancelSale => {
+            events.extend(cancel_sale(&view, config));
             false
         }
         InventoryCommand::PlaceHold(request) => {
@@ -157,6 +164,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             sale_closes_at: *sale_closes_at,
             waiting_room: *waiting_room,
             closed_at: None,
+            cancelled_at: None,
         }),
         _ => None,
     }

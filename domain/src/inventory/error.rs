@@ -17,6 +17,9 @@ pub enum InventoryError {
     SaleNotOpen,
     #[error("the sale has closed")]
     SaleClosed,
+    /// The event was cancelled: nothing more is sold (a paid order is refunded instead).
+    #[error("the event was cancelled")]
+    EventCancelled,
     /// The event is sold through a waiting room and the request carries no admission for this
     /// customer and event.
     #[error(

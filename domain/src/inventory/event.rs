@@ -94,6 +94,13 @@ pub enum InventoryEvent {
         #[serde(with = "time::serde::rfc3339")]
         closed_at: Timestamp,
     },
+    /// An operator called the event off at `cancelled_at`: the sale ends, and the live holds'
+    /// `HoldReleased` and the waiting entries' `WaitlistLeft` follow it in the same decision.
+    /// Holds checked out or sold stay until their orders are settled.
+    SaleCancelled {
+        #[serde(with = "time::serde::rfc3339")]
+        cancelled_at: Timestamp,
+    },
     /// A customer waits for `quantity` tickets of a sold-out section.
     WaitlistJoined {
         waitlist_id: WaitlistId,
@@ -138,6 +145,7 @@ impl InventoryEvent {
             Self::SeatsSold { .. } => "SeatsSold",
             Self::SeatsReturned { .. } => "SeatsReturned",
             Self::SaleClosed { .. } => "SaleClosed",
+            Self::SaleCancelled { .. } => "SaleCancelled",
             Self::WaitlistJoined { .. } => "WaitlistJoined",
             Self::WaitlistOffered { .. } => "WaitlistOffered",
             Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",

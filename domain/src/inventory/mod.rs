@@ -14,6 +14,7 @@
 
 mod apply;
 mod best_available;
+mod cancel;
 mod checkout;
 mod command;
 mod compact;

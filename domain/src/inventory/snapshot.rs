@@ -24,11 +24,13 @@ use std::collections::HashSet;
 /// the entries, and sell returned seats to the public instead of offering them.
 /// Version 5 added an operator's close of the sale (`closed_at` in the configuration): a binary
 /// that knows only version 4 would read the sale as open and take holds after the close.
-const SNAPSHOT_VERSION: u32 = 5;
+/// Version 6 added an operator's cancellation (`cancelled_at` in the configuration): a binary that
+/// knows only version 5 would go on selling a cancelled event.
+const SNAPSHOT_VERSION: u32 = 6;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
 /// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
 /// one is a version 4 one without a waiting list, a version 4 one is a version 5 one whose sale
-/// no operator closed.
+/// no operator closed, a version 5 one is a version 6 one of an event nobody cancelled.
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]

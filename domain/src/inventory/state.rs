@@ -127,15 +127,22 @@ pub(super) struct SaleConfig {
         with = "time::serde::rfc3339::option"
     )]
     pub closed_at: Option<Timestamp>,
+    /// When an operator cancelled the event (`SaleCancelled`): the sale ends then too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub cancelled_at: Option<Timestamp>,
 }
 
 impl SaleConfig {
     /// When the sale ends: its window's end, or the operator's close if that came first.
     pub fn closes_at(&self) -> Option<Timestamp> {
-        match (self.sale_closes_at, self.closed_at) {
-            (Some(window), Some(closed)) => Some(window.min(closed)),
-            (window, closed) => window.or(closed),
-        }
+        [self.sale_closes_at, self.closed_at, self.cancelled_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// True once the sale has ended at `now`.
@@ -256,6 +263,26 @@ impl EventInventory {
     /// True when a hold of this order was returned and then folded away.
     pub(super) fn order_returned(&self, order_id: &OrderId) -> bool {
         self.returned_orders.contains(order_id)
+    }
+
+    /// The orders whose holds are checked out or sold, in order id order: what a cancellation of
+    /// the event still has to settle (each is cancelled, its seats returned, its money refunded).
+    /// An order leaves this list once its seats are back or its hold ran out.
+    pub fn orders_to_settle(&self) -> Vec<OrderId> {
+        let orders: BTreeSet<OrderId> = self
+            .holds
+            .iter()
+            .filter_map(|hold| match hold.status {
+                HoldStatus::Ordered { order_id } | HoldStatus::Sold { order_id } => Some(order_id),
+                _ => None,
+            })
+            .collect();
+        orders.into_iter().collect()
+    }
+
+    /// When an operator cancelled the event, if one did.
+    pub fn cancelled_at(&self) -> Option<Timestamp> {
+        self.config.as_ref().and_then(|config| config.cancelled_at)
     }
 
     /// The whole holds sold to an order (returned ones included until folded), in placement order.

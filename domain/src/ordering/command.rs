@@ -46,6 +46,12 @@ pub enum OrderCommand {
     /// The customer calls the order off: before payment, or after confirmation (refunded, and the
     /// application returns the seats).
     Cancel { customer_id: CustomerId },
+    /// The organiser called the event off: the order ends as the customer's cancellation would
+    /// (its hold given back, or its seats returned and its money refunded). A paid order whose
+    /// seats are not sold yet is refused (`InvalidState`): it is being settled, and the cancelled
+    /// sale refuses its seats, so it expires with a refund; asking again once it has settled
+    /// decides nothing.
+    CancelForEvent,
     /// The order's payment refunded this amount (from the payment's `RefundIssued`).
     RecordRefunded { amount_minor: i64 },
 }

@@ -41,6 +41,7 @@ pub fn decide(
         OrderCommand::Confirm { tickets } => confirm(order, tickets)?,
         OrderCommand::Expire => expire(order, now)?,
         OrderCommand::Cancel { customer_id } => cancel(order, customer_id)?,
+        OrderCommand::CancelForEvent => cancel_for_event(order)?,
         OrderCommand::RecordRefunded { amount_minor } => record_refund(order, *amount_minor)?,
     };
     Ok(decided.into_iter().collect())
@@ -349,15 +350,40 @@ fn cancel(order: &Order, customer_id: &CustomerId) -> Result<Option<OrderEvent>,
         return Err(OrderError::NotOwner);
     }
     match order.status {
-        OrderStatus::PendingPayment => Ok(Some(OrderEvent::OrderCancelled { refund_due: false })),
+        OrderStatus::PendingPayment => Ok(Some(OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: false,
+        })),
         OrderStatus::Confirmed => Ok(Some(OrderEvent::OrderCancelled {
             refund_due: order.captured_minor() > 0,
+            event_cancelled: false,
         })),
         _ if order.ended_as == Some(OrderStatus::Cancelled) => Ok(None),
         status => Err(OrderError::InvalidState {
             status,
             action: "cancelled",
         }),
+    }
+}
+
+/// The event was called off: a pending or confirmed order is cancelled; one that ended already
+/// (cancelled, expired, declined, refunded) decides nothing; a paid one is refused until it
+/// settles.
+fn cancel_for_event(order: &Order) -> Result<Option<OrderEvent>, OrderError> {
+    match order.status {
+        OrderStatus::PendingPayment => Ok(Some(OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: true,
+        })),
+        OrderStatus::Confirmed => Ok(Some(OrderEvent::OrderCancelled {
+            refund_due: order.captured_minor() > 0,
+            event_cancelled: true,
+        })),
+        status @ OrderStatus::Paid => Err(OrderError::InvalidState {
+            status,
+            action: "cancelled while its payment is being settled",
+        }),
+        _ => Ok(None),
     }
 }
 

@@ -61,8 +61,12 @@ pub enum OrderEvent {
         refund_due: bool,
     },
     /// `refund_due`: money was captured and must go back (a confirmed order; its seats return).
+    /// `event_cancelled`: the organiser called the event off (absent, so false, when the customer
+    /// cancelled, and on every order cancelled before events could be).
     OrderCancelled {
         refund_due: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        event_cancelled: bool,
     },
     OrderRefunded {
         amount_minor: i64,

@@ -8,6 +8,7 @@
 
 mod abandon;
 mod admission;
+mod cancel;
 mod checkout;
 mod close;
 mod compact;

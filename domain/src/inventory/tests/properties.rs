@@ -68,6 +68,8 @@ enum Op {
         entry: Index,
         by_owner: bool,
     },
+    /// An operator cancels the event.
+    Cancel,
 }
 
 const CUSTOMERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
@@ -119,6 +121,11 @@ fn waitlist_op() -> impl Strategy<Value = Op> {
         1 => (any::<Index>(), prop::bool::weighted(0.9))
             .prop_map(|(entry, by_owner)| Op::LeaveWaitlist { entry, by_owner }),
         6 => op(),
+        // Rarely: the rest of the run is a cancelled sale being settled.
+        1 => prop::bool::weighted(0.1).prop_map(|cancel| match cancel {
+            true => Op::Cancel,
+            false => Op::ExpireDue,
+        }),
     ]
 }
 
@@ -282,6 +289,7 @@ impl Sale {
                 }
             }
             Op::ExpireDue => InventoryCommand::ExpireDue,
+            Op::Cancel => InventoryCommand::CancelSale,
             Op::JoinWaitlist {
                 customer: c,
                 key,
@@ -340,6 +348,25 @@ impl Sale {
         );
         if retryable && events.len() > expiries.len() {
             self.accepted.push(command.clone());
+        }
+        // A cancelled sale takes no seats and no one joins or is offered any.
+        if self.state.cancelled_at().is_some() {
+            let takes = events.iter().any(|event| {
+                matches!(
+                    event,
+                    InventoryEvent::SeatsHeld { .. }
+                        | InventoryEvent::SeatsSold { .. }
+                        | InventoryEvent::HoldCheckedOut { .. }
+                        | InventoryEvent::WaitlistJoined { .. }
+                        | InventoryEvent::WaitlistOffered { .. }
+                )
+            });
+            prop_assert!(
+                !takes,
+                "{:?} decided {:?} after the cancellation",
+                command,
+                events
+            );
         }
         for event in &events {
             self.state.apply(event);

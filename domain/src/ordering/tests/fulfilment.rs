@@ -245,7 +245,10 @@ fn a_paid_order_gets_its_seats_and_a_cancelled_one_gives_them_and_the_money_back
     );
     assert_eq!(
         cancelled,
-        vec![OrderEvent::OrderCancelled { refund_due: true }]
+        vec![OrderEvent::OrderCancelled {
+            refund_due: true,
+            event_cancelled: false
+        }]
     );
     shop.inventory(InventoryCommand::ReturnSeats { order_id }, at(101))
         .unwrap();

@@ -6,6 +6,7 @@
 //! her hold, and so the order, expires at `T0 + 600 s`.
 
 mod cancel;
+mod cancel_for_event;
 mod confirm;
 mod expire;
 mod fulfilment;
@@ -154,7 +155,17 @@ pub(super) fn cancel(by: &CustomerId) -> OrderCommand {
 }
 
 pub(super) fn cancelled(refund_due: bool) -> OrderEvent {
-    OrderEvent::OrderCancelled { refund_due }
+    OrderEvent::OrderCancelled {
+        refund_due,
+        event_cancelled: false,
+    }
+}
+
+pub(super) fn cancelled_with_event(refund_due: bool) -> OrderEvent {
+    OrderEvent::OrderCancelled {
+        refund_due,
+        event_cancelled: true,
+    }
 }
 
 pub(super) fn record_refund(amount_minor: i64) -> OrderCommand {
