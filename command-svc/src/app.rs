@@ -7,6 +7,7 @@
 //! anything; `build_with_gateway` takes any [`PaymentGateway`] and no webhook (tests share one
 //! test gateway between instances and restarts, as one external gateway would be).
 
+use crate::cancellation::Cancellations;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fulfilment::reactor::{self, ReactorSettings};
@@ -123,6 +124,12 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
             ack_wait: Duration::from_secs(config.fulfilment_ack_wait_secs.max(1)),
             pending_poll: config.gateway.pending_poll(),
         };
+        let cancellations = Cancellations::new(store.clone(), owned.clone(), fulfilment.clone());
+        reactors.push(tokio::spawn(crate::cancellation::reactor::run(
+            store.clone(),
+            cancellations,
+            settings.ack_wait,
+        )));
         reactors.push(tokio::spawn(reactor::run(store, fulfilment, settings)));
     }
     let listener = TcpListener::bind(config.addr)

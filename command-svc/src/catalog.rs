@@ -1,5 +1,5 @@
 //! Catalog commands: create an event, publish it (which opens its inventory), close its sale
-//! (which closes the inventory too).
+//! or cancel it (which closes or cancels the inventory too).
 //!
 //! The catalog is a cold aggregate, executed like orders and payments by [`crate::cold`]: each
 //! command loads the event's few commits, decides and appends, again on a conflict. Publishing
@@ -196,6 +196,36 @@ impl Catalog {
         Ok(CatalogOutcome {
             event_id: event,
             status: current.state.status().unwrap_or(EventStatus::Closed),
+            position: current.last_position(),
+            inventory_position,
+        })
+    }
+
+    /// Cancels the event: the catalog first (the event is listed as cancelled, and the
+    /// cancellation reactor settles its orders from this fact), then the inventory, whose writer
+    /// releases every live hold and refuses every hold and sale from then on. Both steps are
+    /// idempotent, so a cancellation retried after a crash between them completes it.
+    pub async fn cancel(
+        &self,
+        event: EventId,
+        traceparent: Option<String>,
+    ) -> Result<CatalogOutcome, CatalogFailure> {
+        let current = self
+            .execute(event, CatalogCommand::Cancel, traceparent.clone())
+            .await?;
+        let cancelled = self
+            .inventories
+            .decide(event, InventoryCommand::CancelSale, traceparent)
+            .await;
+        let inventory_position = match cancelled {
+            Ok(decided) => Some(decided.position),
+            // A draft, or published but never opened: no inventory to cancel.
+            Err(CommandError::Rejected(InventoryError::NotOpen)) => None,
+            Err(e) => return Err(CatalogFailure::Unavailable(e.to_string())),
+        };
+        Ok(CatalogOutcome {
+            event_id: event,
+            status: current.state.status().unwrap_or(EventStatus::Cancelled),
             position: current.last_position(),
             inventory_position,
         })

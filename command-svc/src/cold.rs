@@ -66,6 +66,7 @@ impl ColdAggregate for OrderAggregate {
             OrderCommand::Confirm { .. } => "ConfirmOrder",
             OrderCommand::Expire => "ExpireOrder",
             OrderCommand::Cancel { .. } => "CancelOrder",
+            OrderCommand::CancelForEvent => "CancelOrderForEvent",
             OrderCommand::RecordRefunded { .. } => "RecordRefunded",
             _ => "OrderCommand",
         }

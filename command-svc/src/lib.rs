@@ -15,6 +15,7 @@
 //! No other service is called: command-svc meets the rest of the system only on the streams.
 
 pub mod app;
+pub mod cancellation;
 pub mod catalog;
 pub mod cold;
 pub mod config;

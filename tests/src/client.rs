@@ -59,12 +59,14 @@ pub fn operator_authorization() -> String {
 }
 
 /// Whether `path` is a catalog command (an operator's): `POST /events`, `.../publish`,
-/// `.../close`.
+/// `.../close`, `.../cancel`.
 fn operator_route(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or_default();
     path == "/events"
         || (path.starts_with("/events/")
-            && (path.ends_with("/publish") || path.ends_with("/close")))
+            && (path.ends_with("/publish")
+                || path.ends_with("/close")
+                || path.ends_with("/cancel")))
 }
 
 /// The `Authorization` header of a request to `path` with this JSON body: an operator's token on

@@ -1,4 +1,5 @@
-//! `POST /events`, `POST /events/{event_id}/publish` and `POST /events/{event_id}/close`
+//! `POST /events`, `POST /events/{event_id}/publish`, `POST /events/{event_id}/close` and
+//! `POST /events/{event_id}/cancel`
 //! (operator commands).
 
 use super::caller::Operator;
@@ -150,4 +151,18 @@ pub async fn close(
     let event: EventId = parse_path(&event_id, "event_id")?;
     let outcome = state.catalog.close(event, trace).await?;
     Ok(Json(outcome.into()))
+}
+
+/// `202`: the event is cancelled and no longer sells; its orders are settled by the cancellation
+/// reactor (see `crate::cancellation`).
+#[tracing::instrument(skip(state, trace), fields(event_id = %event_id))]
+pub async fn cancel(
+    _: Operator,
+    State(state): State<AppState>,
+    PathParams(event_id): PathParams<String>,
+    TraceParent(trace): TraceParent,
+) -> Result<(StatusCode, Json<EventAnswer>), ApiError> {
+    let event: EventId = parse_path(&event_id, "event_id")?;
+    let outcome = state.catalog.cancel(event, trace).await?;
+    Ok((StatusCode::ACCEPTED, Json(outcome.into())))
 }

@@ -70,6 +70,7 @@ pub fn router(
         .route("/events", post(events::create))
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/close", post(events::close))
+        .route("/events/{event_id}/cancel", post(events::cancel))
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
         .route("/events/{event_id}/waitlist", post(waitlist::join))

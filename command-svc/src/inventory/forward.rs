@@ -10,7 +10,7 @@
 
 use super::error::CommandError;
 use super::registry::{Decided, Inventories};
-use domain::ids::EventId;
+use domain::ids::{EventId, OrderId};
 use domain::inventory::{Hold, InventoryCommand, InventoryError, WaitlistPlace};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,8 @@ enum Answer {
         hold: Option<Hold>,
         price: Option<Money>,
         waitlist: Option<WaitlistPlace>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        orders: Vec<OrderId>,
     },
     Rejected(InventoryError),
     Overloaded,
@@ -54,6 +56,7 @@ impl From<Result<Decided, CommandError>> for Answer {
                 hold: decided.hold,
                 price: decided.price,
                 waitlist: decided.waitlist,
+                orders: decided.orders,
             },
             Err(CommandError::Rejected(error)) => Answer::Rejected(error),
             Err(CommandError::Overloaded) => Answer::Overloaded,
@@ -101,12 +104,14 @@ pub(super) async fn send(
             hold,
             price,
             waitlist,
+            orders,
         }) => match position.parse() {
             Ok(position) => Sent::Answered(Ok(Decided {
                 position,
                 hold,
                 price,
                 waitlist,
+                orders,
             })),
             Err(_) => unavailable(format!("the owner answered a bad position {position:?}")),
         },

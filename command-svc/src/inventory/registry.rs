@@ -11,7 +11,7 @@ use super::error::CommandError;
 use super::forward::{self, Sent};
 use super::ownership::{Ownership, Route};
 use super::writer::{Job, Writer};
-use domain::ids::EventId;
+use domain::ids::{EventId, OrderId};
 use domain::inventory::{Hold, InventoryCommand, WaitlistPlace};
 use domain::money::Money;
 use std::collections::HashMap;
@@ -39,6 +39,9 @@ pub struct Decided {
     /// The waiting-list entry a `JoinWaitlist` or `LeaveWaitlist` names: for a customer who
     /// already waits, the entry they have.
     pub waitlist: Option<WaitlistPlace>,
+    /// For `CancelSale`: the orders the cancellation still has to settle (see
+    /// `EventInventory::orders_to_settle`), in the state after it.
+    pub orders: Vec<OrderId>,
 }
 
 /// How writers batch, queue, snapshot and retire.

@@ -105,6 +105,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::JoinWaitlist { .. } => "JoinWaitlist",
         InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
         InventoryCommand::CloseSale => "CloseSale",
+        InventoryCommand::CancelSale => "CancelSale",
         _ => "InventoryCommand",
     }
 }
@@ -567,6 +568,10 @@ impl Writer {
                         hold,
                         price,
                         waitlist: waitlist_of(state, &job.command),
+                        orders: match job.command {
+                            InventoryCommand::CancelSale => state.orders_to_settle(),
+                            _ => Vec::new(),
+                        },
                     })
                 }
             };
