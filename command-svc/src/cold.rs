@@ -67,6 +67,7 @@ impl ColdAggregate for OrderAggregate {
             OrderCommand::Expire => "ExpireOrder",
             OrderCommand::Cancel { .. } => "CancelOrder",
             OrderCommand::RecordRefunded { .. } => "RecordRefunded",
+            OrderCommand::CheckIn { .. } => "CheckIn",
             _ => "OrderCommand",
         }
     }
