@@ -11,6 +11,8 @@ pub enum Role {
     Customer,
     /// Creates and publishes events and reads every hold and order.
     Operator,
+    /// Checks tickets in at the gate and reads a ticket by its code; nothing else.
+    Scanner,
     /// A role this version does not know: it grants nothing (a newer issuer may add roles).
     #[serde(other)]
     Unknown,
@@ -21,6 +23,7 @@ impl Role {
         match self {
             Role::Customer => "customer",
             Role::Operator => "operator",
+            Role::Scanner => "scanner",
             Role::Unknown => "unknown",
         }
     }
@@ -33,7 +36,10 @@ impl std::str::FromStr for Role {
         match text {
             "customer" => Ok(Role::Customer),
             "operator" => Ok(Role::Operator),
-            other => Err(format!("unknown role {other:?}: use customer or operator")),
+            "scanner" => Ok(Role::Scanner),
+            other => Err(format!(
+                "unknown role {other:?}: use customer, operator or scanner"
+            )),
         }
     }
 }

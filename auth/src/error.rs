@@ -99,6 +99,17 @@ pub enum ConfigError {
          its own (head -c 32 /dev/urandom | base64 > .data/admission-secret)"
     )]
     SharedAdmissionSecret,
+    #[error(
+        "no ticket key: set TV_TICKET_SECRET_FILE to a file of at least 32 random bytes \
+         (python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > .data/ticket-secret); \
+         ticket codes are signed with it"
+    )]
+    NoTicketSecret,
+    #[error(
+        "the ticket key is the bearer tokens' or the admission tokens' secret: give \
+         TV_TICKET_SECRET_FILE a key of its own"
+    )]
+    SharedTicketSecret,
     #[error("reading {variable} ({path}): {source}")]
     File {
         variable: &'static str,

@@ -25,6 +25,7 @@ mod public_keys;
 mod secret;
 mod signing_key;
 pub mod testing;
+mod ticket_secret;
 mod verifier;
 
 pub use admission::{
@@ -40,4 +41,5 @@ pub use known_secrets::{KNOWN_SECRETS, PLACEHOLDER_WORDS};
 pub use public_keys::{PublicKey, PublicKeys};
 pub use secret::Secret;
 pub use signing_key::SigningKey;
+pub use ticket_secret::TicketSecretConfig;
 pub use verifier::Verifier;

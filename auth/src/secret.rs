@@ -31,6 +31,12 @@ pub(crate) const ADMISSION: SecretVariables = SecretVariables {
     file: "TV_ADMISSION_SECRET_FILE",
 };
 
+/// The key ticket codes are signed with.
+pub(crate) const TICKETS: SecretVariables = SecretVariables {
+    value: "TV_TICKET_SECRET",
+    file: "TV_TICKET_SECRET_FILE",
+};
+
 /// An HS256 signing secret. `Debug` and `Display` say only how long it is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<[u8]>);
@@ -102,6 +108,12 @@ impl Secret {
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The secret's bytes, for a key built outside this crate (the ticket key). Keep them out of
+    /// logs and answers.
+    pub fn expose(&self) -> &[u8] {
         &self.0
     }
 }

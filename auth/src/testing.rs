@@ -54,6 +54,19 @@ pub fn admission_token(customer: &str, event_id: &str, iat: i64, exp: i64) -> St
     )
 }
 
+/// The tests' ticket key (public too; no other secret of the tests).
+pub const TICKET_SECRET: &str = "ticketview-tests-only-ticket-key-is-public-5647382910";
+
+/// Ticket key settings with the tests' ticket key.
+pub fn ticket_secret_config() -> crate::TicketSecretConfig {
+    crate::TicketSecretConfig::with_secret(TICKET_SECRET.parse().expect("long enough"))
+}
+
+/// A scanner's token for the tests: subject `scanner`, role scanner.
+pub fn scanner_token(scanner: &str) -> String {
+    issuer().mint(scanner, &[Role::Scanner], TOKEN_TTL)
+}
+
 /// The seed of the tests' Ed25519 key (public, like [`SECRET`]).
 const SIGNING_SEED: [u8; 32] = *b"ticketview-tests-only-ed25519-k1";
 

@@ -65,6 +65,11 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         .admission
         .key(&config.auth)
         .context("command-svc checks admission tokens")?;
+    let ticket_key = config
+        .tickets
+        .secret(&config.auth, &config.admission)
+        .map(|secret| domain::ordering::TicketKey::new(secret.expose()))
+        .context("command-svc signs ticket codes")?;
     if admission.is_none() {
         tracing::info!("no admission key (TV_ADMISSION_SECRET_FILE): events sold through a waiting room admit nobody");
     }
@@ -102,10 +107,12 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         store.clone(),
         inventories.clone(),
         payments.gateway,
+        ticket_key,
         config.fulfilment_halt,
     );
     let webhook = PaymentWebhook::new(payments.webhook, fulfilment.clone());
     let orders = Orders::new(store.clone(), inventories.clone(), fulfilment.clone());
+    let tickets = crate::tickets::Tickets::new(store.clone());
     let state = AppState::new(Services {
         store: store.clone(),
         catalog,
@@ -113,6 +120,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         orders,
         admission,
         webhook,
+        tickets,
     });
     let owned = inventories.clone();
     let mut reactors = Vec::new();

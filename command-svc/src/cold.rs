@@ -68,6 +68,7 @@ impl ColdAggregate for OrderAggregate {
             OrderCommand::Cancel { .. } => "CancelOrder",
             OrderCommand::CancelForEvent => "CancelOrderForEvent",
             OrderCommand::RecordRefunded { .. } => "RecordRefunded",
+            OrderCommand::CheckIn { .. } => "CheckIn",
             _ => "OrderCommand",
         }
     }

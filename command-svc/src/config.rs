@@ -76,6 +76,10 @@ pub struct Config {
     /// waiting room admit nobody).
     #[command(flatten)]
     pub admission: auth::AdmissionConfig,
+    /// The key ticket codes are signed with (`TV_TICKET_SECRET_FILE` or `TV_TICKET_SECRET`,
+    /// required; see `domain::ordering::TicketKey`).
+    #[command(flatten)]
+    pub tickets: auth::TicketSecretConfig,
     /// Commands (`POST` requests) one client address may send per second, bursts of twice that;
     /// more are `429 rate_limited`. A load test comes from one address; behind a proxy that hides
     /// client addresses, every client shares the proxy's: raise it there.
@@ -122,6 +126,7 @@ impl Config {
             payment_failure_rate: 0.0,
             auth: auth::testing::config(),
             admission: auth::testing::admission_config(),
+            tickets: auth::testing::ticket_secret_config(),
             commands_per_address: 2_000,
             commands_per_customer: 50,
             http: tv_kit::HttpConfig::default(),

@@ -25,6 +25,7 @@ pub mod http;
 pub mod inventory;
 pub mod orders;
 pub mod payments;
+pub mod tickets;
 
 pub use app::{build, build_with_gateway, App};
 pub use config::Config;

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "seat_maps",
         sql: include_str!("../migrations/0006_seat_maps.sql"),
     },
+    Migration {
+        version: 7,
+        name: "tickets",
+        sql: include_str!("../migrations/0007_tickets.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).

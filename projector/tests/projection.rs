@@ -420,9 +420,92 @@ async fn migrations_apply_once() {
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
     assert_eq!(
         projector::db::migrate(&pool).await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6]
+        vec![1, 2, 3, 4, 5, 6, 7]
     );
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
+}
+
+/// Migration 7 gives every ticket of the orders projected before it a row of its own, found by its
+/// code (the old, unsigned codes included): valid while its order is confirmed, void otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_orders_gives_each_of_their_tickets_a_row() {
+    let env = TestEnv::new().await;
+    let client = env.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE schema_migrations (
+                 version integer PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .unwrap();
+    for migration in &projector::db::MIGRATIONS[..6] {
+        client.batch_execute(migration.sql).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&migration.version, &migration.name],
+            )
+            .await
+            .unwrap();
+    }
+    let event = Uuid::from_u128(9);
+    let orders = [
+        (
+            Uuid::from_u128(1),
+            "alice",
+            "confirmed",
+            serde_json::json!([
+            {"code": "TV-7K3M9Q2X0BFE", "section_id": "stalls", "seat": "A-1"},
+            {"code": "TV-8K3M9Q2X0BFE", "section_id": "stalls", "seat": "A-2"}]),
+        ),
+        (
+            Uuid::from_u128(2),
+            "bob",
+            "refunded",
+            serde_json::json!([
+            {"code": "TV-9K3M9Q2X0BFE", "section_id": "floor", "seat": null}]),
+        ),
+        (
+            Uuid::from_u128(3),
+            "carol",
+            "pending_payment",
+            serde_json::json!([]),
+        ),
+    ];
+    for (order, customer, status, tickets) in &orders {
+        client
+            .execute(
+                "INSERT INTO orders (order_id, customer_id, event_id, hold_id, status, tickets,
+                     total_minor, currency, created_at, updated_at, version)
+                 VALUES ($1, $2, $3, 'h', $4, $5, 100, 'EUR', now(), now(), 4)",
+                &[order, customer, &event, status, tickets],
+            )
+            .await
+            .unwrap();
+    }
+    let pool = projector::db::pool(&env.database_url, 2).unwrap();
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![7]);
+    // code, order, index, customer, event, section, seat, status, not checked in
+    let rows = client
+        .query(
+            "SELECT concat_ws(' ', code, order_id, ticket_index, customer_id, event_id = $1,
+                              section_id, COALESCE(seat, '-'), status, checked_in_at IS NULL)
+             FROM tickets ORDER BY code",
+            &[&event],
+        )
+        .await
+        .unwrap();
+    let read: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let (alice, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    assert_eq!(
+        read,
+        vec![
+            format!("TV-7K3M9Q2X0BFE {alice} 0 alice t stalls A-1 valid t"),
+            format!("TV-8K3M9Q2X0BFE {alice} 1 alice t stalls A-2 valid t"),
+            format!("TV-9K3M9Q2X0BFE {bob} 0 bob t floor - void t"),
+        ]
+    );
 }
 
 /// Migration 6 packs the seat rows of a database written before it into one seat map per section,
@@ -485,7 +568,7 @@ async fn migrating_seat_rows_to_seat_maps_keeps_every_seat() {
             .unwrap();
     }
     let pool = projector::db::pool(&env.database_url, 2).unwrap();
-    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![6]);
+    assert_eq!(projector::db::migrate(&pool).await.unwrap(), vec![6, 7]);
 
     let row = client
         .query_one(

@@ -44,6 +44,7 @@ pub(crate) fn router(
         .route("/waitlist/{waitlist_id}", get(crate::waitlist::entry))
         .route("/orders/{order_id}", get(order))
         .route("/customers/{customer_id}/orders", get(customer_orders))
+        .route("/tickets/{code}", get(crate::tickets::ticket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))

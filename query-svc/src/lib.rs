@@ -30,6 +30,7 @@ mod openapi;
 mod position;
 pub mod read;
 mod report;
+mod tickets;
 mod waitlist;
 mod weight;
 

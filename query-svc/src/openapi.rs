@@ -39,8 +39,9 @@ fn query(
         "503": json!({"description": "not_caught_up (the ?after= position was not reached in time, or too many queries are waiting), read_model_unavailable, or timeout (not answered within TV_HTTP_REQUEST_TIMEOUT_SECS, 30 s by default)", "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
     });
     if not_found {
-        responses["404"] =
-            error_response("unknown_event, unknown_section, unknown_hold or unknown_order");
+        responses["404"] = error_response(
+            "unknown_event, unknown_section, unknown_hold, unknown_order or unknown_ticket",
+        );
     }
     if readers == Readers::Everyone {
         return json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}});
@@ -158,6 +159,7 @@ pub fn document() -> Value {
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
             "/waitlist/{waitlist_id}": query(&["waitlist_id"], "A waiting-list entry, with its place in its section's line while it waits", ok("the entry", json!({"$ref": "#/components/schemas/WaitlistEntry"})), true, Readers::OwnerOrOperator),
             "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),
+            "/tickets/{code}": query(&["code"], "A ticket by its code, for its customer, a scanner or an operator (another customer's is 404 unknown_ticket)", ok("the ticket", json!({"$ref": "#/components/schemas/Ticket"})), true, Readers::OwnerOrOperator),
             "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false, Readers::OwnerOrOperator),
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "PostgreSQL reachable with read models, NATS connected", "responses": {"200": {"description": "ready"}, "503": error_response("not_ready")}}},
@@ -194,10 +196,11 @@ pub fn document() -> Value {
                     "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id"], "properties": {"section_id": {"type": "string"}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
                     "totals": {"$ref": "#/components/schemas/ReportFigures"}
                 }},
-                "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending"], "properties": {
+                "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending", "checked_in"], "properties": {
                     "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"},
                     "orders_confirmed": {"type": "integer"}, "tickets_confirmed": {"type": "integer"}, "revenue_minor": {"type": "integer"},
-                    "orders_refunded": {"type": "integer"}, "refunded_minor": {"type": "integer"}, "orders_pending": {"type": "integer"}
+                    "orders_refunded": {"type": "integer"}, "refunded_minor": {"type": "integer"}, "orders_pending": {"type": "integer"},
+                    "checked_in": {"type": "integer"}
                 }},
                 "WaitlistEntry": {"type": "object", "required": ["waitlist_id", "event_id", "section_id", "customer_id", "quantity", "adjacent", "status", "version"], "properties": {
                     "waitlist_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"},
@@ -212,10 +215,17 @@ pub fn document() -> Value {
                     "hold_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"}, "section_id": {"type": "string"}, "customer_id": {"type": "string"},
                     "status": {"enum": read_model::status::HoldStatus::API_WORDS}, "seats": {"type": "array", "items": {"type": "string"}},
                     "quantity": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"}, "order_id": {"type": ["string", "null"]}, "version": {"type": "integer"}}},
+                "OrderTicket": {"type": "object", "required": ["ticket_id", "code", "section_id", "seat", "qr"], "properties": {
+                    "ticket_id": {"type": "string", "format": "uuid"}, "code": {"type": "string"}, "section_id": {"type": "string"}, "seat": {"type": ["string", "null"]},
+                    "qr": {"type": "string", "description": "The QR code's payload: the ticket's code, which a scanner verifies offline with its event's scanner key (docs/TICKETS.md)"}}},
+                "Ticket": {"type": "object", "required": ["ticket_id", "order_id", "event_id", "section_id", "seat", "status", "checked_in_at"], "properties": {
+                    "ticket_id": {"type": "string", "format": "uuid"}, "order_id": {"type": "string", "format": "uuid"}, "event_id": {"type": ["string", "null"], "format": "uuid"},
+                    "section_id": {"type": "string"}, "seat": {"type": ["string", "null"]}, "status": {"enum": ["valid", "checked_in", "void"]},
+                    "checked_in_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Order": {"type": "object", "properties": {
                     "order_id": {"type": "string", "format": "uuid"}, "customer_id": {"type": "string"}, "event_id": {"type": ["string", "null"]}, "hold_id": {"type": ["string", "null"]},
                     "status": {"enum": ["pending_payment", "confirmed", "payment_failed", "expired", "cancelled", "refunded"]},
-                    "tickets": {"type": "array", "items": {"type": "object"}}, "total_minor": {"type": "integer"}, "currency": {"type": "string"},
+                    "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/OrderTicket"}}, "total_minor": {"type": "integer"}, "currency": {"type": "string"},
                     "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
             }
         }

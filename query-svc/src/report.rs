@@ -1,8 +1,8 @@
 //! `GET /events/{event_id}/report` (operator): where an event's sale stands, per section and in
 //! total — capacity, available, held and sold seats, and the orders behind them: confirmed (tickets
-//! and revenue), refunded (and how much), awaiting payment.
+//! and revenue), refunded (and how much), awaiting payment; and tickets checked in at the gate.
 //!
-//! Read from the read models (`availability`, `holds`, `orders`) in one statement. Held counts only
+//! Read from the read models (`availability`, `holds`, `orders`, `tickets`) in one statement. Held counts only
 //! holds live at the time of the read (expiry is lazy in the tables). Not cached: an operator's
 //! screen reads it now and then, and it must be current.
 
@@ -29,6 +29,8 @@ pub(crate) struct Figures {
     orders_refunded: i64,
     refunded_minor: i64,
     orders_pending: i64,
+    /// Tickets checked in at the gate (and not void since).
+    checked_in: i64,
 }
 
 impl Figures {
@@ -43,6 +45,7 @@ impl Figures {
         self.orders_refunded += other.orders_refunded;
         self.refunded_minor += other.refunded_minor;
         self.orders_pending += other.orders_pending;
+        self.checked_in += other.checked_in;
     }
 }
 
@@ -111,7 +114,10 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                     COALESCE(sum(o.total_minor) FILTER (WHERE o.status = 'refunded'), 0)::bigint
                         AS refunded_minor,
                     count(o.order_id) FILTER (WHERE o.status = 'pending_payment')
-                        AS orders_pending
+                        AS orders_pending,
+                    (SELECT count(*) FROM tickets t
+                     WHERE t.event_id = a.event_id AND t.section_id = a.section_id
+                       AND t.status = 'checked_in')::bigint AS checked_in
              FROM availability a
              LEFT JOIN holds h ON h.event_id = a.event_id AND h.section_id = a.section_id
                               AND h.order_id IS NOT NULL
@@ -143,6 +149,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                 orders_refunded: row.get("orders_refunded"),
                 refunded_minor: row.get("refunded_minor"),
                 orders_pending: row.get("orders_pending"),
+                checked_in: row.get("checked_in"),
             };
             totals.add(&figures);
             SectionReport {

@@ -61,7 +61,7 @@ impl Projection {
                 tables::HOLDS,
                 tables::WAITLIST,
             ],
-            Self::Orders => &[tables::ORDERS],
+            Self::Orders => &[tables::ORDERS, tables::TICKETS],
         }
     }
 

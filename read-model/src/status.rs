@@ -130,6 +130,33 @@ impl SeatStatus {
     }
 }
 
+/// A ticket's status as stored and as `GET /tickets/{code}` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketStatus {
+    /// Issued, its order confirmed, not checked in yet.
+    Valid,
+    /// Checked in at the gate (once).
+    CheckedIn,
+    /// Its order was cancelled, refunded or expired: refused at the gate.
+    Void,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 3] = [Self::Valid, Self::CheckedIn, Self::Void];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::CheckedIn => "checked_in",
+            Self::Void => "void",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
 /// An order's stored status word, parsed back to the domain's status.
 pub fn order_status(word: &str) -> Option<OrderStatus> {
     [

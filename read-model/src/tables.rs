@@ -16,5 +16,8 @@ pub const HOLDS: &str = "holds";
 pub const WAITLIST: &str = "waitlist";
 /// One row per order, with its status word (the domain's [`domain::ordering::OrderStatus`]).
 pub const ORDERS: &str = "orders";
+/// One row per ticket, by its unique code: its order, customer, event, section and seat, its status
+/// word ([`crate::status::TicketStatus`]) and first check-in time (orders projection).
+pub const TICKETS: &str = "tickets";
 /// One row per projection and shard: the stream sequence applied up to.
 pub const CHECKPOINTS: &str = "projection_checkpoints";

@@ -477,7 +477,7 @@ def check_nats_users(root, compose):
 # The token settings: the verifying services hold the public keys, the one issuer (loadgen) the
 # private key, command-svc and the waiting room the admission secret; none has a default.
 TOKEN_VARIABLES = ("TV_JWT_PUBLIC_KEYS", "TV_JWT_PRIVATE_KEY", "TV_ADMISSION_SECRET",
-                   "TV_JWT_SECRET")
+                   "TV_JWT_SECRET", "TV_TICKET_SECRET")
 VERIFIERS = ("command-svc", "query-svc", "waiting-room")
 ISSUERS = ("loadgen",)
 ADMISSION = ("command-svc", "waiting-room")

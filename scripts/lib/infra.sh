@@ -12,6 +12,7 @@
 #     start_postgres     # exports DATABASE_URL (with the generated password)
 #     ensure_jwt_secret  # exports TV_JWT_SECRET_FILE (unless a secret is configured)
 #     ensure_admission_secret  # exports TV_ADMISSION_SECRET_FILE (likewise)
+#     ensure_ticket_secret     # exports TV_TICKET_SECRET_FILE (likewise)
 #     ensure_jwt_keys BIN  # exports TV_JWT_PUBLIC_KEYS_FILE (unless keys or a secret are
 #                          # configured); sets TV_JWT_ISSUER_KEY_FILE for the token issuers
 #     stop_started       # stops only what this shell started
@@ -975,18 +976,31 @@ stop_started() {
     stop_postgres_if_started || true
 }
 
-# The key admission tokens are signed with (waiting-room) and checked with (command-svc): a key of
-# its own, never the bearer tokens' secret.
-ensure_admission_secret() {
-    if [[ -n "${TV_ADMISSION_SECRET:-}" || -n "${TV_ADMISSION_SECRET_FILE:-}" ]]; then
+# A secret of its own in $TV_DATA/<name>, exported as <VARIABLE>_FILE unless <VARIABLE> or
+# <VARIABLE>_FILE is set already: ensure_secret_file VARIABLE NAME DESCRIPTION.
+ensure_secret_file() {
+    local variable="$1" name="$2" what="$3"
+    local file_variable="${variable}_FILE"
+    if [[ -n "${!variable:-}" || -n "${!file_variable:-}" ]]; then
         return 0
     fi
-    local file="$TV_DATA/admission-secret"
+    local file="$TV_DATA/$name"
     if [[ ! -s "$file" ]]; then
         mkdir -p "$TV_DATA"
         (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$file") ||
-            _tv_die "could not write an admission key to $file (python3 is needed)" || return 1
-        tv_say "admission key: generated ${file#"$TV_ROOT"/} (keep it private; delete it to rotate)"
+            _tv_die "could not write $what to $file (python3 is needed)" || return 1
+        tv_say "$what: generated ${file#"$TV_ROOT"/} (keep it private; delete it to rotate)"
     fi
-    export TV_ADMISSION_SECRET_FILE="$file"
+    export "$file_variable=$file"
+}
+
+# The key admission tokens are signed with (waiting-room) and checked with (command-svc): a key of
+# its own, never the bearer tokens' secret.
+ensure_admission_secret() {
+    ensure_secret_file TV_ADMISSION_SECRET admission-secret "an admission key"
+}
+
+# The key command-svc signs ticket codes with: a key of its own (docs/TICKETS.md).
+ensure_ticket_secret() {
+    ensure_secret_file TV_TICKET_SECRET ticket-secret "a ticket key"
 }

@@ -349,6 +349,8 @@ impl ServiceProcess {
             .env_remove("TV_JWT_SECRET_FILE")
             .env("TV_ADMISSION_SECRET", auth::testing::ADMISSION_SECRET)
             .env_remove("TV_ADMISSION_SECRET_FILE")
+            .env("TV_TICKET_SECRET", auth::testing::TICKET_SECRET)
+            .env_remove("TV_TICKET_SECRET_FILE")
             // The test gateway, named: command-svc has no default one.
             .env("TV_PAYMENT_GATEWAY", "test")
             .env(

@@ -36,6 +36,8 @@ async fn a_service_on_an_unreachable_seed_list_says_so_and_connects_when_a_seed_
         .env_remove("TV_JWT_SECRET_FILE")
         .env("TV_ADMISSION_SECRET", auth::testing::ADMISSION_SECRET)
         .env_remove("TV_ADMISSION_SECRET_FILE")
+        .env("TV_TICKET_SECRET", auth::testing::TICKET_SECRET)
+        .env_remove("TV_TICKET_SECRET_FILE")
         .env("TV_PAYMENT_GATEWAY", "test")
         .env("RUST_LOG", "info")
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT");

@@ -21,7 +21,7 @@ struct Cli {
     /// The token's subject: a customer id for a customer, a name for an operator.
     #[arg(long)]
     subject: String,
-    /// A role to grant (customer, operator); repeat for several.
+    /// A role to grant (customer, operator, scanner); repeat for several.
     #[arg(long = "role", required = true)]
     roles: Vec<Role>,
     /// How long the token is valid, in seconds (at most a day: services refuse longer ones).

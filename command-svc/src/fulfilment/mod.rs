@@ -27,7 +27,7 @@ use crate::cold::{self, Causes, OrderAggregate, PaymentAggregate};
 use crate::inventory::Inventories;
 use crate::payments::{ChargeResult, GatewayError, PaymentGateway};
 use domain::ids::{OrderId, PaymentId};
-use domain::ordering::OrderStatus;
+use domain::ordering::{OrderStatus, TicketKey};
 use plan::Step;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -105,6 +105,8 @@ pub struct Fulfilment {
     store: EventStore,
     inventories: Inventories,
     gateway: Arc<dyn PaymentGateway>,
+    /// Signs the codes of the tickets a confirmation issues.
+    ticket_key: TicketKey,
     halt_at: Option<HaltPoint>,
     halted: Arc<AtomicBool>,
 }
@@ -114,12 +116,14 @@ impl Fulfilment {
         store: EventStore,
         inventories: Inventories,
         gateway: Arc<dyn PaymentGateway>,
+        ticket_key: TicketKey,
         halt_at: Option<HaltPoint>,
     ) -> Self {
         Self {
             store,
             inventories,
             gateway,
+            ticket_key,
             halt_at,
             halted: Arc::new(AtomicBool::new(false)),
         }

@@ -8,7 +8,7 @@ use crate::inventory::CommandError;
 use crate::payments::ChargeResult;
 use domain::ids::{IdempotencyKey, PaymentId};
 use domain::inventory::{InventoryCommand, InventoryError};
-use domain::ordering::{tickets_for, Order, OrderCommand, OrderStatus};
+use domain::ordering::{Order, OrderCommand, OrderStatus};
 use domain::payments::{ChargeOutcome, PaymentCommand, PaymentError};
 
 impl Fulfilment {
@@ -136,7 +136,8 @@ impl Fulfilment {
             .await
         {
             Ok(_) => {
-                let tickets = tickets_for(
+                let tickets = self.ticket_key.tickets_for(
+                    order.event_id,
                     order.order_id,
                     &order.section_id,
                     &order.seats,

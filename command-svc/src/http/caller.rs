@@ -31,6 +31,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     }
 }
 
+/// A caller at the gate: the scanner role, or the operator's; its token's subject names it.
+pub struct Scanner(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Scanner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let identity = identity(parts, state).await?;
+        if !identity.has(Role::Operator) {
+            identity.require(Role::Scanner)?;
+        }
+        Ok(Self(identity.subject().to_owned()))
+    }
+}
+
 /// A caller with the customer role: the customer the token's subject names.
 pub struct Customer(pub CustomerId);
 

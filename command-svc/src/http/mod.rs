@@ -1,7 +1,8 @@
 //! The HTTP interface: thin handlers that parse at the edge, call one service and map the result.
 //!
 //! Every command needs a bearer token ([`caller`]): catalog commands an operator's, holds and
-//! orders a customer's, whose subject is the customer they act for. The payment gateway's webhook
+//! orders a customer's, whose subject is the customer they act for; a check-in a scanner's or an
+//! operator's. The payment gateway's webhook
 //! takes no token: its signature is its credential ([`payments`]). Commands are rate-limited per
 //! client address and per token subject ([`rate`]).
 
@@ -14,6 +15,7 @@ mod ops;
 mod orders;
 mod payments;
 pub mod rate;
+mod tickets;
 mod waitlist;
 
 pub use error::ApiError;
@@ -43,6 +45,8 @@ pub struct Services {
     pub admission: Option<auth::AdmissionKey>,
     /// Takes the payment gateway's signed webhook requests.
     pub webhook: crate::payments::PaymentWebhook,
+    /// Checks tickets in at the gate.
+    pub tickets: crate::tickets::Tickets,
 }
 
 impl AppState {
@@ -78,6 +82,7 @@ pub fn router(
         .route("/orders", post(orders::place))
         .route("/orders/{order_id}/cancel", post(orders::cancel))
         .route("/payments/webhook", post(payments::webhook))
+        .route("/tickets/{code}/check-in", post(tickets::check_in))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(limits),
             rate::limit,

@@ -54,4 +54,7 @@ pub enum OrderCommand {
     CancelForEvent,
     /// The order's payment refunded this amount (from the payment's `RefundIssued`).
     RecordRefunded { amount_minor: i64 },
+    /// A scanner at the gate admits the ticket with this code, at `now`: once per ticket, and
+    /// only while the order stands confirmed. `scanner` is who scanned it (the token's subject).
+    CheckIn { code: String, scanner: String },
 }

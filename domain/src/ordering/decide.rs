@@ -3,7 +3,8 @@
 //! Every command is safe to retry: a command whose effect the order already shows (placed with the
 //! same facts, paid by the same payment, confirmed with the same tickets, ended the same way,
 //! refunded the same amount) decides nothing (`Ok(vec![])`), forever. The same order id with other
-//! facts is refused.
+//! facts is refused. A check-in is the exception by design: the second scan of a ticket is told
+//! `AlreadyCheckedIn` with the first one's time, since the gate must know.
 
 use super::{
     CapturedPayment, Order, OrderCommand, OrderError, OrderEvent, OrderState, OrderStatus,
@@ -43,6 +44,7 @@ pub fn decide(
         OrderCommand::Cancel { customer_id } => cancel(order, customer_id)?,
         OrderCommand::CancelForEvent => cancel_for_event(order)?,
         OrderCommand::RecordRefunded { amount_minor } => record_refund(order, *amount_minor)?,
+        OrderCommand::CheckIn { code, scanner } => Some(check_in(order, code, scanner, now)?),
     };
     Ok(decided.into_iter().collect())
 }
@@ -101,6 +103,18 @@ pub fn evolve(mut state: OrderState, event: &OrderEvent) -> OrderState {
             if matches!(order.status, Expired | Cancelled) {
                 order.status = Refunded;
                 order.refunded_minor += amount_minor;
+            }
+        }
+        OrderEvent::TicketCheckedIn {
+            code,
+            checked_in_at,
+            ..
+        } => {
+            if order.tickets.iter().any(|t| &t.code == code) {
+                order
+                    .checked_in
+                    .entry(code.clone())
+                    .or_insert(*checked_in_at);
             }
         }
     }
@@ -216,6 +230,7 @@ fn placed(event: &OrderEvent) -> Option<Order> {
         tickets: Vec::new(),
         refunded_minor: 0,
         ended_as: None,
+        checked_in: Default::default(),
     })
 }
 
@@ -409,4 +424,33 @@ fn record_refund(order: &Order, amount_minor: i64) -> Result<Option<OrderEvent>,
             action: "refunded",
         }),
     }
+}
+
+/// A ticket of the order is admitted once, while the order stands confirmed. A second scan (a
+/// retry, or the loser of two scanners racing, which decides again after the winner's append) is
+/// told when the first one was; a ticket of an order cancelled, refunded or expired is void.
+fn check_in(
+    order: &Order,
+    code: &str,
+    scanner: &str,
+    now: Timestamp,
+) -> Result<OrderEvent, OrderError> {
+    if !order.tickets.iter().any(|t| t.code == code) {
+        return Err(OrderError::UnknownTicket);
+    }
+    if order.status != OrderStatus::Confirmed {
+        return Err(OrderError::TicketVoid {
+            status: order.status,
+        });
+    }
+    if let Some(first) = order.checked_in.get(code) {
+        return Err(OrderError::AlreadyCheckedIn {
+            checked_in_at: *first,
+        });
+    }
+    Ok(OrderEvent::TicketCheckedIn {
+        code: code.to_owned(),
+        checked_in_at: now,
+        scanner: scanner.to_owned(),
+    })
 }

@@ -41,4 +41,10 @@ pub enum OrderError {
     },
     #[error("an amount of money must be positive")]
     InvalidAmount,
+    #[error("no ticket has this code; check the code or ask the customer for the ticket")]
+    UnknownTicket,
+    #[error("the ticket was already checked in at {checked_in_at}")]
+    AlreadyCheckedIn { checked_in_at: Timestamp },
+    #[error("the ticket's order was {status}: the ticket is void")]
+    TicketVoid { status: OrderStatus },
 }

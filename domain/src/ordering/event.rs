@@ -71,6 +71,13 @@ pub enum OrderEvent {
     OrderRefunded {
         amount_minor: i64,
     },
+    /// The ticket with this code was admitted at the gate, by `scanner`: once per ticket.
+    TicketCheckedIn {
+        code: String,
+        #[serde(with = "time::serde::rfc3339")]
+        checked_in_at: Timestamp,
+        scanner: String,
+    },
 }
 
 impl OrderEvent {
@@ -84,6 +91,7 @@ impl OrderEvent {
             Self::OrderExpired { .. } => "OrderExpired",
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderRefunded { .. } => "OrderRefunded",
+            Self::TicketCheckedIn { .. } => "TicketCheckedIn",
         }
     }
 }

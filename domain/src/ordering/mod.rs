@@ -9,7 +9,9 @@
 //!
 //! It guards the promises of a purchase: an order is paid at most once, by exactly its total; it
 //! gets its tickets only once paid; it never records more refunded than captured; a retried
-//! command decides nothing new. The order does not move seats or money itself: reactors carry
+//! command decides nothing new. At the gate, each ticket of a confirmed order is checked in at
+//! most once (`CheckIn`, `TicketCheckedIn`); a ticket of an order called off is void. Ticket
+//! codes are signed ([`TicketKey`]), so a code names its order and cannot be made up. The order does not move seats or money itself: reactors carry
 //! its facts to the inventory (`SellHold`, `ReturnSeats`) and to its payment ([`crate::payments`]),
 //! and bring their outcome back as commands.
 
@@ -29,4 +31,7 @@ pub use error::OrderError;
 pub use event::OrderEvent;
 pub use payment_means::{PaymentMeans, Preparation};
 pub use state::{CapturedPayment, Order, OrderState, OrderStatus};
-pub use ticket::{ticket_code, tickets_for, Ticket};
+pub use ticket::{
+    ticket_id, tickets_for, ScannerKey, Ticket, TicketKey, TicketRef, CODE_PREFIX,
+    SIGNED_CODE_CHARS,
+};

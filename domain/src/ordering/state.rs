@@ -6,6 +6,7 @@ use crate::ids::{CustomerId, EventId, HoldId, OrderId, PaymentId, SeatLabel, Sec
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Where an order is in its life:
@@ -91,6 +92,8 @@ pub struct Order {
     /// `Expired` or `Cancelled`, once the order ended so; kept when it is refunded, so that a
     /// retried `Expire` or `Cancel` is still recognised.
     pub ended_as: Option<OrderStatus>,
+    /// When each checked-in ticket (by code) was first checked in.
+    pub checked_in: BTreeMap<String, Timestamp>,
 }
 
 impl Order {

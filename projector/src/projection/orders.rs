@@ -8,12 +8,20 @@
 //!
 //! Statuses: `pending_payment` (also while paid and being confirmed: `paid` is internal),
 //! `confirmed`, `payment_failed`, `expired`, `cancelled`, `refunded`.
+//!
+//! It also keeps one `tickets` row per ticket (`read_model::tables::TICKETS`): inserted `valid`
+//! at confirmation (customer and event read from the order's row), `checked_in` by
+//! `TicketCheckedIn`, `void` once the order is cancelled, expired or refunded. A batch writes them
+//! in that order, after the orders, which gives the right end state whatever the facts' order
+//! within it (the decider never checks a ticket in after its order was called off).
 
 use super::{aggregate_id, decode, undecodable};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::ordering::OrderStatus;
 use domain::ordering::{OrderEvent, Ticket};
+use read_model::status::TicketStatus;
+use read_model::tables::{ORDERS, TICKETS};
 use read_model::Notice;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -42,6 +50,57 @@ struct OrderChange {
     version: i64,
 }
 
+/// A ticket issued by a batch's `OrderConfirmed`.
+struct IssuedTicket {
+    code: String,
+    order_id: Uuid,
+    index: i32,
+    section_id: String,
+    seat: Option<String>,
+    version: i64,
+}
+
+/// What a batch does to `tickets`.
+#[derive(Default)]
+struct TicketChanges {
+    issued: Vec<IssuedTicket>,
+    /// (code, first check-in time, version).
+    checked_in: Vec<(String, OffsetDateTime, i64)>,
+    /// (order, version) of orders called off.
+    voided: BTreeMap<Uuid, i64>,
+}
+
+impl TicketChanges {
+    fn record(&mut self, order_id: Uuid, event: &OrderEvent, version: i64) {
+        match event {
+            OrderEvent::OrderConfirmed { tickets } => {
+                self.issued
+                    .extend(tickets.iter().enumerate().map(|(index, t)| IssuedTicket {
+                        code: t.code.clone(),
+                        order_id,
+                        index: index as i32,
+                        section_id: t.section_id.to_string(),
+                        seat: t.seat.as_ref().map(ToString::to_string),
+                        version,
+                    }))
+            }
+            OrderEvent::TicketCheckedIn {
+                code,
+                checked_in_at,
+                ..
+            } => self
+                .checked_in
+                .push((code.clone(), *checked_in_at, version)),
+            OrderEvent::OrderExpired { .. }
+            | OrderEvent::OrderCancelled { .. }
+            | OrderEvent::OrderRefunded { .. } => {
+                self.voided.insert(order_id, version);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The tickets as the read model stores them.
 fn tickets_json(tickets: &[Ticket]) -> serde_json::Value {
     tickets
@@ -68,7 +127,9 @@ fn shown(event: &OrderEvent) -> Option<(&'static str, Option<serde_json::Value>)
         OrderEvent::OrderExpired { .. } => (OrderStatus::Expired.as_str(), None),
         OrderEvent::OrderCancelled { .. } => (OrderStatus::Cancelled.as_str(), None),
         OrderEvent::OrderRefunded { .. } => (OrderStatus::Refunded.as_str(), None),
-        OrderEvent::OrderPlaced { .. } | OrderEvent::PaymentCaptured { .. } => return None,
+        OrderEvent::OrderPlaced { .. }
+        | OrderEvent::PaymentCaptured { .. }
+        | OrderEvent::TicketCheckedIn { .. } => return None,
         other => {
             tracing::warn!(
                 kind = other.kind(),
@@ -86,6 +147,7 @@ pub(super) async fn apply(
 ) -> Result<(usize, Notice), ProjectError> {
     let mut created: BTreeMap<Uuid, NewOrder> = BTreeMap::new();
     let mut changes: BTreeMap<Uuid, OrderChange> = BTreeMap::new();
+    let mut tickets = TicketChanges::default();
     let mut events = 0;
     for raw in commits {
         let commit = decode::<OrderEvent>(Stream::Orders, raw)?;
@@ -95,6 +157,7 @@ pub(super) async fn apply(
         let version = raw.sequence as i64;
         for event in commit.events {
             events += 1;
+            tickets.record(order_id, &event, version);
             if let OrderEvent::OrderPlaced {
                 customer_id,
                 hold_id,
@@ -147,6 +210,7 @@ pub(super) async fn apply(
     }
     write_created(tx, schema, &created).await?;
     write_changes(tx, schema, &changes).await?;
+    write_tickets(tx, schema, &tickets).await?;
     Ok((
         events,
         Notice {
@@ -235,5 +299,89 @@ async fn write_changes(
         ],
     )
     .await?;
+    Ok(())
+}
+
+async fn write_tickets(
+    tx: &Transaction<'_>,
+    schema: &str,
+    changes: &TicketChanges,
+) -> Result<(), ProjectError> {
+    let issued = &changes.issued;
+    if !issued.is_empty() {
+        let statement = tx
+            .prepare_cached(&format!(
+                "INSERT INTO {schema}.{TICKETS} (code, order_id, ticket_index, customer_id, event_id,
+                     section_id, seat, status, checked_in_at, version)
+                 SELECT d.code, d.order_id, d.ticket_index, o.customer_id, o.event_id,
+                     d.section_id, d.seat, $7, NULL, d.version
+                 FROM UNNEST($1::text[], $2::uuid[], $3::int4[], $4::text[], $5::text[],
+                     $6::int8[]) AS d(code, order_id, ticket_index, section_id, seat, version)
+                 JOIN {schema}.{ORDERS} o ON o.order_id = d.order_id
+                 ON CONFLICT (code) DO NOTHING"
+            ))
+            .await?;
+        tx.execute(
+            &statement,
+            &[
+                &issued.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(),
+                &issued.iter().map(|t| t.order_id).collect::<Vec<_>>(),
+                &issued.iter().map(|t| t.index).collect::<Vec<_>>(),
+                &issued
+                    .iter()
+                    .map(|t| t.section_id.as_str())
+                    .collect::<Vec<_>>(),
+                &issued.iter().map(|t| t.seat.as_deref()).collect::<Vec<_>>(),
+                &issued.iter().map(|t| t.version).collect::<Vec<_>>(),
+                &TicketStatus::Valid.as_str(),
+            ],
+        )
+        .await?;
+    }
+    let checked_in = &changes.checked_in;
+    if !checked_in.is_empty() {
+        // The first check-in's time stays; a void ticket stays void.
+        let statement = tx
+            .prepare_cached(&format!(
+                "UPDATE {schema}.{TICKETS} t
+                 SET status = CASE WHEN t.status = $4 THEN t.status ELSE $5 END,
+                     checked_in_at = COALESCE(t.checked_in_at, d.at),
+                     version = GREATEST(t.version, d.version)
+                 FROM UNNEST($1::text[], $2::timestamptz[], $3::int8[]) AS d(code, at, version)
+                 WHERE t.code = d.code"
+            ))
+            .await?;
+        tx.execute(
+            &statement,
+            &[
+                &checked_in.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+                &checked_in.iter().map(|c| c.1).collect::<Vec<_>>(),
+                &checked_in.iter().map(|c| c.2).collect::<Vec<_>>(),
+                &TicketStatus::Void.as_str(),
+                &TicketStatus::CheckedIn.as_str(),
+            ],
+        )
+        .await?;
+    }
+    let voided = &changes.voided;
+    if !voided.is_empty() {
+        let statement = tx
+            .prepare_cached(&format!(
+                "UPDATE {schema}.{TICKETS} t
+                 SET status = $3, version = GREATEST(t.version, d.version)
+                 FROM UNNEST($1::uuid[], $2::int8[]) AS d(order_id, version)
+                 WHERE t.order_id = d.order_id"
+            ))
+            .await?;
+        tx.execute(
+            &statement,
+            &[
+                &voided.keys().copied().collect::<Vec<_>>(),
+                &voided.values().copied().collect::<Vec<_>>(),
+                &TicketStatus::Void.as_str(),
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -71,7 +71,7 @@ fn order_view(r: &tokio_postgres::Row) -> Result<OrderView, ReadError> {
         status: read_model::rows::column(ORDERS, "status", r.get(4), |w| {
             read_model::status::order_status(w).ok_or(())
         })?,
-        tickets: r.get(5),
+        tickets: crate::tickets::with_ids_and_qr(r.get(0), r.get(5)),
         total_minor: r.get(6),
         currency: r.get(7),
         created_at: r.get(8),

@@ -55,7 +55,8 @@ fn tickets_must_match_the_order() {
         // Seats swapped.
         tickets().into_iter().rev().collect(),
         // Another section.
-        tickets_for(
+        ticket_key().tickets_for(
+            event_id(),
             order_id(),
             &SectionId::parse("boxes").unwrap(),
             &["A-1".parse().unwrap(), "A-2".parse().unwrap()],

@@ -3,16 +3,14 @@
 //! seats are sold and the order confirmed; or the hold ran out, the seats went to someone else,
 //! and the money goes back. Shows how the deciders fit together, not new rules.
 
-use super::{alice, at};
+use super::{alice, at, ticket_key};
 use crate::catalog::{Row, SectionLayout};
 use crate::ids::{CustomerId, EventId, HoldId, IdempotencyKey, OrderId, PaymentId, SectionId};
 use crate::inventory::{
     self, EventInventory, HoldRequest, HoldStatus, InventoryCommand, InventoryError,
     InventoryEvent, InventorySection, SeatStatus, Selection,
 };
-use crate::ordering::{
-    self, tickets_for, OrderCommand, OrderEvent, OrderState, OrderStatus, Preparation,
-};
+use crate::ordering::{self, OrderCommand, OrderEvent, OrderState, OrderStatus, Preparation};
 use crate::payments::{self, ChargeOutcome, PaymentCommand, PaymentEvent, PaymentState};
 use crate::Timestamp;
 use uuid::Uuid;
@@ -164,7 +162,8 @@ impl Shop {
         };
         match self.inventory(sell, now) {
             Ok(_) => {
-                let tickets = tickets_for(
+                let tickets = ticket_key().tickets_for(
+                    order.event_id,
                     order.order_id,
                     &order.section_id,
                     &order.seats,

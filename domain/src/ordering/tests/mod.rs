@@ -7,6 +7,7 @@
 
 mod cancel;
 mod cancel_for_event;
+mod check_in;
 mod confirm;
 mod expire;
 mod fulfilment;
@@ -18,7 +19,7 @@ mod refund;
 mod tickets;
 
 use crate::ids::{CustomerId, EventId, HoldId, IdempotencyKey, OrderId, PaymentId, SectionId};
-use crate::ordering::{tickets_for, OrderCommand, OrderEvent, Preparation, Ticket};
+use crate::ordering::{OrderCommand, OrderEvent, Preparation, ScannerKey, Ticket, TicketKey};
 use crate::test_support::{given, Given, Ordering};
 use crate::Timestamp;
 use time::macros::datetime;
@@ -127,8 +128,14 @@ pub(super) fn failed() -> OrderEvent {
     }
 }
 
+/// The server's ticket key in these stories.
+pub(super) fn ticket_key() -> TicketKey {
+    TicketKey::new(b"ticket-key-of-the-order-stories-0123456789")
+}
+
 pub(super) fn tickets() -> Vec<Ticket> {
-    tickets_for(
+    ticket_key().tickets_for(
+        event_id(),
         order_id(),
         &stalls(),
         &["A-1".parse().unwrap(), "A-2".parse().unwrap()],
