@@ -3,6 +3,7 @@
 //! The operations endpoints are served alongside while it runs.
 
 use crate::config::Config;
+use crate::deliver::Dispatcher;
 use crate::notice::{notices_of, worth_a_notice, Notification};
 use crate::outbox::{self, PostgresOutbox};
 use crate::report::{record_pending, BatchReport};
@@ -43,6 +44,8 @@ pub struct Notifier {
     consumer: Durable,
     waitlist_consumer: Durable,
     sinks: Vec<Arc<dyn Sink>>,
+    /// Sends the outbox's notices by mail and webhooks, when either is configured.
+    dispatcher: Option<Dispatcher>,
     ops: Option<tokio::net::TcpListener>,
 }
 
@@ -50,12 +53,15 @@ impl Notifier {
     /// Connects to NATS and PostgreSQL, applies the outbox's migration, binds the consumer; the
     /// sinks are the PostgreSQL outbox, then the log.
     pub async fn build(config: Config) -> anyhow::Result<Notifier> {
-        let pool = tv_kit::pg::pool(&config.database_url, 2).context("PostgreSQL pool")?;
+        let pool = tv_kit::pg::pool(&config.database_url, 3).context("PostgreSQL pool")?;
         outbox::migrate(&pool)
             .await
             .context("applying the notifier's migration (is DATABASE_URL reachable?)")?;
         let sinks: Vec<Arc<dyn Sink>> = vec![
-            Arc::new(PostgresOutbox::new(pool.clone())),
+            Arc::new(PostgresOutbox::with_channels(
+                pool.clone(),
+                config.delivery.channels(),
+            )),
             Arc::new(LogSink),
         ];
         Self::assemble(config, pool, sinks).await
@@ -102,6 +108,8 @@ impl Notifier {
         )
         .await
         .context("the notifier's durable consumer of the inventory stream")?;
+        let dispatcher = Dispatcher::new(pool.clone(), store.clone(), &config.delivery)
+            .context("configuring mail and webhooks")?;
         let ops = match config.ops_addr {
             Some(addr) => Some(
                 tokio::net::TcpListener::bind(addr)
@@ -117,6 +125,7 @@ impl Notifier {
             consumer,
             waitlist_consumer,
             sinks,
+            dispatcher,
             ops,
         })
     }
@@ -161,8 +170,14 @@ impl Notifier {
         let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
+        let deliver = async {
+            if let Some(dispatcher) = &self.dispatcher {
+                dispatcher.run(until(stopped.clone())).await;
+            }
+        };
         tokio::join!(
             stop_both,
+            deliver,
             self.consume(&self.consumer, Source::Orders, until(stopped.clone())),
             self.consume(
                 &self.waitlist_consumer,
