@@ -10,11 +10,12 @@ use crate::report::{record_pending, BatchReport};
 use crate::sink::{LogSink, Sink, SinkError};
 use anyhow::Context;
 use deadpool_postgres::Pool;
+use domain::catalog::CatalogEvent;
 use domain::ids::OrderId;
 use domain::inventory::InventoryEvent;
 use domain::ordering::{self, OrderEvent, OrderState};
 use domain::schema::{upcaster, WRITTEN};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,6 +257,7 @@ impl Notifier {
             Source::Orders => self.notices(batch, &mut report).await?,
             Source::Inventory => waitlist_notices_of(batch, &mut report),
         };
+        self.name_events(&mut notices).await;
         let made = notices.len();
         for sink in &self.sinks {
             if notices.is_empty() {
@@ -334,6 +336,46 @@ impl Notifier {
             }
         }
         Ok(notices)
+    }
+}
+
+impl Notifier {
+    /// Adds each notice's event name (`event_name`, as the organiser typed it) from the event's
+    /// `EventCreated` on the catalog stream, each event read once. An event that cannot be read
+    /// leaves its notices without a name (the mail names the event by id).
+    async fn name_events(&self, notices: &mut [Notification]) {
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        for notice in notices.iter_mut() {
+            let Some(event) = notice.body["event_id"].as_str().map(str::to_owned) else {
+                continue;
+            };
+            if !names.contains_key(&event) {
+                let name = match self
+                    .store
+                    .load::<CatalogEvent>(Stream::Catalog, &event, 0)
+                    .await
+                {
+                    Ok(loaded) => loaded
+                        .commits
+                        .iter()
+                        .flat_map(|c| c.events.iter())
+                        .find_map(|fact| match fact {
+                            CatalogEvent::EventCreated { details, .. } => {
+                                Some(details.name.clone())
+                            }
+                            _ => None,
+                        }),
+                    Err(e) => {
+                        tracing::debug!(error = %e, event, "the event's name not read");
+                        None
+                    }
+                };
+                names.insert(event.clone(), name);
+            }
+            if let Some(Some(name)) = names.get(&event) {
+                notice.body["event_name"] = serde_json::json!(name);
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //!
 //! The facts are appended to the orders stream directly, as command-svc writes them.
 
+use domain::catalog::{CatalogEvent, EventDetails, EventDraft, SectionDraft};
 use domain::ids::{CustomerId, EventId, HoldId, IdempotencyKey, OrderId, PaymentId, SectionId};
 use domain::ordering::{tickets_for, OrderEvent};
 use e2e::mail_sink::{header, MailSink};
@@ -22,14 +23,57 @@ use std::time::{Duration, Instant};
 use tv_nats::{CommitMeta, EventRecord, EventStore, Stream};
 
 const SECRET: &[u8] = b"whsec_test_0123456789abcdef";
+/// An event name as an organiser may type it: markup that must not reach a mail's HTML as markup.
+const EVENT_NAME: &str = "Rock <b>&</b> Roll";
+
+/// An event created on the catalog stream with [`EVENT_NAME`]: its id.
+async fn created_event(store: &EventStore) -> EventId {
+    let event = EventId::new_random();
+    let draft = EventDraft {
+        name: EVENT_NAME.into(),
+        venue: "Hall".into(),
+        starts_at: time::OffsetDateTime::now_utc() + time::Duration::days(30),
+        currency: "EUR".into(),
+        sections: vec![SectionDraft {
+            section_id: "floor".into(),
+            name: "Floor".into(),
+            price_minor: 3_500,
+            rows: None,
+            capacity: Some(100),
+        }],
+        sale_opens_at: None,
+        sale_closes_at: None,
+        hold_ttl_seconds: None,
+        max_tickets_per_customer: None,
+        waiting_room: None,
+    };
+    let created = CatalogEvent::EventCreated {
+        event_id: event,
+        details: EventDetails::parse(draft).expect("a valid event"),
+    };
+    store
+        .append(
+            Stream::Catalog,
+            &event.to_string(),
+            0,
+            &CommitMeta::new(&event.to_string(), "test"),
+            &[EventRecord::new(1, created)],
+        )
+        .await
+        .expect("appending the event");
+    event
+}
 
 /// An order placed, paid and confirmed with two tickets, on the orders stream: its id and ticket
 /// codes.
-async fn confirmed_order(store: &EventStore, customer: &str) -> (OrderId, Vec<String>) {
+async fn confirmed_order(
+    store: &EventStore,
+    event: EventId,
+    customer: &str,
+) -> (OrderId, Vec<String>) {
     let customer = CustomerId::parse(customer).expect("a customer id");
     let key = IdempotencyKey::parse("order-1").expect("a key");
     let order_id = OrderId::derive(&customer, &key);
-    let event = EventId::new_random();
     let section = SectionId::parse("floor").expect("a section");
     let tickets = tickets_for(order_id, &section, &[], 2);
     let codes = tickets.iter().map(|t| t.code.to_string()).collect();
@@ -129,7 +173,8 @@ async fn a_confirmed_orders_mail_arrives_once_though_the_notifier_is_killed_mid_
         let sink = MailSink::start().await;
         let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("notify-delivery-{}.log", env.prefix));
-        let (order, codes) = confirmed_order(&env.store, "ann").await;
+        let event = created_event(&env.store).await;
+        let (order, codes) = confirmed_order(&env.store, event, "ann").await;
         let notice = format!("{order}:order_confirmed");
 
         // The first send is held before the server's answer; the notifier dies waiting for it.
@@ -164,6 +209,13 @@ async fn a_confirmed_orders_mail_arrives_once_though_the_notifier_is_killed_mid_
         for code in &codes {
             assert!(mail.contains(code), "ticket {code} in the mail: {mail}");
         }
+        // The organiser's name, escaped in the HTML part (and no markup of theirs in it).
+        let html = &mail[mail.find("text/html").expect("an HTML part")..];
+        assert!(
+            html.contains("Rock &lt;b&gt;&amp;&lt;/b&gt; Roll"),
+            "{mail}"
+        );
+        assert!(!html.contains("<b>"), "{mail}");
         assert_eq!(
             deliveries(&database, &notice).await,
             [("mail".to_owned(), "delivered".to_owned(), 2)]
@@ -194,7 +246,8 @@ async fn a_webhook_answered_500_is_retried_then_delivered_signed() {
             config.delivery.retry_base_ms = 300;
         })
         .await;
-        let (order, _) = confirmed_order(&env.store, "bob@example.com").await;
+        let (order, _) =
+            confirmed_order(&env.store, EventId::new_random(), "bob@example.com").await;
         let notice = format!("{order}:order_confirmed");
         wait_until(Duration::from_secs(30), "the webhook delivered", || async {
             deliveries(&database, &notice)
@@ -243,7 +296,8 @@ async fn a_webhook_that_always_fails_ends_in_the_dead_letter_stream() {
             config.delivery.max_attempts = 3;
         })
         .await;
-        let (order, _) = confirmed_order(&env.store, "carol@example.com").await;
+        let (order, _) =
+            confirmed_order(&env.store, EventId::new_random(), "carol@example.com").await;
         let notice = format!("{order}:order_confirmed");
         wait_until(Duration::from_secs(30), "the notice given up", || async {
             deliveries(&database, &notice)
