@@ -23,16 +23,20 @@ pub enum Stream {
     /// The waiting rooms: per event, the room's own facts on `queue.<event>.room` and each
     /// customer's place on `queue.<event>.join.<customer key>`.
     Queue,
+    /// Notices the notifier could not deliver after its retries (`deadletter.notices`), kept for
+    /// an operator to look at and replay: not a log of record.
+    DeadLetter,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 6] = [
+    pub const ALL: [Stream; 7] = [
         Stream::Catalog,
         Stream::Inventory,
         Stream::Orders,
         Stream::Payments,
         Stream::Timers,
         Stream::Queue,
+        Stream::DeadLetter,
     ];
 
     /// How many shards this stream's subjects are spread over (1: not sharded).
@@ -52,6 +56,7 @@ impl Stream {
             Stream::Payments => "payments",
             Stream::Timers => "timers",
             Stream::Queue => "queue",
+            Stream::DeadLetter => "deadletter",
         }
     }
 }

@@ -167,6 +167,11 @@ impl EventStore {
                 allow_rollup: true,
                 ..base
             },
+            // Dead letters are handled by an operator, who may delete or purge them after.
+            Stream::DeadLetter => Config {
+                description: Some("TicketView notices not delivered (dead letters)".into()),
+                ..base
+            },
             // The log of record: nothing is ever deleted or purged.
             _ => Config {
                 description: Some(format!("TicketView {} events", stream.token())),

@@ -3,17 +3,19 @@
 //! The operations endpoints are served alongside while it runs.
 
 use crate::config::Config;
+use crate::deliver::Dispatcher;
 use crate::notice::{notices_of, worth_a_notice, Notification};
 use crate::outbox::{self, PostgresOutbox};
 use crate::report::{record_pending, BatchReport};
 use crate::sink::{LogSink, Sink, SinkError};
 use anyhow::Context;
 use deadpool_postgres::Pool;
+use domain::catalog::CatalogEvent;
 use domain::ids::OrderId;
 use domain::inventory::InventoryEvent;
 use domain::ordering::{self, OrderEvent, OrderState};
 use domain::schema::{upcaster, WRITTEN};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +45,8 @@ pub struct Notifier {
     consumer: Durable,
     waitlist_consumer: Durable,
     sinks: Vec<Arc<dyn Sink>>,
+    /// Sends the outbox's notices by mail and webhooks, when either is configured.
+    dispatcher: Option<Dispatcher>,
     ops: Option<tokio::net::TcpListener>,
 }
 
@@ -50,12 +54,15 @@ impl Notifier {
     /// Connects to NATS and PostgreSQL, applies the outbox's migration, binds the consumer; the
     /// sinks are the PostgreSQL outbox, then the log.
     pub async fn build(config: Config) -> anyhow::Result<Notifier> {
-        let pool = tv_kit::pg::pool(&config.database_url, 2).context("PostgreSQL pool")?;
+        let pool = tv_kit::pg::pool(&config.database_url, 3).context("PostgreSQL pool")?;
         outbox::migrate(&pool)
             .await
             .context("applying the notifier's migration (is DATABASE_URL reachable?)")?;
         let sinks: Vec<Arc<dyn Sink>> = vec![
-            Arc::new(PostgresOutbox::new(pool.clone())),
+            Arc::new(PostgresOutbox::with_channels(
+                pool.clone(),
+                config.delivery.channels(),
+            )),
             Arc::new(LogSink),
         ];
         Self::assemble(config, pool, sinks).await
@@ -102,6 +109,8 @@ impl Notifier {
         )
         .await
         .context("the notifier's durable consumer of the inventory stream")?;
+        let dispatcher = Dispatcher::new(pool.clone(), store.clone(), &config.delivery)
+            .context("configuring mail and webhooks")?;
         let ops = match config.ops_addr {
             Some(addr) => Some(
                 tokio::net::TcpListener::bind(addr)
@@ -117,6 +126,7 @@ impl Notifier {
             consumer,
             waitlist_consumer,
             sinks,
+            dispatcher,
             ops,
         })
     }
@@ -161,8 +171,14 @@ impl Notifier {
         let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
+        let deliver = async {
+            if let Some(dispatcher) = &self.dispatcher {
+                dispatcher.run(until(stopped.clone())).await;
+            }
+        };
         tokio::join!(
             stop_both,
+            deliver,
             self.consume(&self.consumer, Source::Orders, until(stopped.clone())),
             self.consume(
                 &self.waitlist_consumer,
@@ -241,6 +257,7 @@ impl Notifier {
             Source::Orders => self.notices(batch, &mut report).await?,
             Source::Inventory => waitlist_notices_of(batch, &mut report),
         };
+        self.name_events(&mut notices).await;
         let made = notices.len();
         for sink in &self.sinks {
             if notices.is_empty() {
@@ -319,6 +336,46 @@ impl Notifier {
             }
         }
         Ok(notices)
+    }
+}
+
+impl Notifier {
+    /// Adds each notice's event name (`event_name`, as the organiser typed it) from the event's
+    /// `EventCreated` on the catalog stream, each event read once. An event that cannot be read
+    /// leaves its notices without a name (the mail names the event by id).
+    async fn name_events(&self, notices: &mut [Notification]) {
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        for notice in notices.iter_mut() {
+            let Some(event) = notice.body["event_id"].as_str().map(str::to_owned) else {
+                continue;
+            };
+            if !names.contains_key(&event) {
+                let name = match self
+                    .store
+                    .load::<CatalogEvent>(Stream::Catalog, &event, 0)
+                    .await
+                {
+                    Ok(loaded) => loaded
+                        .commits
+                        .iter()
+                        .flat_map(|c| c.events.iter())
+                        .find_map(|fact| match fact {
+                            CatalogEvent::EventCreated { details, .. } => {
+                                Some(details.name.clone())
+                            }
+                            _ => None,
+                        }),
+                    Err(e) => {
+                        tracing::debug!(error = %e, event, "the event's name not read");
+                        None
+                    }
+                };
+                names.insert(event.clone(), name);
+            }
+            if let Some(Some(name)) = names.get(&event) {
+                notice.body["event_name"] = serde_json::json!(name);
+            }
+        }
     }
 }
 

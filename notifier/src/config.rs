@@ -52,6 +52,77 @@ pub struct Config {
     /// Log format (`TV_LOG_FORMAT`).
     #[command(flatten)]
     pub log: tv_kit::LogConfig,
+    /// Where notices go beyond the outbox: e-mail and webhooks.
+    #[command(flatten)]
+    pub delivery: DeliveryConfig,
+}
+
+/// E-mail and webhooks (`docs/OPERATIONS.md`, "Mail and webhooks"): each is off until configured.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DeliveryConfig {
+    /// SMTP server for e-mail to buyers: `smtp://host:port` (plain, for a local sink),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`; `user:password@` for
+    /// AUTH. Unset: no e-mail.
+    #[arg(long, env = "TV_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of the e-mails.
+    #[arg(
+        long,
+        env = "TV_MAIL_FROM",
+        default_value = "TicketView <tickets@ticketview.invalid>"
+    )]
+    pub mail_from: String,
+    /// A customer whose id is not an e-mail address gets mail at `<customer id>@<this domain>`.
+    /// Unset: such customers get none (counted as `no_address`).
+    #[arg(long, env = "TV_MAIL_DOMAIN")]
+    pub mail_domain: Option<String>,
+    /// Operators' webhook endpoints, comma-separated: each notice is POSTed to every one.
+    #[arg(long, env = "TV_WEBHOOK_URLS", value_delimiter = ',')]
+    pub webhook_urls: Vec<String>,
+    /// File holding the secret the webhooks are signed with (HMAC-SHA256); needed with
+    /// TV_WEBHOOK_URLS.
+    #[arg(long, env = "TV_WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<std::path::PathBuf>,
+    /// Attempts per notice and channel before it goes to the dead-letter stream.
+    #[arg(long, env = "TV_NOTIFIER_DELIVERY_ATTEMPTS", default_value_t = 8)]
+    pub max_attempts: u32,
+    /// Wait before the second attempt, in milliseconds; doubled for each one after, up to an hour.
+    #[arg(long, env = "TV_NOTIFIER_RETRY_BASE_MS", default_value_t = 2_000)]
+    pub retry_base_ms: u64,
+    /// Seconds a sender has for one attempt (SMTP or HTTP); a notice claimed by a sender that died
+    /// is tried again after twice that.
+    #[arg(long, env = "TV_NOTIFIER_SEND_TIMEOUT_SECS", default_value_t = 15)]
+    pub send_timeout_secs: u64,
+}
+
+impl DeliveryConfig {
+    /// The channels a new notice is queued on: `mail`, then `webhook:<url>` for each endpoint.
+    pub fn channels(&self) -> Vec<String> {
+        let mut channels = Vec::new();
+        if self.smtp_url.is_some() {
+            channels.push(crate::deliver::MAIL.to_owned());
+        }
+        for url in &self.webhook_urls {
+            channels.push(format!("{}{url}", crate::deliver::WEBHOOK_PREFIX));
+        }
+        channels
+    }
+
+    pub(crate) fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs.max(1))
+    }
+
+    /// How long a claimed notice stays claimed: a live sender is done by then.
+    pub(crate) fn lease(&self) -> Duration {
+        self.send_timeout() * 2
+    }
+
+    /// The wait after attempt `attempts` failed: the base, doubled per attempt, at most an hour.
+    pub(crate) fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 1u64 << attempts.saturating_sub(1).min(20);
+        Duration::from_millis(self.retry_base_ms.max(1).saturating_mul(factor))
+            .min(Duration::from_secs(3600))
+    }
 }
 
 impl Config {
@@ -68,10 +139,54 @@ impl Config {
             ops_addr: None,
             http: tv_kit::HttpConfig::default(),
             log: tv_kit::LogConfig::default(),
+            delivery: DeliveryConfig {
+                mail_from: "TicketView <tickets@ticketview.invalid>".into(),
+                max_attempts: 8,
+                retry_base_ms: 2_000,
+                send_timeout_secs: 15,
+                ..DeliveryConfig::default()
+            },
         }
     }
 
     pub(crate) fn fetch_wait(&self) -> Duration {
         Duration::from_millis(self.fetch_wait_ms.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        let config = Config::new("nats://x", "postgres://x", "tv").delivery;
+        let waits: Vec<u64> = (1..=4)
+            .map(|a| config.backoff(a).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [2_000, 4_000, 8_000, 16_000]);
+        assert_eq!(config.backoff(40), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn no_channel_until_configured() {
+        let config = Config::parse_from(["notifier"]);
+        assert!(config.delivery.channels().is_empty());
+        let config = Config::parse_from([
+            "notifier",
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--webhook-urls",
+            "http://a.test/hook,http://b.test/hook",
+        ]);
+        assert_eq!(
+            config.delivery.channels(),
+            [
+                "mail",
+                "webhook:http://a.test/hook",
+                "webhook:http://b.test/hook"
+            ]
+        );
     }
 }

@@ -25,6 +25,9 @@ pub enum NoticeKind {
     WaitlistOffer,
     /// A waiting-list offer ran out unclaimed: the seats went to the next entry.
     WaitlistOfferExpired,
+    /// The organiser cancelled the event: the order is cancelled, a refund follows if money was
+    /// taken.
+    EventCancelled,
 }
 
 impl NoticeKind {
@@ -36,7 +39,24 @@ impl NoticeKind {
             Self::OrderRefunded => "order_refunded",
             Self::WaitlistOffer => "waitlist_offer",
             Self::WaitlistOfferExpired => "waitlist_offer_expired",
+            Self::EventCancelled => "event_cancelled",
         }
+    }
+
+    /// Every kind, for reading one back from the outbox.
+    pub const ALL: [NoticeKind; 7] = [
+        Self::OrderConfirmed,
+        Self::PaymentFailed,
+        Self::OrderExpired,
+        Self::OrderRefunded,
+        Self::WaitlistOffer,
+        Self::WaitlistOfferExpired,
+        Self::EventCancelled,
+    ];
+
+    /// The kind named `name` ([`NoticeKind::as_str`]).
+    pub fn parse(name: &str) -> Option<NoticeKind> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 }
 
@@ -90,6 +110,13 @@ pub fn notices_of(order: &Order, facts: &[OrderEvent], stream_sequence: u64) -> 
                     NoticeKind::OrderExpired,
                     json!({ "refund_due": refund_due }),
                 ),
+                OrderEvent::OrderCancelled {
+                    refund_due,
+                    event_cancelled: true,
+                } => (
+                    NoticeKind::EventCancelled,
+                    json!({ "event_id": order.event_id, "refund_due": refund_due }),
+                ),
                 OrderEvent::OrderRefunded { amount_minor } => (
                     NoticeKind::OrderRefunded,
                     json!({ "amount_minor": amount_minor, "currency": order.currency }),
@@ -121,6 +148,10 @@ pub(crate) fn worth_a_notice(facts: &[OrderEvent]) -> bool {
                 | OrderEvent::PaymentFailed { .. }
                 | OrderEvent::OrderExpired { .. }
                 | OrderEvent::OrderRefunded { .. }
+                | OrderEvent::OrderCancelled {
+                    event_cancelled: true,
+                    ..
+                }
         )
     })
 }
@@ -198,5 +229,31 @@ mod tests {
         assert_eq!(kinds, [NoticeKind::OrderExpired, NoticeKind::OrderRefunded]);
         assert!(worth_a_notice(&events[2..]));
         assert!(!worth_a_notice(&events[..2]));
+    }
+
+    #[test]
+    fn an_order_cancelled_with_its_event_is_an_event_cancelled_notice() {
+        let order_id = OrderId::new_random();
+        let mut events = order_events(order_id);
+        let by_event = OrderEvent::OrderCancelled {
+            refund_due: true,
+            event_cancelled: true,
+        };
+        let by_buyer = OrderEvent::OrderCancelled {
+            refund_due: false,
+            event_cancelled: false,
+        };
+        assert!(worth_a_notice(std::slice::from_ref(&by_event)));
+        assert!(!worth_a_notice(std::slice::from_ref(&by_buyer)));
+        events.push(by_event);
+        let state = events.iter().fold(OrderState::default(), evolve);
+        let notices = notices_of(state.order().unwrap(), &events[2..], 5);
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].kind, NoticeKind::EventCancelled);
+        assert_eq!(notices[0].id, format!("{order_id}:event_cancelled"));
+        assert_eq!(notices[0].body["refund_due"], true);
+        for kind in NoticeKind::ALL {
+            assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
+        }
     }
 }

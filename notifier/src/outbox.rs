@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "waitlist_notices",
         include_str!("../migrations/0002_waitlist_notices.sql"),
     ),
+    (
+        3,
+        "notice_deliveries",
+        include_str!("../migrations/0003_notice_deliveries.sql"),
+    ),
 ];
 
 /// Serialises concurrent notifiers migrating one database ("tvnot" in ASCII).
@@ -74,14 +79,22 @@ pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, SinkError> {
     Ok(now_applied)
 }
 
-/// Inserts notices into `notifications`; a notice whose id is there already is skipped.
+/// Inserts notices into `notifications`; a notice whose id is there already is skipped. With each
+/// notice stored for the first time, in the same statement, one row of `notice_deliveries` per
+/// channel it goes out on (none when no channel is configured).
 pub struct PostgresOutbox {
     pool: Pool,
+    channels: Vec<String>,
 }
 
 impl PostgresOutbox {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self::with_channels(pool, Vec::new())
+    }
+
+    /// An outbox that queues every new notice on `channels` (`mail`, `webhook:<url>`).
+    pub fn with_channels(pool: Pool, channels: Vec<String>) -> Self {
+        Self { pool, channels }
     }
 }
 
@@ -98,12 +111,18 @@ impl Sink for PostgresOutbox {
             .map_err(|e| sink_error("connecting", e))?;
         let statement = client
             .prepare_cached(
-                "INSERT INTO notifications (id, order_id, customer_id, kind, body, stream,
-                     stream_sequence)
-                 SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
-                     $6::text[], $7::int8[])
-                 ON CONFLICT (id) DO NOTHING
-                 RETURNING id",
+                "WITH stored AS (
+                     INSERT INTO notifications (id, order_id, customer_id, kind, body, stream,
+                         stream_sequence)
+                     SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[],
+                         $5::jsonb[], $6::text[], $7::int8[])
+                     ON CONFLICT (id) DO NOTHING
+                     RETURNING id
+                 ), queued AS (
+                     INSERT INTO notice_deliveries (notice_id, channel)
+                     SELECT stored.id, channel FROM stored CROSS JOIN UNNEST($8::text[]) channel
+                 )
+                 SELECT id FROM stored",
             )
             .await
             .map_err(|e| sink_error("preparing the insert", e))?;
@@ -127,6 +146,7 @@ impl Sink for PostgresOutbox {
                         .iter()
                         .map(|n| n.stream_sequence as i64)
                         .collect::<Vec<_>>(),
+                    &self.channels,
                 ],
             )
             .await

@@ -15,6 +15,8 @@
 #     ensure_ticket_secret     # exports TV_TICKET_SECRET_FILE (likewise)
 #     ensure_jwt_keys BIN  # exports TV_JWT_PUBLIC_KEYS_FILE (unless keys or a secret are
 #                          # configured); sets TV_JWT_ISSUER_KEY_FILE for the token issuers
+#     start_mail_sink    # an SMTP sink (aiosmtpd) keeping mails in .data/mail; exports
+#                        # TV_SMTP_URL for the notifier
 #     stop_started       # stops only what this shell started
 #
 # Rules this file keeps:
@@ -42,6 +44,7 @@ TV_TOOLS="$TV_ROOT/.tools"
 # across re-sourcing in the same shell, deliberately not exported.
 : "${TV_STARTED_NATS:=0}"
 : "${TV_STARTED_PG:=0}"
+: "${TV_STARTED_MAIL:=0}"
 : "${TV_STARTED_NATS_CLUSTER:=0}"
 TV_NATS_PID="${TV_NATS_PID:-}"
 
@@ -967,10 +970,105 @@ tv_token_hint() {
     tv_say "            curl -H \"Authorization: Bearer \$TOKEN\" ..."
 }
 
+# ------------------------------------------------------------------------------ mail sink
+
+# A local SMTP server that accepts every mail and keeps it, for the notifier's e-mail
+# (docs/OPERATIONS.md, "Mail and webhooks"): aiosmtpd from PyPI, pinned, in a venv under .tools.
+TV_AIOSMTPD_VERSION="1.4.6"
+TV_MAIL_DIR="$TV_DATA/mail"
+TV_MAIL_PY=()
+
+_tv_aiosmtpd_works() { "$@" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$TV_AIOSMTPD_VERSION')" 2>/dev/null; }
+
+# Installs aiosmtpd once (a venv, else a --target install for a Python without venv); sets
+# TV_MAIL_PY to the command that runs Python with it.
+ensure_aiosmtpd() {
+    local venv="$TV_TOOLS/mail-venv" lib="$TV_TOOLS/mail-lib" out
+    if _tv_aiosmtpd_works "$venv/bin/python"; then
+        TV_MAIL_PY=("$venv/bin/python")
+        return 0
+    fi
+    if [[ -d "$lib" ]] && _tv_aiosmtpd_works env PYTHONPATH="$lib" python3; then
+        TV_MAIL_PY=(env PYTHONPATH="$lib" python3)
+        return 0
+    fi
+    mkdir -p "$TV_TOOLS" "$TV_DATA"
+    tv_say "installing aiosmtpd $TV_AIOSMTPD_VERSION (PyPI) into ${venv#"$TV_ROOT"/}"
+    rm -rf "$venv"
+    if python3 -m venv "$venv" >"$TV_DATA/mail-venv.log" 2>&1 &&
+        "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+            "aiosmtpd==$TV_AIOSMTPD_VERSION" >>"$TV_DATA/mail-venv.log" 2>&1 &&
+        _tv_aiosmtpd_works "$venv/bin/python"; then
+        TV_MAIL_PY=("$venv/bin/python")
+        return 0
+    fi
+    rm -rf "$venv" "$lib"
+    _tv_ensure_pip || return 1
+    local -a pip=(python3 -m pip install --disable-pip-version-check --no-input -q
+        --target "$lib" "aiosmtpd==$TV_AIOSMTPD_VERSION")
+    if ! out="$("${pip[@]}" 2>&1)"; then
+        if ! { grep -qi 'externally.managed' <<<"$out" && out="$("${pip[@]}" --break-system-packages 2>&1)"; }; then
+            printf '%s\n' "$out" | tail -n 20 >&2
+            rm -rf "$lib"
+            _tv_die "pip could not install aiosmtpd==$TV_AIOSMTPD_VERSION (is PyPI reachable?)"
+            return 1
+        fi
+    fi
+    _tv_aiosmtpd_works env PYTHONPATH="$lib" python3 ||
+        _tv_die "aiosmtpd $TV_AIOSMTPD_VERSION was installed but does not import" || return 1
+    TV_MAIL_PY=(env PYTHONPATH="$lib" python3)
+}
+
+# Starts the sink on 127.0.0.1:${TV_SMTP_SINK_PORT:-2525} (reused if ours runs already), keeping
+# each mail as a file of the Maildir .data/mail (new mails in .data/mail/new/); exports
+# TV_SMTP_URL. Leaves TV_SMTP_URL alone when the caller set it.
+start_mail_sink() {
+    if [[ -n "${TV_SMTP_URL:-}" ]]; then
+        tv_say "mail: using TV_SMTP_URL (not starting a sink)"
+        return 0
+    fi
+    local port="${TV_SMTP_SINK_PORT:-2525}" pidfile="$TV_DATA/mail-sink.pid" pid
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if ! _tv_pid_runs "$pid" aiosmtpd; then
+        if _tv_port_open "$port"; then
+            _tv_die "127.0.0.1:$port is in use by something else; set TV_SMTP_SINK_PORT" || return 1
+        fi
+        ensure_aiosmtpd || return 1
+        mkdir -p "$TV_MAIL_DIR/tmp" "$TV_MAIL_DIR/new" "$TV_MAIL_DIR/cur"
+        _tv_spawn "${TV_MAIL_PY[@]}" -m aiosmtpd -n -l "127.0.0.1:$port" \
+            -c aiosmtpd.handlers.Mailbox "$TV_MAIL_DIR" >>"$TV_DATA/mail-sink.log" 2>&1
+        pid=$!
+        echo "$pid" >"$pidfile"
+        local n
+        for ((n = 0; n < 100; n++)); do
+            _tv_port_open "$port" && break
+            _tv_pid_alive "$pid" || break
+            sleep 0.1
+        done
+        _tv_port_open "$port" ||
+            _tv_die "the mail sink did not start (log .data/mail-sink.log)" || return 1
+        TV_STARTED_MAIL=1
+    fi
+    export TV_SMTP_URL="smtp://127.0.0.1:$port"
+    tv_say "mail: SMTP sink at $TV_SMTP_URL (pid $pid); mails in ${TV_MAIL_DIR#"$TV_ROOT"/}/new/"
+}
+
+stop_mail_sink_if_started() {
+    [[ "$TV_STARTED_MAIL" == 1 ]] || return 0
+    TV_STARTED_MAIL=0
+    local pid
+    pid="$(cat "$TV_DATA/mail-sink.pid" 2>/dev/null || true)"
+    if _tv_pid_runs "$pid" aiosmtpd; then
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
+    rm -f "$TV_DATA/mail-sink.pid"
+}
+
 # ------------------------------------------------------------------------------ both
 
 # Stops only what this shell started; anything that was already running stays up.
 stop_started() {
+    stop_mail_sink_if_started || true
     stop_nats_cluster_if_started || true
     stop_nats_if_started || true
     stop_postgres_if_started || true

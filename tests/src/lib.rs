@@ -10,6 +10,9 @@
 //! add the projector, query-svc and the notifier on a PostgreSQL database of their own
 //! ([`readside`]).
 //!
+//! The notifier's deliveries are received by a small SMTP sink ([`mail_sink`]) and an operator's
+//! webhook endpoint ([`webhook_receiver`]) of the test's own.
+//!
 //! The waiting room is spawned the same way, and its facts read from the queue stream
 //! ([`queue`]).
 //!
@@ -20,6 +23,7 @@ pub mod client;
 pub mod cluster;
 pub mod fake_gateway;
 pub mod fixtures;
+pub mod mail_sink;
 pub mod orders;
 pub mod process;
 pub mod queue;
@@ -27,6 +31,7 @@ pub mod readside;
 pub mod secured_nats;
 pub mod spawn;
 pub mod stream;
+pub mod webhook_receiver;
 
 pub use client::{error_code, Api, HoldBody};
 pub use fixtures::{seat_labels, EventSpec, GA_SECTION, SEATED_SECTION};

@@ -193,8 +193,18 @@ pub async fn spawn_query(prefix: &str, database: &Database) -> (Running, SocketA
 
 /// The notifier under `prefix`, with its outbox in `database`.
 pub async fn spawn_notifier(prefix: &str, database: &Database) -> Running {
+    spawn_notifier_with(prefix, database, |_| {}).await
+}
+
+/// [`spawn_notifier`] with settings of the test's own (mail, webhooks) set by `configure`.
+pub async fn spawn_notifier_with(
+    prefix: &str,
+    database: &Database,
+    configure: impl FnOnce(&mut notifier::Config),
+) -> Running {
     let mut config = notifier::Config::new(&crate::nats_url(), &database.url, prefix);
     config.fetch_wait_ms = 50;
+    configure(&mut config);
     let notifier = notifier::Notifier::build(config)
         .await
         .expect("the notifier starts");

@@ -171,6 +171,19 @@ async fn command_appends_to_its_streams_but_not_to_the_waiting_rooms_queue() {
 }
 
 #[tokio::test]
+async fn the_notifier_publishes_dead_letters_and_appends_to_no_stream_of_record() {
+    let Some(nats) = server().await else { return };
+    let admin = provisioned(&nats).await;
+    let notifier = nats.client_as("notifier").await;
+    let dead = admin.naming().subject(Stream::DeadLetter, "notices");
+    assert_eq!(notifier.append(&dead, "{}").await, Some(1), "{dead}");
+    assert_append_refused(&nats, &admin, "notifier", Stream::Payments, "p-1").await;
+    for user in ["projector", "query", "feed"] {
+        assert_append_refused(&nats, &admin, user, Stream::DeadLetter, "notices").await;
+    }
+}
+
+#[tokio::test]
 async fn only_command_takes_leases_and_forwards_commands_between_its_instances() {
     let Some(nats) = server().await else { return };
     let admin = provisioned(&nats).await;
