@@ -107,13 +107,14 @@ fn kill_9(pid: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_platform_restarts_a_killed_service_and_stops_on_a_crash_loop() {
-    let started = Instant::now();
     let prefix = e2e::unique_prefix();
     for (package, bin) in [("command-svc", "command-svc"), ("tv-nats", "tv-provision")] {
         tokio::task::spawn_blocking(move || service_binary(package, bin))
             .await
             .expect("building a binary");
     }
+    // The bound counts from here: building the binaries is not the platform's time.
+    let started = Instant::now();
     let bin_dir = target_dir().join(if cfg!(debug_assertions) {
         "debug"
     } else {
@@ -134,6 +135,9 @@ async fn the_platform_restarts_a_killed_service_and_stops_on_a_crash_loop() {
         .arg("--log-dir")
         .arg(&logs)
         .env("NATS_URL", e2e::nats_url())
+        // The tests' servers are used, never adopted (restarted, reconfigured) by the platform.
+        .env_remove("TV_NATS_URL_OURS")
+        .env_remove("TV_DATABASE_URL_OURS")
         .env("TV_PREFIX", &prefix)
         .env("TV_CRASH_LOOP_LIMIT", CRASH_LOOP_LIMIT.to_string())
         .env("TV_CRASH_LOOP_SECONDS", "60")
