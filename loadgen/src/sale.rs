@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 /// Consecutive `sold_out` answers after which a client stops (the sale is over).
 const SOLD_OUT_STREAK: u32 = 20;
+/// How long a client sends a retried request again while it is answered 503: longer than a NATS
+/// leader election.
+const RETRY_UNAVAILABLE_FOR: Duration = Duration::from_secs(15);
 
 pub async fn run(cli: &Cli) -> anyhow::Result<Report> {
     let cli = cli.effective();
@@ -255,11 +258,19 @@ async fn client_loop(n: usize, api: Api, shared: Arc<SaleShared>) -> ClientStats
                 let order_key = format!("o{}-{key}", event.event_id);
                 place_order(&api, &customer, &order_key, &order, &mut stats).await;
             }
-            // A client retry with the same key must get the same answer back.
+            // A client retry with the same key must get the same answer back. A 503 is no answer
+            // ("retry with the same Idempotency-Key", during a leader election, say): the retry
+            // is sent again, as the API asks, for up to `RETRY_UNAVAILABLE_FOR`.
             if cli.retry_every > 0 && i.is_multiple_of(cli.retry_every) && *status == 201 {
-                if let Some((again_status, again)) =
-                    send(&api, &path, &customer, &key, &body, &mut stats).await
+                let retrying_since = Instant::now();
+                let mut again = send(&api, &path, &customer, &key, &body, &mut stats).await;
+                while matches!(again, Some((503, _)))
+                    && retrying_since.elapsed() < RETRY_UNAVAILABLE_FOR
                 {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    again = send(&api, &path, &customer, &key, &body, &mut stats).await;
+                }
+                if let Some((again_status, again)) = again {
                     if again_status != 201
                         || again["hold_id"] != answer["hold_id"]
                         || again["seats"] != answer["seats"]

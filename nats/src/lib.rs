@@ -19,6 +19,7 @@ mod follow;
 mod lease;
 mod load;
 mod naming;
+mod patience;
 mod provision;
 mod replication;
 

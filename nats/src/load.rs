@@ -10,8 +10,10 @@
 use crate::envelope::{RawCommit, StoredCommit};
 use crate::error::StoreError;
 use crate::naming::Stream;
+use crate::patience::{patiently, STALL};
 use crate::store::EventStore;
 use async_nats::jetstream::consumer::{pull::OrderedConfig, DeliverPolicy};
+use async_nats::jetstream::message::StreamMessage;
 use async_nats::jetstream::stream::DirectGetErrorKind;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -33,6 +35,8 @@ pub struct Replay {
     end_sequence: u64,
     /// The highest sequence passed on (or the one the replay starts after).
     passed: u64,
+    /// What re-creates the consumer when it stalls: the store, the stream, the subject filters.
+    source: Option<(EventStore, Stream, Vec<String>)>,
 }
 
 pub(crate) fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawCommit, StoreError> {
@@ -51,13 +55,23 @@ pub(crate) fn raw_commit(message: async_nats::jetstream::Message) -> Result<RawC
 
 impl Replay {
     /// The next commit, or `None` once the end sequence has been read.
+    ///
+    /// Every commit up to the end sequence is stored, so a consumer that delivers nothing for
+    /// [`STALL`] has lost its replica (a node died and the cluster is moving its streams): it is
+    /// replaced by one from the next sequence, which waits for the election, not the client's own
+    /// re-creation after two missed heartbeats (a minute).
     pub async fn next(&mut self) -> Option<Result<RawCommit, StoreError>> {
-        let messages = self.messages.as_mut()?;
+        self.messages.as_ref()?;
         let result = loop {
-            let result = match messages.next().await {
-                Some(Ok(message)) => raw_commit(message),
-                Some(Err(e)) => Err(StoreError::other("replaying", e)),
-                None => Err(StoreError::Other("replay ended early".into())),
+            let messages = self.messages.as_mut()?;
+            let result = match tokio::time::timeout(STALL, messages.next()).await {
+                Ok(Some(Ok(message))) => raw_commit(message),
+                Ok(Some(Err(e))) => Err(StoreError::other("replaying", e)),
+                Ok(None) => Err(StoreError::Other("replay ended early".into())),
+                Err(_) => match self.restart().await {
+                    Ok(()) => continue,
+                    Err(e) => Err(e),
+                },
             };
             match &result {
                 // Delivered again by a re-created consumer: already passed on.
@@ -74,6 +88,29 @@ impl Replay {
             self.messages = None;
         }
         Some(result)
+    }
+
+    /// Replaces a stalled consumer by one from the sequence after the last one passed on.
+    async fn restart(&mut self) -> Result<(), StoreError> {
+        let Some((store, stream, filters)) = &self.source else {
+            return Err(StoreError::Other("replay stalled".into()));
+        };
+        tracing::warn!(
+            stream = ?stream,
+            passed = self.passed,
+            end = self.end_sequence,
+            "a replay received nothing for {STALL:?}; creating its consumer again"
+        );
+        self.messages = None;
+        let messages = store
+            .ordered_messages(
+                *stream,
+                replay_config(filters.clone(), self.passed),
+                "a replay",
+            )
+            .await?;
+        self.messages = Some(messages);
+        Ok(())
     }
 
     /// The last sequence this replay reads up to.
@@ -114,16 +151,10 @@ impl EventStore {
         stream: Stream,
         filter: &str,
     ) -> Result<Option<u64>, StoreError> {
-        let handle = self
-            .jetstream()
-            .get_stream_no_info(self.naming().stream(stream))
-            .await
-            .map_err(|e| StoreError::other("opening stream", e))?;
-        match handle.direct_get_last_for_subject(filter).await {
-            Ok(message) => Ok(Some(message.sequence)),
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::other("reading a subject's last sequence", e)),
-        }
+        let last = self
+            .direct_get(stream, filter, None, "reading a subject's last sequence")
+            .await?;
+        Ok(last.map(|message| message.sequence))
     }
 
     /// The first commit on a subject matching `filter` (wildcards allowed) above `after_seq`: its
@@ -135,19 +166,46 @@ impl EventStore {
         filter: &str,
         after_seq: u64,
     ) -> Result<Option<(u64, time::OffsetDateTime)>, StoreError> {
+        let next = self
+            .direct_get(
+                stream,
+                filter,
+                Some(after_seq + 1),
+                "reading a subject's next commit",
+            )
+            .await?;
+        Ok(next.map(|message| (message.sequence, message.time)))
+    }
+
+    /// One message of `stream` on `filter` read with a direct get, [`patiently`]: the first at or
+    /// after sequence `from`, or the last one when `from` is `None`; `None` when none matches.
+    async fn direct_get(
+        &self,
+        stream: Stream,
+        filter: &str,
+        from: Option<u64>,
+        what: &str,
+    ) -> Result<Option<StreamMessage>, StoreError> {
         let handle = self
             .jetstream()
             .get_stream_no_info(self.naming().stream(stream))
             .await
             .map_err(|e| StoreError::other("opening stream", e))?;
-        match handle
-            .direct_get_next_for_subject(filter, Some(after_seq + 1))
-            .await
-        {
-            Ok(message) => Ok(Some((message.sequence, message.time))),
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::other("reading a subject's next commit", e)),
-        }
+        patiently(what, || {
+            let handle = &handle;
+            async move {
+                let got = match from {
+                    Some(from) => handle.direct_get_next_for_subject(filter, Some(from)).await,
+                    None => handle.direct_get_last_for_subject(filter).await,
+                };
+                match got {
+                    Ok(message) => Ok(Some(message)),
+                    Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await
     }
 
     async fn replay_filtered(
@@ -178,54 +236,36 @@ impl EventStore {
                 messages: None,
                 end_sequence,
                 passed: after_seq,
+                source: None,
             });
         }
-        let handle = self
-            .jetstream()
-            .get_stream_no_info(self.naming().stream(stream))
-            .await
-            .map_err(|e| StoreError::other("opening stream", e))?;
-        let consumer = handle
-            .create_consumer(OrderedConfig {
-                filter_subject: match filters.as_slice() {
-                    [one] => one.clone(),
-                    _ => String::new(),
-                },
-                filter_subjects: match filters.len() {
-                    0 | 1 => Vec::new(),
-                    _ => filters,
-                },
-                deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after_seq + 1,
-                },
-                ..OrderedConfig::default()
-            })
-            .await
-            .map_err(|e| StoreError::other("creating a replay consumer", e))?;
-        let messages = consumer
-            .messages()
-            .await
-            .map_err(|e| StoreError::other("starting a replay", e))?;
+        let messages = self
+            .ordered_messages(
+                stream,
+                replay_config(filters.clone(), after_seq),
+                "a replay",
+            )
+            .await?;
         Ok(Replay {
             messages: Some(messages),
             end_sequence,
             passed: after_seq,
+            source: Some((self.clone(), stream, filters)),
         })
     }
 
     /// The last sequence of one aggregate's subject (0 when it has no commit).
     pub async fn subject_last_sequence(&self, stream: Stream, id: &str) -> Result<u64, StoreError> {
         let subject = self.naming().subject(stream, id);
-        let handle = self
-            .jetstream()
-            .get_stream_no_info(self.naming().stream(stream))
-            .await
-            .map_err(|e| StoreError::other("opening stream", e))?;
-        match handle.direct_get_last_for_subject(subject).await {
-            Ok(message) => Ok(message.sequence),
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(0),
-            Err(e) => Err(StoreError::other("reading an aggregate's last sequence", e)),
-        }
+        let last = self
+            .direct_get(
+                stream,
+                &subject,
+                None,
+                "reading an aggregate's last sequence",
+            )
+            .await?;
+        Ok(last.map_or(0, |message| message.sequence))
     }
 
     /// The commits of aggregate `id` after `after_seq`, in order, decoded as `E`.
@@ -242,11 +282,6 @@ impl EventStore {
         let last_sequence = self.subject_last_sequence(stream, id).await?;
         let mut commits = Vec::new();
         let subject = self.naming().subject(stream, id);
-        let handle = self
-            .jetstream()
-            .get_stream_no_info(self.naming().stream(stream))
-            .await
-            .map_err(|e| StoreError::other("opening stream", e))?;
         let mut read_up_to = after_seq;
         for _ in 0..DIRECT_READS {
             if read_up_to >= last_sequence {
@@ -255,28 +290,28 @@ impl EventStore {
                     last_sequence: last_sequence.max(after_seq),
                 });
             }
-            match handle
-                .direct_get_next_for_subject(subject.as_str(), Some(read_up_to + 1))
-                .await
-            {
-                Ok(message) => {
-                    read_up_to = message.sequence;
-                    let raw = RawCommit {
-                        subject: message.subject.to_string(),
-                        sequence: message.sequence,
-                        headers: Some(message.headers),
-                        payload: message.payload,
-                    };
-                    commits.push(self.decode_whole(&raw)?);
-                }
-                Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
-                    return Ok(Loaded {
-                        commits,
-                        last_sequence: last_sequence.max(after_seq),
-                    })
-                }
-                Err(e) => return Err(StoreError::other("reading an aggregate", e)),
-            }
+            let next = self
+                .direct_get(
+                    stream,
+                    &subject,
+                    Some(read_up_to + 1),
+                    "reading an aggregate",
+                )
+                .await?;
+            let Some(message) = next else {
+                return Ok(Loaded {
+                    commits,
+                    last_sequence: last_sequence.max(after_seq),
+                });
+            };
+            read_up_to = message.sequence;
+            let raw = RawCommit {
+                subject: message.subject.to_string(),
+                sequence: message.sequence,
+                headers: Some(message.headers),
+                payload: message.payload,
+            };
+            commits.push(self.decode_whole(&raw)?);
         }
         let mut replay = self
             .replay_filtered(stream, Some(subject), read_up_to, last_sequence)
@@ -288,5 +323,23 @@ impl EventStore {
             commits,
             last_sequence: last_sequence.max(after_seq),
         })
+    }
+}
+
+/// An ordered consumer's configuration for the commits on `filters` (all when empty) after `after`.
+fn replay_config(filters: Vec<String>, after: u64) -> OrderedConfig {
+    OrderedConfig {
+        filter_subject: match filters.as_slice() {
+            [one] => one.clone(),
+            _ => String::new(),
+        },
+        filter_subjects: match filters.len() {
+            0 | 1 => Vec::new(),
+            _ => filters,
+        },
+        deliver_policy: DeliverPolicy::ByStartSequence {
+            start_sequence: after + 1,
+        },
+        ..OrderedConfig::default()
     }
 }
