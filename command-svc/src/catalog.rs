@@ -173,59 +173,62 @@ impl Catalog {
     }
 
     /// Closes the sale: the catalog first (the event is listed as closed), then the inventory,
-    /// whose writer refuses every hold from then on. Like publishing, both steps are idempotent,
-    /// so a close retried after a crash between them completes it. Live holds may still check out.
+    /// whose writer refuses every hold from then on. Live holds may still check out.
     pub async fn close(
         &self,
         event: EventId,
         traceparent: Option<String>,
     ) -> Result<CatalogOutcome, CatalogFailure> {
-        let current = self
-            .execute(event, CatalogCommand::CloseSale, traceparent.clone())
-            .await?;
-        let closed = self
-            .inventories
-            .decide(event, InventoryCommand::CloseSale, traceparent)
-            .await;
-        let inventory_position = match closed {
-            Ok(decided) => Some(decided.position),
-            // Published but never opened (a crash right after the publish): nothing to close.
-            Err(CommandError::Rejected(InventoryError::NotOpen)) => None,
-            Err(e) => return Err(CatalogFailure::Unavailable(e.to_string())),
-        };
-        Ok(CatalogOutcome {
-            event_id: event,
-            status: current.state.status().unwrap_or(EventStatus::Closed),
-            position: current.last_position(),
-            inventory_position,
-        })
+        self.end(
+            event,
+            (CatalogCommand::CloseSale, InventoryCommand::CloseSale),
+            EventStatus::Closed,
+            traceparent,
+        )
+        .await
     }
 
     /// Cancels the event: the catalog first (the event is listed as cancelled, and the
     /// cancellation reactor settles its orders from this fact), then the inventory, whose writer
-    /// releases every live hold and refuses every hold and sale from then on. Both steps are
-    /// idempotent, so a cancellation retried after a crash between them completes it.
+    /// releases every live hold and refuses every hold and sale from then on.
     pub async fn cancel(
         &self,
         event: EventId,
         traceparent: Option<String>,
     ) -> Result<CatalogOutcome, CatalogFailure> {
-        let current = self
-            .execute(event, CatalogCommand::Cancel, traceparent.clone())
-            .await?;
-        let cancelled = self
+        self.end(
+            event,
+            (CatalogCommand::Cancel, InventoryCommand::CancelSale),
+            EventStatus::Cancelled,
+            traceparent,
+        )
+        .await
+    }
+
+    /// Ends the sale in the catalog, then in the inventory. Like publishing, both steps are
+    /// idempotent, so an end retried after a crash between them completes it.
+    async fn end(
+        &self,
+        event: EventId,
+        (in_catalog, in_inventory): (CatalogCommand, InventoryCommand),
+        ended: EventStatus,
+        traceparent: Option<String>,
+    ) -> Result<CatalogOutcome, CatalogFailure> {
+        let current = self.execute(event, in_catalog, traceparent.clone()).await?;
+        let decided = self
             .inventories
-            .decide(event, InventoryCommand::CancelSale, traceparent)
+            .decide(event, in_inventory, traceparent)
             .await;
-        let inventory_position = match cancelled {
+        let inventory_position = match decided {
             Ok(decided) => Some(decided.position),
-            // A draft, or published but never opened: no inventory to cancel.
+            // A draft, or published but never opened (a crash right after the publish): no
+            // inventory to end.
             Err(CommandError::Rejected(InventoryError::NotOpen)) => None,
             Err(e) => return Err(CatalogFailure::Unavailable(e.to_string())),
         };
         Ok(CatalogOutcome {
             event_id: event,
-            status: current.state.status().unwrap_or(EventStatus::Cancelled),
+            status: current.state.status().unwrap_or(ended),
             position: current.last_position(),
             inventory_position,
         })
