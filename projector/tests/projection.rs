@@ -425,12 +425,8 @@ async fn migrations_apply_once() {
     assert!(projector::db::migrate(&pool).await.unwrap().is_empty());
 }
 
-/// Migration 7 gives every ticket of the orders projected before it a row of its own, found by its
-/// code (the old, unsigned codes included): valid while its order is confirmed, void otherwise.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn migrating_orders_gives_each_of_their_tickets_a_row() {
-    let env = TestEnv::new().await;
-    let client = env.client().await;
+/// A database as a build that knew only the first `count` migrations left it.
+async fn apply_first_migrations(client: &tokio_postgres::Client, count: usize) {
     client
         .batch_execute(
             "CREATE TABLE schema_migrations (
@@ -439,7 +435,7 @@ async fn migrating_orders_gives_each_of_their_tickets_a_row() {
         )
         .await
         .unwrap();
-    for migration in &projector::db::MIGRATIONS[..6] {
+    for migration in &projector::db::MIGRATIONS[..count] {
         client.batch_execute(migration.sql).await.unwrap();
         client
             .execute(
@@ -449,6 +445,15 @@ async fn migrating_orders_gives_each_of_their_tickets_a_row() {
             .await
             .unwrap();
     }
+}
+
+/// Migration 7 gives every ticket of the orders projected before it a row of its own, found by its
+/// code (the old, unsigned codes included): valid while its order is confirmed, void otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_orders_gives_each_of_their_tickets_a_row() {
+    let env = TestEnv::new().await;
+    let client = env.client().await;
+    apply_first_migrations(&client, 6).await;
     let event = Uuid::from_u128(9);
     let orders = [
         (
@@ -515,24 +520,7 @@ async fn migrating_seat_rows_to_seat_maps_keeps_every_seat() {
     use read_model::seat_map::{seat_rows, Cells, Layout};
     let env = TestEnv::new().await;
     let client = env.client().await;
-    client
-        .batch_execute(
-            "CREATE TABLE schema_migrations (
-                 version integer PRIMARY KEY, name text NOT NULL,
-                 applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .await
-        .unwrap();
-    for migration in &projector::db::MIGRATIONS[..5] {
-        client.batch_execute(migration.sql).await.unwrap();
-        client
-            .execute(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                &[&migration.version, &migration.name],
-            )
-            .await
-            .unwrap();
-    }
+    apply_first_migrations(&client, 5).await;
     let event = Uuid::from_u128(9);
     let expires = OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap()
         + time::Duration::microseconds(123_456);
