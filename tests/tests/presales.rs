@@ -1,7 +1,8 @@
 //! Presales with access codes, end to end: 300 customers race for the tickets of 20 codes good for
-//! 2 tickets each during a presale, and exactly 40 tickets are held, 2 per code, every other answer
-//! `409 access_code_used_up`; the stream says the same, fact by fact. Retries with the same keys
-//! change nothing. A wrong code or none is `403 access_code_invalid`, a customer loading codes
+//! 2 tickets each during a presale, through two command-svc instances (the one that does not own
+//! the event forwards to the one that does), and exactly 40 tickets are held, 2 per code, every
+//! other answer `409 access_code_used_up`; the stream says the same, fact by fact. Retries with the
+//! same keys, through either instance, change nothing. A wrong code or none is `403 access_code_invalid`, a customer loading codes
 //! `403`, a hold before the presale `409 sale_not_open`, bad code lists `422`, and no refusal
 //! appends anything. The plain codes appear in no message of any stream and in no log line or span
 //! command-svc wrote (captured at `trace` for TicketView's crates). The read model (projector on
@@ -131,6 +132,9 @@ async fn race(env: TestEnv) {
     let api = svc.api().clone();
     let operator = api.with_authorization(&operator_authorization());
     let event = api.create_on_sale("presale-race", &event_body(-1, 1)).await;
+    // A second instance: it forwards the event's commands (codes, holds) to the owner.
+    let second = CommandSvc::spawn(&env.prefix).await;
+    let instances = [api.clone(), second.api().clone()];
     let codes_path = format!("/events/{event}/presales/fans/codes");
     // Codes no other run uses, so that finding one in the stream or the logs means this run.
     let run = &env.prefix[1..];
@@ -167,8 +171,9 @@ async fn race(env: TestEnv) {
     assert_eq!(error_code(&body), Some("unknown_presale"), "{body}");
     assert_eq!(last_sequence(&env.store, &event).await, opened);
 
-    // Loading twice adds each code once.
-    let (status, body) = operator
+    // Loading twice (through either instance) adds each code once.
+    let (status, body) = instances[1]
+        .with_authorization(&operator_authorization())
         .post(&codes_path, None, &json!({ "codes": codes }))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -204,17 +209,21 @@ async fn race(env: TestEnv) {
         .map(|i| (format!("fan-{i:03}"), codes[i % CODES].to_uppercase()))
         .collect();
     let raced = Instant::now();
-    let answers = futures::future::join_all(requests.iter().cloned().map(|(customer, code)| {
-        let api = api.clone();
-        let event = event.clone();
-        tokio::spawn(async move {
-            let body = hold_body(&customer, 1, Some(&code));
-            api.hold_retrying(&event, &format!("k-{customer}"), &body, 20)
-                .await
-        })
-    }))
+    let answers = futures::future::join_all(requests.iter().cloned().enumerate().map(
+        |(i, (customer, code))| {
+            let api = instances[i % 2].clone();
+            let event = event.clone();
+            tokio::spawn(async move {
+                let body = hold_body(&customer, 1, Some(&code));
+                api.hold_retrying(&event, &format!("k-{customer}"), &body, 20)
+                    .await
+            })
+        },
+    ))
     .await;
     let race_time = raced.elapsed();
+    let id = event.parse().expect("an event id");
+    assert!(svc.app_state.inventories.owns(id) && !second.app_state.inventories.owns(id));
 
     let mut held_per_code: HashMap<&str, u32> = HashMap::new();
     let mut won: BTreeMap<String, String> = BTreeMap::new(); // hold -> customer
@@ -251,9 +260,10 @@ async fn race(env: TestEnv) {
 
     // Every request again, same keys: the same answers, nothing appended.
     let raced_to = last_sequence(&env.store, &event).await;
-    for (customer, code) in requests.iter().step_by(7) {
+    for (i, (customer, code)) in requests.iter().enumerate().step_by(7) {
         let body = hold_body(customer, 1, Some(code));
-        let (status, body) = api.hold(&event, &format!("k-{customer}"), &body).await;
+        let again = &instances[(i + 1) % 2];
+        let (status, body) = again.hold(&event, &format!("k-{customer}"), &body).await;
         match won.values().any(|c| c == customer) {
             true => assert_eq!(status, StatusCode::CREATED, "{body}"),
             false => assert_eq!(error_code(&body), Some("access_code_used_up"), "{body}"),
@@ -340,6 +350,7 @@ async fn race(env: TestEnv) {
     }
 
     read.shutdown().await;
+    second.shutdown().await;
     svc.shutdown().await;
     eprintln!("presale scenario took {:?}", started.elapsed());
 }
