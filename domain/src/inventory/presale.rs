@@ -206,12 +206,18 @@ impl EventInventory {
         if self.presale_codes.spent_by.contains_key(hold_id) {
             return;
         }
-        let Some(&at) = self.index.hold_by_id.get(hold_id) else {
-            return;
-        };
-        let hold = &self.holds[at as usize];
-        if hold.status.is_pending() || matches!(hold.status, super::HoldStatus::Sold { .. }) {
-            *self.index.code_tickets.entry(spent.clone()).or_insert(0) += hold.quantity;
+        // A folded hold occupies nothing: only a whole one may count now.
+        let occupying = self
+            .index
+            .hold_by_id
+            .get(hold_id)
+            .map(|&at| &self.holds[at as usize])
+            .filter(|hold| {
+                hold.status.is_pending() || matches!(hold.status, super::HoldStatus::Sold { .. })
+            })
+            .map(|hold| hold.quantity);
+        if let Some(quantity) = occupying {
+            *self.index.code_tickets.entry(spent.clone()).or_insert(0) += quantity;
         }
         self.presale_codes.spent_by.insert(*hold_id, spent);
     }
