@@ -339,3 +339,15 @@ fn whlatercodes_spent_survives_a_snapshot_and_folding() {
         )
         .then_error(InventoryError::AccessCodeUsedUp { max: 2, spent: 1 });
 }
+
+#[test]
+fn an_operators_close_ends_a_presale_too() {
+    presale_sale([InventoryEvent::SaleClosed {
+        closed_at: at(FANS_OPEN + 60),
+    }])
+    .when(
+        place_with(&alice(), "k", 1, Some("FAN-1")),
+        at(FANS_OPEN + 61),
+    )
+    .then_error(InventoryError::SaleClosed);
+}
