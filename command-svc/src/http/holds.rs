@@ -22,7 +22,7 @@ pub struct PlaceHoldBody {
     seats: Option<Vec<String>>,
     quantity: Option<u32>,
     /// Needed during a presale; hashed at once, never kept or logged as typed.
-    access_code: Option<String>,
+    access_code: Option<super::presales::TypedAccessCode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,7 +109,7 @@ pub async fn place(
         section_id: SectionId::parse(&body.section_id)?,
         selection: selection(&body)?,
         admission: admission(&state, &headers),
-        access_code: super::presales::access_code(&state, event, body.access_code.as_deref())?,
+        access_code: super::presales::access_code(&state, event, body.access_code.as_ref())?,
     };
     let decided = state
         .inventories

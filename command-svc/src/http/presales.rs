@@ -96,14 +96,25 @@ pub async fn load_codes(
     }))
 }
 
+/// An access code as a request body carries it: `Debug` shows nothing of it.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct TypedAccessCode(String);
+
+impl std::fmt::Debug for TypedAccessCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The hash of a hold's access code. A text that cannot be a code is no code of any presale:
 /// `403 access_code_invalid`, whatever the sale's window.
 pub(super) fn access_code(
     state: &AppState,
     event: EventId,
-    text: Option<&str>,
+    typed: Option<&TypedAccessCode>,
 ) -> Result<Option<AccessCodeHash>, ApiError> {
-    let Some(text) = text else {
+    let Some(TypedAccessCode(text)) = typed else {
         return Ok(None);
     };
     let code = AccessCode::parse(text).map_err(|_| InventoryError::AccessCodeInvalid)?;
