@@ -40,6 +40,7 @@ async fn main() {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     };
     let meta = CommitMeta::new("EventInventory", "Bench");
     let mut last = store

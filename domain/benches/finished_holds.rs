@@ -70,6 +70,7 @@ fn opened() -> InventoryEvent {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -106,6 +107,7 @@ fn sale(holds: usize, fold: bool) -> Run {
             section_id: SectionId::parse(section).unwrap(),
             selection: Selection::Quantity(2),
             admission: None,
+            access_code: None,
         });
         let mut commands = vec![place];
         if i % 3 == 0 {
@@ -166,6 +168,7 @@ fn counting_cost() -> Duration {
         section_id: SectionId::parse("stalls").unwrap(),
         selection: Selection::Quantity(4),
         admission: None,
+        access_code: None,
     });
     let now = time::macros::datetime!(2030-06-01 18:00 UTC);
     let fact = decide(&state, &place, now).unwrap().remove(0);

@@ -177,6 +177,7 @@ fn open(sections: Vec<InventorySection>, hold_ttl_seconds: u32) -> EventInventor
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     };
     let mut state = EventInventory::default();
     for event in decide(&state, &open, T0).unwrap() {
@@ -218,5 +219,6 @@ fn hold(i: usize, section: &str, selection: Selection) -> InventoryCommand {
         section_id: SectionId::parse(section).unwrap(),
         selection,
         admission: None,
+        access_code: None,
     })
 }

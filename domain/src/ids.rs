@@ -282,6 +282,14 @@ text_id!(
     "may only use letters, digits, - and _"
 );
 text_id!(
+    /// A presale of an event, unique within it (`fan-club`, `members_1`).
+    PresaleId,
+    "presale_id",
+    64,
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "may only use letters, digits, - and _"
+);
+text_id!(
     /// A row of a seated section (`A`, `12`, `AA`).
     RowLabel,
     "row",

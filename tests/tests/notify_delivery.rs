@@ -46,6 +46,7 @@ async fn created_event(store: &EventStore) -> EventId {
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
         waiting_room: None,
+        presales: Vec::new(),
     };
     let created = CatalogEvent::EventCreated {
         event_id: event,

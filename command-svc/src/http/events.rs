@@ -10,7 +10,9 @@ use crate::catalog::CatalogOutcome;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use domain::catalog::{EventDetails, EventDraft, EventStatus, RowDraft, SectionDraft};
+use domain::catalog::{
+    EventDetails, EventDraft, EventStatus, PresaleDraft, RowDraft, SectionDraft,
+};
 use domain::ids::EventId;
 use domain::waiting_room::WaitingRoomDraft;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,10 @@ pub struct CreateEventBody {
     /// `{opens_at, admit_per_minute, max_active?, admission_ttl_seconds?}`: sold only through a
     /// waiting room.
     waiting_room: Option<WaitingRoomDraft>,
+    /// `[{presale_id, opens_at, closes_at, max_tickets_per_code}]`: windows before the general
+    /// sale that need an access code.
+    #[serde(default)]
+    presales: Vec<PresaleDraft>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +89,7 @@ impl From<CreateEventBody> for EventDraft {
             hold_ttl_seconds: body.hold_ttl_seconds,
             max_tickets_per_customer: body.max_tickets_per_customer,
             waiting_room: body.waiting_room,
+            presales: body.presales,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`.
+//! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`. A hold during a presale
+//! carries an access code, hashed at the edge (`presales.rs`).
 
 use super::caller::Customer;
 use super::error::ApiError;
@@ -20,6 +21,8 @@ pub struct PlaceHoldBody {
     section_id: String,
     seats: Option<Vec<String>>,
     quantity: Option<u32>,
+    /// Needed during a presale; hashed at once, never kept or logged as typed.
+    access_code: Option<super::presales::TypedAccessCode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +109,7 @@ pub async fn place(
         section_id: SectionId::parse(&body.section_id)?,
         selection: selection(&body)?,
         admission: admission(&state, &headers),
+        access_code: super::presales::access_code(&state, event, body.access_code.as_ref())?,
     };
     let decided = state
         .inventories

@@ -14,6 +14,7 @@ mod holds;
 mod ops;
 mod orders;
 mod payments;
+mod presales;
 pub mod rate;
 mod tickets;
 mod waitlist;
@@ -47,6 +48,8 @@ pub struct Services {
     pub webhook: crate::payments::PaymentWebhook,
     /// Checks tickets in at the gate.
     pub tickets: crate::tickets::Tickets,
+    /// The server's ticket secret: it also keys the hashes of presales' access codes.
+    pub ticket_key: domain::ordering::TicketKey,
 }
 
 impl AppState {
@@ -75,6 +78,10 @@ pub fn router(
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/close", post(events::close))
         .route("/events/{event_id}/cancel", post(events::cancel))
+        .route(
+            "/events/{event_id}/presales/{presale_id}/codes",
+            post(presales::load_codes),
+        )
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
         .route("/events/{event_id}/waitlist", post(waitlist::join))

@@ -106,6 +106,7 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
         InventoryCommand::CloseSale => "CloseSale",
         InventoryCommand::CancelSale => "CancelSale",
+        InventoryCommand::LoadAccessCodes { .. } => "LoadAccessCodes",
         _ => "InventoryCommand",
     }
 }

@@ -1,7 +1,8 @@
 //! An event's details: parsed from an operator's draft once, valid from then on.
 
+use super::presales::{parse_presales, PresaleDraft};
 use crate::ids::{RowLabel, SectionId, MAX_SEATS_PER_ROW};
-use crate::inventory::{InventoryCommand, InventorySection};
+use crate::inventory::{InventoryCommand, InventorySection, Presale};
 use crate::money::{Currency, MAX_PRICE_MINOR};
 use crate::waiting_room::{WaitingRoomConfig, WaitingRoomDraft};
 use crate::Timestamp;
@@ -37,6 +38,9 @@ pub struct EventDraft {
     /// The event is sold only through its waiting room (see [`crate::waiting_room`]).
     #[serde(default)]
     pub waiting_room: Option<WaitingRoomDraft>,
+    /// Windows before the general sale that need an access code.
+    #[serde(default)]
+    pub presales: Vec<PresaleDraft>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +88,9 @@ pub struct EventDetails {
     /// events created before waiting rooms existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_room: Option<WaitingRoomConfig>,
+    /// Windows before the general sale that need an access code (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presales: Vec<Presale>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +199,7 @@ impl EventDetails {
                     .map_err(|e| invalid(e.field(), e.to_string()))
             })
             .transpose()?;
+        let presales = parse_presales(draft.presales, draft.sale_opens_at)?;
 
         Ok(EventDetails {
             name,
@@ -204,6 +212,7 @@ impl EventDetails {
             hold_ttl_seconds,
             max_tickets_per_customer,
             waiting_room,
+            presales,
         })
     }
 
@@ -236,6 +245,7 @@ pub fn open_inventory(details: &EventDetails) -> InventoryCommand {
         sale_opens_at: details.sale_opens_at,
         sale_closes_at: details.sale_closes_at,
         waiting_room: details.waiting_room.is_some(),
+        presales: details.presales.clone(),
     }
 }
 

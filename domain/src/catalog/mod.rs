@@ -8,6 +8,7 @@ mod command;
 mod decide;
 mod details;
 mod event;
+mod presales;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use details::{
     MIN_HOLD_TTL_SECONDS,
 };
 pub use event::CatalogEvent;
+pub use presales::{PresaleDraft, MAX_PRESALES, MAX_TICKETS_PER_CODE};
 pub use state::{CatalogState, EventStatus};
 
 /// Why the catalog refuses a command.

@@ -6,6 +6,7 @@
 //! Every index change goes through `enter` / `leave`, which snapshot loading uses too: the
 //! incremental and the rebuilt indexes cannot drift apart.
 
+use super::presale::SpentCode;
 use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
 use super::waitlist::{WaitlistEntry, WaitlistStatus};
@@ -25,6 +26,7 @@ impl EventInventory {
                 sale_opens_at,
                 sale_closes_at,
                 waiting_room,
+                presales,
             } => {
                 if self.config.is_none() {
                     self.open(SaleConfig {
@@ -37,6 +39,7 @@ impl EventInventory {
                         waiting_room: *waiting_room,
                         closed_at: None,
                         cancelled_at: None,
+                        presales: presales.clone(),
                     });
                 }
             }
@@ -125,6 +128,20 @@ impl EventInventory {
                 self.waitlist.offer_expired(waitlist_id)
             }
             InventoryEvent::WaitlistLeft { waitlist_id, .. } => self.waitlist.left(waitlist_id),
+            InventoryEvent::AccessCodesLoaded { presale_id, codes } => {
+                self.codes_loaded(presale_id, codes)
+            }
+            InventoryEvent::AccessCodeSpent {
+                hold_id,
+                presale_id,
+                code,
+            } => self.code_spent(
+                hold_id,
+                SpentCode {
+                    presale_id: presale_id.clone(),
+                    code: *code,
+                },
+            ),
         }
     }
 
@@ -266,6 +283,8 @@ impl EventInventory {
             .tickets_by_customer
             .entry(hold.customer_id.clone())
             .or_insert(0) += hold.quantity;
+        let (hold_id, quantity) = (hold.hold_id, hold.quantity);
+        self.count_code(&hold_id, quantity, true);
     }
 
     /// Undo `enter` for a hold about to change status. The order index is kept: an order that was
@@ -294,6 +313,8 @@ impl EventInventory {
                 self.index.tickets_by_customer.remove(&hold.customer_id);
             }
         }
+        let (hold_id, quantity) = (hold.hold_id, hold.quantity);
+        self.count_code(&hold_id, quantity, false);
     }
 }
 

@@ -149,4 +149,5 @@ fn can_take_again(view: &LiveView<'_>, config: &SaleConfig, hold: &Hold) -> bool
         false => view.free_in_section(section) >= hold.quantity,
     };
     free && view.tickets_of(&hold.customer_id) + hold.quantity <= config.max_tickets_per_customer
+        && super::presale::fits_again(view, config, &hold.hold_id, hold.quantity)
 }

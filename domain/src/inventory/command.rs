@@ -1,7 +1,7 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
-use crate::inventory::InventorySection;
+use crate::ids::{CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, WaitlistId};
+use crate::inventory::{AccessCodeHash, InventorySection, Presale};
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,9 @@ pub enum InventoryCommand {
         sale_closes_at: Option<Timestamp>,
         /// Sold only through a waiting room: every new hold needs an admission.
         waiting_room: bool,
+        /// The presales before the general sale, each needing an access code.
+        #[serde(default)]
+        presales: Vec<Presale>,
     },
     /// Hold named seats or a quantity for a customer until `now + hold_ttl`.
     PlaceHold(HoldRequest),
@@ -80,6 +83,12 @@ pub enum InventoryCommand {
         waitlist_id: WaitlistId,
         customer_id: CustomerId,
     },
+    /// An operator loads access codes (their keyed hashes) into a presale. A code the presale has
+    /// already is not added again: repeating it decides nothing.
+    LoadAccessCodes {
+        presale_id: PresaleId,
+        codes: Vec<AccessCodeHash>,
+    },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency
@@ -93,6 +102,10 @@ pub struct HoldRequest {
     /// The claims of the admission token the request carried, its signature already verified;
     /// needed by every new hold of an event sold through a waiting room, ignored otherwise.
     pub admission: Option<AdmissionClaims>,
+    /// The keyed hash of the access code the request carried: needed by a hold during a presale,
+    /// ignored during the general sale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_code: Option<AccessCodeHash>,
 }
 
 /// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a

@@ -11,6 +11,7 @@ use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
 use super::offers::offers;
 use super::place_hold::place_hold;
+use super::presale::load_codes;
 use super::state::SaleConfig;
 use super::waitlist_commands::{join_waitlist, leave_waitlist, released};
 use super::{EventInventory, HoldStatus, InventoryCommand, InventoryError, InventoryEvent};
@@ -130,6 +131,10 @@ pub fn decide(
             events.extend(leave_waitlist(&view, waitlist_id, customer_id)?);
             true
         }
+        InventoryCommand::LoadAccessCodes { presale_id, codes } => {
+            events.extend(load_codes(state, config, presale_id, codes)?);
+            false
+        }
     };
     if frees {
         let offered = offers(&view, config, &events);
@@ -155,6 +160,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             sale_opens_at,
             sale_closes_at,
             waiting_room,
+            presales,
         } => Some(SaleConfig {
             sections: sections.clone(),
             currency: *currency,
@@ -165,6 +171,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             waiting_room: *waiting_room,
             closed_at: None,
             cancelled_at: None,
+            presales: presales.clone(),
         }),
         _ => None,
     }
@@ -179,6 +186,7 @@ fn opened(config: SaleConfig) -> InventoryEvent {
         sale_opens_at: config.sale_opens_at,
         sale_closes_at: config.sale_closes_at,
         waiting_room: config.waiting_room,
+        presales: config.presales,
     }
 }
 

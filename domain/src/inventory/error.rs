@@ -71,6 +71,13 @@ pub enum InventoryError {
     NotSoldOut { available: u32 },
     #[error("no such waiting-list entry")]
     UnknownWaitlistEntry,
+    #[error("the event has no such presale")]
+    UnknownPresale,
+    /// During a presale: no code, a wrong one, or a code of another presale.
+    #[error("a hold during this presale needs one of its access codes")]
+    AccessCodeInvalid,
+    #[error("this access code is good for {max} tickets; {spent} are held or sold with it")]
+    AccessCodeUsedUp { max: u32, spent: u32 },
 }
 
 /// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].

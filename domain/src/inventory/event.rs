@@ -3,9 +3,9 @@
 //! quantity), so a reader never needs the hold's history to apply it.
 //! Schema version 1 for every variant.
 
-use super::Selection;
+use super::{AccessCodeHash, Presale, Selection};
 use crate::catalog::SectionLayout;
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, WaitlistId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,9 @@ pub enum InventoryEvent {
         /// waiting rooms existed).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         waiting_room: bool,
+        /// The presales before the general sale (absent when there are none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        presales: Vec<Presale>,
     },
     /// `seats` is empty in a general-admission section; `quantity` is always the ticket count.
     /// `request` is what the customer asked for, kept to recognise a retry of the same request.
@@ -131,6 +134,19 @@ pub enum InventoryEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hold_id: Option<HoldId>,
     },
+    /// An operator loaded access codes into a presale: the keyed hashes of the codes it did not
+    /// have yet (never the codes themselves; see `access_code.rs`).
+    AccessCodesLoaded {
+        presale_id: PresaleId,
+        codes: Vec<AccessCodeHash>,
+    },
+    /// The `SeatsHeld` just before it was placed during a presale with this code: its tickets
+    /// count against the code's budget while the hold is live or sold.
+    AccessCodeSpent {
+        hold_id: HoldId,
+        presale_id: PresaleId,
+        code: AccessCodeHash,
+    },
 }
 
 impl InventoryEvent {
@@ -150,15 +166,20 @@ impl InventoryEvent {
             Self::WaitlistOffered { .. } => "WaitlistOffered",
             Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",
             Self::WaitlistLeft { .. } => "WaitlistLeft",
+            Self::AccessCodesLoaded { .. } => "AccessCodesLoaded",
+            Self::AccessCodeSpent { .. } => "AccessCodeSpent",
         }
     }
 
     /// True for a fact that completes the one before it (an offer's hold and the offer, an
-    /// offered hold's expiry and the entry's): a commit never separates the two.
+    /// offered hold's expiry and the entry's, a presale hold and the code it spent): a commit never
+    /// separates the two.
     pub fn completes_previous(&self) -> bool {
         matches!(
             self,
-            Self::WaitlistOffered { .. } | Self::WaitlistOfferExpired { .. }
+            Self::WaitlistOffered { .. }
+                | Self::WaitlistOfferExpired { .. }
+                | Self::AccessCodeSpent { .. }
         )
     }
 }

@@ -1,9 +1,11 @@
-//! Deciding a `PlaceHold`: the retry check, the sale window, the admission (for an event sold
-//! through a waiting room), the seats (named or best available) and the customer's limit, in that
-//! order, against the inventory as it stands at `now`.
+//! Deciding a `PlaceHold`: the retry check, the sale window (or presale window and its code), the
+//! admission (for an event sold through a waiting room), the seats (named or best available), the
+//! code's budget and the customer's limit, in that order, against the inventory as it stands at
+//! `now`.
 
 use super::best_available::best_available;
 use super::live_view::LiveView;
+use super::presale;
 use super::state::SaleConfig;
 use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
 use crate::ids::SeatLabel;
@@ -11,31 +13,34 @@ use crate::waiting_room::AdmissionRefused;
 use std::collections::HashSet;
 use time::Duration;
 
-/// `Ok(None)` when the request repeats a hold already placed: the caller answers with that hold.
+/// Nothing when the request repeats a hold already placed: the caller answers with that hold.
+/// A hold during a presale is followed by the `AccessCodeSpent` of its code.
 pub(super) fn place_hold(
     view: &LiveView<'_>,
     config: &SaleConfig,
     request: &HoldRequest,
-) -> Result<Option<InventoryEvent>, InventoryError> {
+) -> Result<Vec<InventoryEvent>, InventoryError> {
     let state = view.state;
     // A retry is recognised before anything that may have changed since the first answer (the
     // window, the seats): it gets the first answer again, forever.
     if let Some(existing) = state.hold(&request.hold_id) {
         let same_request = existing.customer_id == request.customer_id
             && existing.section_id == request.section_id
-            && existing.request == request.selection;
+            && existing.request == request.selection
+            && presale::same_code(state, request);
         return match same_request {
-            true => Ok(None),
+            true => Ok(Vec::new()),
             false => Err(InventoryError::IdempotencyKeyReused),
         };
     }
 
-    if config.sale_opens_at.is_some_and(|opens| view.now < opens) {
-        return Err(InventoryError::SaleNotOpen);
-    }
+    let presale = presale::presale_at(config, view.now)?;
     if config.closed(view.now) {
         return Err(InventoryError::SaleClosed);
     }
+    let code = presale
+        .map(|presale| presale::code_for(state, presale, request).map(|code| (presale, code)))
+        .transpose()?;
     if config.waiting_room {
         check_admission(view, request)?;
     }
@@ -54,6 +59,9 @@ pub(super) fn place_hold(
         Selection::Quantity(quantity) => (pick_seats(view, section, *quantity, max)?, *quantity),
     };
 
+    if let Some((presale, code)) = &code {
+        presale::check_budget(view, presale, code, quantity)?;
+    }
     let current = view.tickets_of(&request.customer_id);
     if current + quantity > max {
         return Err(InventoryError::LimitExceeded {
@@ -62,7 +70,7 @@ pub(super) fn place_hold(
         });
     }
 
-    Ok(Some(InventoryEvent::SeatsHeld {
+    let mut facts = vec![InventoryEvent::SeatsHeld {
         hold_id: request.hold_id,
         customer_id: request.customer_id.clone(),
         section_id: request.section_id.clone(),
@@ -72,7 +80,13 @@ pub(super) fn place_hold(
             .now
             .saturating_add(Duration::seconds(i64::from(config.hold_ttl_seconds))),
         request: request.selection.clone(),
-    }))
+    }];
+    facts.extend(code.map(|(_, code)| InventoryEvent::AccessCodeSpent {
+        hold_id: request.hold_id,
+        presale_id: code.presale_id,
+        code: code.code,
+    }));
+    Ok(facts)
 }
 
 /// Named seats: a sensible count, a seated section, no seat twice, every seat exists and is free.

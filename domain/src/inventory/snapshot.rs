@@ -6,6 +6,7 @@
 //! holds, a hold in an unknown section): a bad snapshot fails loudly instead of selling a seat twice.
 
 use super::finished::{Customers, Tombstone};
+use super::presale::PresaleCodes;
 use super::section_seats::Slot;
 use super::state::SaleConfig;
 use super::waitlist::{Waitlist, WaitlistEntry};
@@ -26,11 +27,15 @@ use std::collections::HashSet;
 /// that knows only version 4 would read the sale as open and take holds after the close.
 /// Version 6 added an operator's cancellation (`cancelled_at` in the configuration): a binary that
 /// knows only version 5 would go on selling a cancelled event.
-const SNAPSHOT_VERSION: u32 = 6;
+/// Version 7 added presales (`presales` in the configuration, `presale_codes`): a binary that
+/// knows only version 6 would sell before the general sale without codes, or forget what a code
+/// has spent.
+const SNAPSHOT_VERSION: u32 = 7;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
 /// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
 /// one is a version 4 one without a waiting list, a version 4 one is a version 5 one whose sale
-/// no operator closed, a version 5 one is a version 6 one of an event nobody cancelled.
+/// no operator closed, a version 5 one is a version 6 one of an event nobody cancelled, a version
+/// 6 one is a version 7 one without presales.
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]
@@ -43,6 +48,8 @@ struct SnapshotRef<'a> {
     returned_orders: Vec<&'a OrderId>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     waitlist: &'a [WaitlistEntry],
+    #[serde(skip_serializing_if = "PresaleCodes::is_empty")]
+    presale_codes: &'a PresaleCodes,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +65,8 @@ struct Snapshot {
     returned_orders: Vec<OrderId>,
     #[serde(default)]
     waitlist: Vec<WaitlistEntry>,
+    #[serde(default)]
+    presale_codes: PresaleCodes,
 }
 
 impl Serialize for EventInventory {
@@ -75,6 +84,7 @@ impl Serialize for EventInventory {
             finished,
             returned_orders,
             waitlist: self.waitlist.entries(),
+            presale_codes: &self.presale_codes,
         }
         .serialize(serializer)
     }
@@ -123,6 +133,8 @@ impl EventInventory {
             }
         }
         state.waitlist = Waitlist::from_entries(snapshot.waitlist)?;
+        // Before the holds: entering a hold counts it against the code it spent.
+        state.presale_codes = snapshot.presale_codes;
         let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
         for mut hold in snapshot.holds {
             if !hold_ids.insert(hold.hold_id) || state.finished.contains_key(&hold.hold_id) {

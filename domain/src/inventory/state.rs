@@ -14,6 +14,7 @@
 
 use super::finished::{Context, Customers, Tombstone};
 use super::live_view::LiveView;
+use super::presale::{Presale, PresaleCodes, SpentCode};
 use super::section_seats::{HoldIndex, SectionSeats};
 use super::waitlist::{Waitlist, WaitlistEntry, WaitlistPlace};
 use super::{InventorySection, Selection};
@@ -134,6 +135,9 @@ pub(super) struct SaleConfig {
         with = "time::serde::rfc3339::option"
     )]
     pub cancelled_at: Option<Timestamp>,
+    /// The presales before the general sale (absent from older sales: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presales: Vec<Presale>,
 }
 
 impl SaleConfig {
@@ -166,6 +170,9 @@ pub(super) struct Index {
     pub expiry_queue: BTreeSet<(Timestamp, HoldIndex)>,
     /// How many whole holds are finished (Released, Expired, Returned): what `compact` may fold.
     pub finished: u32,
+    /// Tickets in Active and Ordered (due ones included) and Sold holds, per presale code they
+    /// spent; codes at 0 may be absent.
+    pub code_tickets: HashMap<SpentCode, u32>,
 }
 
 /// The inventory of one event. `Default` is the inventory before `InventoryOpened`.
@@ -185,6 +192,8 @@ pub struct EventInventory {
     pub(super) returned_orders: HashSet<OrderId>,
     /// Who waits for seats of sold-out sections.
     pub(super) waitlist: Waitlist,
+    /// The presales' codes (hashed) and what each hold placed during a presale spent.
+    pub(super) presale_codes: PresaleCodes,
 }
 
 impl fmt::Debug for EventInventory {
@@ -210,6 +219,7 @@ impl PartialEq for EventInventory {
             && self.customers == other.customers
             && self.returned_orders == other.returned_orders
             && self.waitlist == other.waitlist
+            && self.presale_codes == other.presale_codes
     }
 }
 
@@ -398,6 +408,11 @@ impl EventInventory {
     /// Every waiting-list entry ever made, in joining order.
     pub fn waitlist_entries(&self) -> &[WaitlistEntry] {
         self.waitlist.entries()
+    }
+
+    /// The presales before the general sale, in the catalog's order; none before it is open.
+    pub fn presales(&self) -> &[Presale] {
+        self.config.as_ref().map_or(&[], |c| &c.presales)
     }
 
     /// The state as a decision at `now` sees it.

@@ -70,6 +70,12 @@ impl TicketKey {
         ScannerKey(mac.finalize().into_bytes().into())
     }
 
+    /// The key the access codes of one event's presales are hashed with: derived from the same
+    /// server secret under its own label, so it signs no ticket and no ticket key hashes a code.
+    pub fn access_code_key(&self, event_id: EventId) -> crate::inventory::AccessCodeKey {
+        crate::inventory::AccessCodeKey::derive(&self.0, event_id)
+    }
+
     /// The tickets of an order of `quantity` places in a section of `event_id`: one per seat in
     /// seat order when the seats are named, otherwise `quantity` general-admission tickets; each
     /// with its signed code.

@@ -590,6 +590,7 @@ pub fn event_details(name: &str) -> EventDetails {
         hold_ttl_seconds: 600,
         max_tickets_per_customer: 8,
         waiting_room: None,
+        presales: Vec::new(),
     }
 }
 
@@ -649,6 +650,7 @@ impl Sim {
             sale_opens_at: None,
             sale_closes_at: None,
             waiting_room: false,
+            presales: Vec::new(),
         }
     }
 

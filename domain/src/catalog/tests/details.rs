@@ -201,6 +201,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         sale_opens_at,
         sale_closes_at,
         waiting_room,
+        presales,
     } = open_inventory(&details)
     else {
         panic!("not an Open command");
@@ -215,6 +216,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         (details.sale_opens_at, details.sale_closes_at)
     );
     assert!(!waiting_room, "no waiting room was described");
+    assert_eq!(presales, details.presales);
 }
 
 #[test]

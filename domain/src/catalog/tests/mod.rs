@@ -2,6 +2,7 @@
 
 mod details;
 mod lifecycle;
+mod presales;
 
 use super::{EventDetails, EventDraft, RowDraft, SectionDraft};
 use time::macros::datetime;
@@ -43,6 +44,7 @@ pub(super) fn draft() -> EventDraft {
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
         waiting_room: None,
+        presales: Vec::new(),
     }
 }
 

@@ -16,6 +16,8 @@ mod expiry;
 mod limit;
 mod named_seats;
 mod open;
+mod presale;
+mod presale_properties;
 mod properties;
 mod quantity;
 mod release;
@@ -127,6 +129,7 @@ pub(super) fn open_command() -> InventoryCommand {
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -139,6 +142,7 @@ pub(super) fn opened() -> InventoryEvent {
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -159,6 +163,7 @@ pub(super) fn place(
         section_id: section(section_id),
         selection,
         admission: None,
+        access_code: None,
     })
 }
 

@@ -52,6 +52,7 @@ impl Shop {
                 sale_opens_at: None,
                 sale_closes_at: None,
                 waiting_room: false,
+                presales: Vec::new(),
             },
             at(0),
         )
@@ -92,6 +93,7 @@ impl Shop {
                 section_id: stalls(),
                 selection: Selection::Seats(seats.iter().map(|s| s.parse().unwrap()).collect()),
                 admission: None,
+                access_code: None,
             }),
             now,
         )

@@ -201,6 +201,7 @@ fn opened() -> InventoryEvent {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
