@@ -9,7 +9,7 @@
 use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
 use super::waitlist::{WaitlistEntry, WaitlistStatus};
-use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
+use super::{Block, EventInventory, Hold, HoldStatus, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use std::collections::HashMap;
 
@@ -125,6 +125,23 @@ impl EventInventory {
                 self.waitlist.offer_expired(waitlist_id)
             }
             InventoryEvent::WaitlistLeft { waitlist_id, .. } => self.waitlist.left(waitlist_id),
+            InventoryEvent::SeatsBlocked {
+                block_id,
+                section_id,
+                seats,
+                quantity,
+                reason,
+                request,
+            } => self.add_block(Block {
+                block_id: *block_id,
+                section_id: section_id.clone(),
+                seats: seats.clone(),
+                quantity: *quantity,
+                reason: reason.clone(),
+                request: request.clone(),
+                released: false,
+            }),
+            InventoryEvent::BlockReleased { block_id, .. } => self.release_block(block_id),
         }
     }
 

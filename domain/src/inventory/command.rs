@@ -1,7 +1,7 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
-use crate::inventory::InventorySection;
+use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::inventory::{BlockReason, InventorySection};
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,19 @@ pub enum InventoryCommand {
         waitlist_id: WaitlistId,
         customer_id: CustomerId,
     },
+    /// An operator takes named seats (seated section) or a quantity (general admission, or the
+    /// best available adjacent seats of a seated section) off sale until `ReleaseBlock`. Free
+    /// seats only; a block never expires and counts against no customer. `block_id` is derived
+    /// from the event and the idempotency key: the same request again decides nothing.
+    BlockSeats {
+        block_id: BlockId,
+        section_id: SectionId,
+        selection: Selection,
+        reason: BlockReason,
+    },
+    /// The block's seats go back on sale, to the section's waiting list first. Releasing a
+    /// released block decides nothing.
+    ReleaseBlock { block_id: BlockId },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency

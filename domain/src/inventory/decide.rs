@@ -6,6 +6,7 @@
 //! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
 //! after them.
 
+use super::blocks::{block_seats, release_block};
 use super::cancel::cancel_sale;
 use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
@@ -128,6 +129,21 @@ pub fn decide(
             customer_id,
         } => {
             events.extend(leave_waitlist(&view, waitlist_id, customer_id)?);
+            true
+        }
+        InventoryCommand::BlockSeats {
+            block_id,
+            section_id,
+            selection,
+            reason,
+        } => {
+            events.extend(block_seats(
+                &view, *block_id, section_id, selection, reason,
+            )?);
+            false
+        }
+        InventoryCommand::ReleaseBlock { block_id } => {
+            events.extend(release_block(&view, block_id)?);
             true
         }
     };

@@ -71,6 +71,10 @@ pub enum InventoryError {
     NotSoldOut { available: u32 },
     #[error("no such waiting-list entry")]
     UnknownWaitlistEntry,
+    #[error("no such block")]
+    UnknownBlock,
+    #[error("a block must take at least one seat")]
+    EmptyBlock,
 }
 
 /// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].

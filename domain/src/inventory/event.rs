@@ -3,9 +3,9 @@
 //! quantity), so a reader never needs the hold's history to apply it.
 //! Schema version 1 for every variant.
 
-use super::Selection;
+use super::{BlockReason, Selection};
 use crate::catalog::SectionLayout;
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -131,6 +131,24 @@ pub enum InventoryEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hold_id: Option<HoldId>,
     },
+    /// An operator took these seats (empty in a general-admission section) or this quantity off
+    /// sale. `request` is what the operator asked for, kept to recognise a retry.
+    SeatsBlocked {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+        reason: BlockReason,
+        request: Selection,
+    },
+    /// The block's seats are back on sale; offers to the section's waiting list may follow in the
+    /// same commit.
+    BlockReleased {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
 }
 
 impl InventoryEvent {
@@ -150,6 +168,8 @@ impl InventoryEvent {
             Self::WaitlistOffered { .. } => "WaitlistOffered",
             Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",
             Self::WaitlistLeft { .. } => "WaitlistLeft",
+            Self::SeatsBlocked { .. } => "SeatsBlocked",
+            Self::BlockReleased { .. } => "BlockReleased",
         }
     }
 

@@ -9,11 +9,15 @@
 //! (Active, or Ordered and unpaid) whose `expires_at <= now` as gone, and records its
 //! `HoldExpired` first.
 //!
+//! An operator may take seats off sale with a block (`blocks.rs`): no customer, no expiry, and
+//! its seats are taken for every other rule until it is released.
+//!
 //! It keeps the waiting list of its sold-out sections too: seats that come back are offered to
 //! the earliest entry they can fill in the same decision that frees them (`offers.rs`).
 
 mod apply;
 mod best_available;
+mod blocks;
 mod cancel;
 mod checkout;
 mod command;
@@ -33,6 +37,7 @@ mod tests;
 mod waitlist;
 mod waitlist_commands;
 
+pub use blocks::{Block, BlockReason};
 pub use command::{HoldRequest, InventoryCommand, Selection};
 pub use decide::{decide, evolve};
 pub use error::InventoryError;

@@ -98,7 +98,7 @@ fn check_named_seats(
         let (row, index) = section
             .locate(seat)
             .ok_or_else(|| InventoryError::UnknownSeat(seat.clone()))?;
-        if view.live_hold(section.slot(row, index)).is_some() {
+        if view.is_taken(section.slot(row, index)) {
             taken.push(seat.clone());
         }
     }

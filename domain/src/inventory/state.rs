@@ -12,12 +12,13 @@
 //! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` (or `Ordered`) here until its
 //! `HoldExpired` is applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
 
+use super::blocks::Blocks;
 use super::finished::{Context, Customers, Tombstone};
 use super::live_view::LiveView;
-use super::section_seats::{HoldIndex, SectionSeats};
+use super::section_seats::{HoldIndex, SectionSeats, Slot};
 use super::waitlist::{Waitlist, WaitlistEntry, WaitlistPlace};
 use super::{InventorySection, Selection};
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -94,9 +95,11 @@ pub enum SeatStatus {
     Available,
     Held(HoldId),
     Sold(OrderId),
+    /// Taken off sale by an operator's block.
+    Blocked(BlockId),
 }
 
-/// The numbers of one section at some `now`: `available + held + sold == capacity`.
+/// The numbers of one section at some `now`: `available + held + sold + blocked == capacity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionAvailability {
     pub section_id: SectionId,
@@ -104,6 +107,9 @@ pub struct SectionAvailability {
     pub available: u32,
     pub held: u32,
     pub sold: u32,
+    /// Tickets taken off sale by live blocks.
+    #[serde(default)]
+    pub blocked: u32,
 }
 
 /// The sale as `InventoryOpened` set it up.
@@ -185,6 +191,8 @@ pub struct EventInventory {
     pub(super) returned_orders: HashSet<OrderId>,
     /// Who waits for seats of sold-out sections.
     pub(super) waitlist: Waitlist,
+    /// Every block an operator made (`blocks.rs`).
+    pub(super) blocks: Blocks,
 }
 
 impl fmt::Debug for EventInventory {
@@ -210,6 +218,7 @@ impl PartialEq for EventInventory {
             && self.customers == other.customers
             && self.returned_orders == other.returned_orders
             && self.waitlist == other.waitlist
+            && self.blocks == other.blocks
     }
 }
 
@@ -312,9 +321,12 @@ impl EventInventory {
                 SectionAvailability {
                     section_id: section.section_id.clone(),
                     capacity: seats.capacity,
-                    available: seats.capacity.saturating_sub(held + seats.sold),
+                    available: seats
+                        .capacity
+                        .saturating_sub(held + seats.sold + seats.blocked),
                     held,
                     sold: seats.sold,
+                    blocked: seats.blocked,
                 }
             })
             .collect()
@@ -332,6 +344,12 @@ impl EventInventory {
         let (row, index) = self.index.sections[section].locate(seat)?;
         let view = self.at(now);
         let slot = self.index.sections[section].slot(row, index);
+        if slot == Slot::BLOCKED {
+            let block = self.blocks.list().iter().find(|block| {
+                !block.released && &block.section_id == section_id && block.seats.contains(seat)
+            })?;
+            return Some(SeatStatus::Blocked(block.block_id));
+        }
         Some(match view.live_hold(slot) {
             None => SeatStatus::Available,
             Some(hold) => match hold.status {

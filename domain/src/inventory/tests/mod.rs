@@ -8,6 +8,7 @@
 
 mod abandon;
 mod admission;
+mod blocks;
 mod cancel;
 mod checkout;
 mod close;
