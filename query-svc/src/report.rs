@@ -1,5 +1,5 @@
 //! `GET /events/{event_id}/report` (operator): where an event's sale stands, per section and in
-//! total — capacity, available, held and sold seats, and the orders behind them: confirmed (tickets
+//! total — capacity, available, held, sold and blocked seats, and the orders behind them: confirmed (tickets
 //! and revenue), refunded (and how much), awaiting payment; and tickets checked in at the gate.
 //!
 //! Read from the read models (`availability`, `holds`, `orders`, `tickets`) in one statement. Held counts only
@@ -23,6 +23,8 @@ pub(crate) struct Figures {
     available: i64,
     held: i64,
     sold: i64,
+    /// Seats taken off sale by operators' blocks.
+    blocked: i64,
     orders_confirmed: i64,
     tickets_confirmed: i64,
     revenue_minor: i64,
@@ -39,6 +41,7 @@ impl Figures {
         self.available += other.available;
         self.held += other.held;
         self.sold += other.sold;
+        self.blocked += other.blocked;
         self.orders_confirmed += other.orders_confirmed;
         self.tickets_confirmed += other.tickets_confirmed;
         self.revenue_minor += other.revenue_minor;
@@ -100,6 +103,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
     let statement = client
         .prepare_cached(
             "SELECT a.section_id, a.capacity::bigint AS capacity, a.sold::bigint AS sold,
+                    a.blocked::bigint AS blocked,
                     COALESCE((SELECT sum(h.quantity) FROM holds h
                               WHERE h.event_id = a.event_id AND h.section_id = a.section_id
                                 AND h.status IN ('active', 'ordered') AND h.expires_at > now()),
@@ -123,7 +127,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                               AND h.order_id IS NOT NULL
              LEFT JOIN orders o ON o.order_id = h.order_id
              WHERE a.event_id = $1
-             GROUP BY a.event_id, a.section_id, a.ordinal, a.capacity, a.sold
+             GROUP BY a.event_id, a.section_id, a.ordinal, a.capacity, a.sold, a.blocked
              ORDER BY a.ordinal",
         )
         .await
@@ -136,13 +140,18 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
     let sections = rows
         .iter()
         .map(|row| {
-            let (capacity, held, sold): (i64, i64, i64) =
-                (row.get("capacity"), row.get("held"), row.get("sold"));
+            let (capacity, held, sold, blocked): (i64, i64, i64, i64) = (
+                row.get("capacity"),
+                row.get("held"),
+                row.get("sold"),
+                row.get("blocked"),
+            );
             let figures = Figures {
                 capacity,
-                available: (capacity - held - sold).max(0),
+                available: (capacity - held - sold - blocked).max(0),
                 held,
                 sold,
+                blocked,
                 orders_confirmed: row.get("orders_confirmed"),
                 tickets_confirmed: row.get("tickets_confirmed"),
                 revenue_minor: row.get("revenue_minor"),

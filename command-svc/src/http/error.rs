@@ -129,6 +129,8 @@ impl From<InventoryError> for ApiError {
             NotCheckedOut => (StatusCode::CONFLICT, "invalid_state"),
             NotSoldOut { .. } => (StatusCode::CONFLICT, "not_sold_out"),
             UnknownWaitlistEntry => (StatusCode::NOT_FOUND, "unknown_waitlist_entry"),
+            UnknownBlock => (StatusCode::NOT_FOUND, "unknown_block"),
+            EmptyBlock => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

@@ -12,7 +12,7 @@ use super::forward::{self, Sent};
 use super::ownership::{Ownership, Route};
 use super::writer::{Job, Writer};
 use domain::ids::{EventId, OrderId};
-use domain::inventory::{Hold, InventoryCommand, WaitlistPlace};
+use domain::inventory::{Block, Hold, InventoryCommand, WaitlistPlace};
 use domain::money::Money;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -42,6 +42,8 @@ pub struct Decided {
     /// For `CancelSale`: the orders the cancellation still has to settle (see
     /// `EventInventory::orders_to_settle`), in the state after it.
     pub orders: Vec<OrderId>,
+    /// The block a `BlockSeats` or `ReleaseBlock` names, as it stands after the command.
+    pub block: Option<Block>,
 }
 
 /// How writers batch, queue, snapshot and retire.

@@ -24,7 +24,7 @@
 use super::error::CommandError;
 use super::load::{catch_up, encode_snapshot, restore, snapshot_key, Restored};
 use super::registry::{Decided, Shared};
-use domain::ids::{EventId, HoldId};
+use domain::ids::{BlockId, EventId, HoldId};
 use domain::inventory::{decide, EventInventory, InventoryCommand, InventoryEvent, WaitlistPlace};
 use domain::money::Money;
 use domain::Timestamp;
@@ -92,6 +92,14 @@ fn waitlist_of(state: &EventInventory, command: &InventoryCommand) -> Option<Wai
     }
 }
 
+fn block_of(command: &InventoryCommand) -> Option<BlockId> {
+    match command {
+        InventoryCommand::BlockSeats { block_id, .. }
+        | InventoryCommand::ReleaseBlock { block_id } => Some(*block_id),
+        _ => None,
+    }
+}
+
 fn command_name(command: &InventoryCommand) -> &'static str {
     match command {
         InventoryCommand::Open { .. } => "OpenInventory",
@@ -106,6 +114,8 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
         InventoryCommand::CloseSale => "CloseSale",
         InventoryCommand::CancelSale => "CancelSale",
+        InventoryCommand::BlockSeats { .. } => "BlockSeats",
+        InventoryCommand::ReleaseBlock { .. } => "ReleaseBlock",
         _ => "InventoryCommand",
     }
 }
@@ -572,6 +582,7 @@ impl Writer {
                             InventoryCommand::CancelSale => state.orders_to_settle(),
                             _ => Vec::new(),
                         },
+                        block: block_of(&job.command).and_then(|id| state.block(&id).cloned()),
                     })
                 }
             };
