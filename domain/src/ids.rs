@@ -298,6 +298,14 @@ text_id!(
     "may only use letters, digits, - and _"
 );
 text_id!(
+    /// A ticket type of a section (`adult`, `vip`), unique within its section.
+    TicketTypeId,
+    "type_id",
+    64,
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "may only use letters, digits, - and _"
+);
+text_id!(
     /// A row of a seated section (`A`, `12`, `AA`).
     RowLabel,
     "row",

@@ -193,7 +193,7 @@ pub fn document() -> Value {
                     "event_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
                     "status": {"type": "string", "enum": ["draft", "on_sale", "closed", "cancelled"]},
                     "currency": {"type": "string"},
-                    "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id"], "properties": {"section_id": {"type": "string"}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
+                    "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id", "types"], "properties": {"section_id": {"type": "string"}, "types": {"type": "array", "description": "confirmed tickets and revenue per ticket type of the section (an order is of one type)", "items": {"type": "object", "required": ["type_id", "tickets_confirmed", "revenue_minor"], "properties": {"type_id": {"type": "string"}, "tickets_confirmed": {"type": "integer"}, "revenue_minor": {"type": "integer"}}}}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
                     "totals": {"$ref": "#/components/schemas/ReportFigures"}
                 }},
                 "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "blocked", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending", "checked_in"], "properties": {

@@ -57,6 +57,16 @@ pub(crate) struct SectionReport {
     section_id: String,
     #[serde(flatten)]
     figures: Figures,
+    /// Confirmed tickets and revenue per ticket type of the section, in type id order.
+    types: Vec<TypeReport>,
+}
+
+/// One ticket type's confirmed sales in a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TypeReport {
+    type_id: String,
+    tickets_confirmed: i64,
+    revenue_minor: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +146,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
         .query(&statement, &[&event_id])
         .await
         .map_err(ReadError::from)?;
+    let mut types = types_of(&client, event_id).await?;
     let mut totals = Figures::default();
     let sections = rows
         .iter()
@@ -161,8 +172,10 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                 checked_in: row.get("checked_in"),
             };
             totals.add(&figures);
+            let section_id: String = row.get("section_id");
             SectionReport {
-                section_id: row.get("section_id"),
+                types: types.remove(&section_id).unwrap_or_default(),
+                section_id,
                 figures,
             }
         })
@@ -175,4 +188,40 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
         sections,
         totals,
     }))
+}
+
+/// Confirmed tickets and revenue per section and ticket type. An order is of one type (its hold's),
+/// so its total is its type's revenue; tickets confirmed before types existed are of their
+/// section's default type.
+async fn types_of(
+    client: &deadpool_postgres::Object,
+    event_id: Uuid,
+) -> Result<std::collections::HashMap<String, Vec<TypeReport>>, ReadError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT h.section_id,
+                    COALESCE(o.tickets->0->>'type_id', '{default}') AS type_id,
+                    COALESCE(sum(jsonb_array_length(o.tickets)), 0)::bigint AS tickets_confirmed,
+                    COALESCE(sum(o.total_minor), 0)::bigint AS revenue_minor
+             FROM holds h JOIN orders o ON o.order_id = h.order_id
+             WHERE h.event_id = $1 AND o.status = 'confirmed'
+             GROUP BY 1, 2
+             ORDER BY 1, 2",
+            default = domain::catalog::DEFAULT_TYPE_ID
+        ))
+        .await
+        .map_err(ReadError::from)?;
+    let rows = client
+        .query(&statement, &[&event_id])
+        .await
+        .map_err(ReadError::from)?;
+    let mut types: std::collections::HashMap<String, Vec<TypeReport>> = Default::default();
+    for row in rows {
+        types.entry(row.get(0)).or_default().push(TypeReport {
+            type_id: row.get(1),
+            tickets_confirmed: row.get(2),
+            revenue_minor: row.get(3),
+        });
+    }
+    Ok(types)
 }

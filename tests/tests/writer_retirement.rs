@@ -131,6 +131,7 @@ fn place(event: EventId, customer: &str, key: &str) -> InventoryCommand {
         section_id: SectionId::parse(GA_SECTION).expect("a section"),
         selection: Selection::Quantity(1),
         admission: None,
+        type_id: None,
     })
 }
 

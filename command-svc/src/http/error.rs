@@ -131,6 +131,7 @@ impl From<InventoryError> for ApiError {
             UnknownWaitlistEntry => (StatusCode::NOT_FOUND, "unknown_waitlist_entry"),
             UnknownBlock => (StatusCode::NOT_FOUND, "unknown_block"),
             EmptyBlock => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity"),
+            UnknownTicketType => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket_type"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

@@ -10,7 +10,7 @@
 
 use super::error::CommandError;
 use super::registry::{Decided, Inventories};
-use domain::ids::{EventId, OrderId};
+use domain::ids::{EventId, OrderId, TicketTypeId};
 use domain::inventory::{Block, Hold, InventoryCommand, InventoryError, WaitlistPlace};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,8 @@ enum Answer {
         orders: Vec<OrderId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         block: Option<Block>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        type_id: Option<TicketTypeId>,
     },
     Rejected(InventoryError),
     Overloaded,
@@ -60,6 +62,7 @@ impl From<Result<Decided, CommandError>> for Answer {
                 waitlist: decided.waitlist,
                 orders: decided.orders,
                 block: decided.block,
+                type_id: decided.type_id,
             },
             Err(CommandError::Rejected(error)) => Answer::Rejected(error),
             Err(CommandError::Overloaded) => Answer::Overloaded,
@@ -109,6 +112,7 @@ pub(super) async fn send(
             waitlist,
             orders,
             block,
+            type_id,
         }) => match position.parse() {
             Ok(position) => Sent::Answered(Ok(Decided {
                 position,
@@ -117,6 +121,7 @@ pub(super) async fn send(
                 waitlist,
                 orders,
                 block,
+                type_id,
             })),
             Err(_) => unavailable(format!("the owner answered a bad position {position:?}")),
         },

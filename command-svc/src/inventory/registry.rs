@@ -11,7 +11,7 @@ use super::error::CommandError;
 use super::forward::{self, Sent};
 use super::ownership::{Ownership, Route};
 use super::writer::{Job, Writer};
-use domain::ids::{EventId, OrderId};
+use domain::ids::{EventId, OrderId, TicketTypeId};
 use domain::inventory::{Block, Hold, InventoryCommand, WaitlistPlace};
 use domain::money::Money;
 use std::collections::HashMap;
@@ -44,6 +44,8 @@ pub struct Decided {
     pub orders: Vec<OrderId>,
     /// The block a `BlockSeats` or `ReleaseBlock` names, as it stands after the command.
     pub block: Option<Block>,
+    /// The ticket type of the hold's tickets (`price` is its price).
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// How writers batch, queue, snapshot and retire.

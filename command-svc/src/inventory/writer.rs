@@ -564,12 +564,11 @@ impl Writer {
                         .or(position.as_ref().map(|p| p.sequence))
                         .unwrap_or(self.aggregate.last_sequence);
                     let state = &self.aggregate.state;
-                    let price = hold.as_ref().and_then(|h| {
-                        Some(Money::new(
-                            state.price_of(&h.section_id)?,
-                            state.currency()?,
-                        ))
-                    });
+                    // What each of the hold's tickets costs: its ticket type's price.
+                    let ticket_type = hold.as_ref().and_then(|h| state.ticket_type_of(h));
+                    let price = ticket_type
+                        .as_ref()
+                        .and_then(|t| Some(Money::new(t.price_minor, state.currency()?)));
                     Ok(Decided {
                         position: Position {
                             stream: stream.clone(),
@@ -583,6 +582,7 @@ impl Writer {
                             _ => Vec::new(),
                         },
                         block: block_of(&job.command).and_then(|id| state.block(&id).cloned()),
+                        type_id: ticket_type.map(|t| t.type_id),
                     })
                 }
             };

@@ -11,6 +11,7 @@ mod event;
 mod state;
 #[cfg(test)]
 mod tests;
+mod ticket_types;
 
 pub use command::CatalogCommand;
 pub use decide::{decide, evolve};
@@ -25,6 +26,9 @@ pub use details::{
 };
 pub use event::CatalogEvent;
 pub use state::{CatalogState, EventStatus};
+pub use ticket_types::{
+    effective_types, TicketType, TicketTypeDraft, DEFAULT_TYPE_ID, MAX_TICKET_TYPES,
+};
 
 /// Why the catalog refuses a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -75,6 +75,7 @@ impl EventInventory {
                     request: request.clone(),
                     status: HoldStatus::Active,
                     order_id: None,
+                    type_id: None,
                 });
             }
             InventoryEvent::HoldReleased { hold_id, .. } => {
@@ -142,6 +143,11 @@ impl EventInventory {
                 released: false,
             }),
             InventoryEvent::BlockReleased { block_id, .. } => self.release_block(block_id),
+            InventoryEvent::HoldTyped { hold_id, type_id } => {
+                if let Some(at) = self.index_of(hold_id) {
+                    self.holds[at as usize].type_id = Some(type_id.clone());
+                }
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
 use crate::inventory::{BlockReason, InventorySection};
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
@@ -106,6 +108,9 @@ pub struct HoldRequest {
     /// The claims of the admission token the request carried, its signature already verified;
     /// needed by every new hold of an event sold through a waiting room, ignored otherwise.
     pub admission: Option<AdmissionClaims>,
+    /// The ticket type of every ticket of the hold; `None`: the section's default (first) type.
+    #[serde(default)]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a

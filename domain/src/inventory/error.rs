@@ -75,6 +75,8 @@ pub enum InventoryError {
     UnknownBlock,
     #[error("a block must take at least one seat")]
     EmptyBlock,
+    #[error("the section sells no ticket type of this id")]
+    UnknownTicketType,
 }
 
 /// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].

@@ -4,8 +4,10 @@
 //! Schema version 1 for every variant.
 
 use super::{BlockReason, Selection};
-use crate::catalog::SectionLayout;
-use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::catalog::{SectionLayout, TicketType};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,10 @@ pub struct InventorySection {
     pub section_id: SectionId,
     pub price_minor: i64,
     pub layout: SectionLayout,
+    /// The section's ticket types and their prices (absent: one type at `price_minor`, see
+    /// [`crate::catalog::effective_types`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +155,12 @@ pub enum InventoryEvent {
         seats: Vec<SeatLabel>,
         quantity: u32,
     },
+    /// The `SeatsHeld` just before it, in a section that lists ticket types, is of this type: what
+    /// each of its tickets costs. A hold without it is of its section's default type.
+    HoldTyped {
+        hold_id: HoldId,
+        type_id: TicketTypeId,
+    },
 }
 
 impl InventoryEvent {
@@ -170,6 +182,7 @@ impl InventoryEvent {
             Self::WaitlistLeft { .. } => "WaitlistLeft",
             Self::SeatsBlocked { .. } => "SeatsBlocked",
             Self::BlockReleased { .. } => "BlockReleased",
+            Self::HoldTyped { .. } => "HoldTyped",
         }
     }
 
@@ -178,7 +191,9 @@ impl InventoryEvent {
     pub fn completes_previous(&self) -> bool {
         matches!(
             self,
-            Self::WaitlistOffered { .. } | Self::WaitlistOfferExpired { .. }
+            Self::WaitlistOffered { .. }
+                | Self::WaitlistOfferExpired { .. }
+                | Self::HoldTyped { .. }
         )
     }
 }

@@ -34,6 +34,7 @@ mod snapshot;
 mod state;
 #[cfg(test)]
 mod tests;
+mod ticket_types;
 mod waitlist;
 mod waitlist_commands;
 

@@ -5,27 +5,35 @@
 use super::best_available::best_available;
 use super::live_view::LiveView;
 use super::state::SaleConfig;
+use super::ticket_types::{recorded, typed};
 use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
 use crate::ids::SeatLabel;
 use crate::waiting_room::AdmissionRefused;
 use std::collections::HashSet;
 use time::Duration;
 
-/// `Ok(None)` when the request repeats a hold already placed: the caller answers with that hold.
+/// Empty when the request repeats a hold already placed: the caller answers with that hold.
+/// Otherwise its `SeatsHeld`, and its `HoldTyped` in a section that lists ticket types.
 pub(super) fn place_hold(
     view: &LiveView<'_>,
     config: &SaleConfig,
     request: &HoldRequest,
-) -> Result<Option<InventoryEvent>, InventoryError> {
+) -> Result<Vec<InventoryEvent>, InventoryError> {
     let state = view.state;
     // A retry is recognised before anything that may have changed since the first answer (the
     // window, the seats): it gets the first answer again, forever.
     if let Some(existing) = state.hold(&request.hold_id) {
+        let same_type = config
+            .sections
+            .iter()
+            .find(|s| s.section_id == request.section_id)
+            .is_some_and(|s| recorded(s, request.type_id.as_ref()) == existing.type_id);
         let same_request = existing.customer_id == request.customer_id
             && existing.section_id == request.section_id
-            && existing.request == request.selection;
+            && existing.request == request.selection
+            && same_type;
         return match same_request {
-            true => Ok(None),
+            true => Ok(Vec::new()),
             false => Err(InventoryError::IdempotencyKeyReused),
         };
     }
@@ -44,6 +52,12 @@ pub(super) fn place_hold(
         .section_by_id
         .get(&request.section_id)
         .ok_or(InventoryError::UnknownSection)?;
+    // A type of another section (or none of this one) is refused before any seat is looked at.
+    let typed = typed(
+        &config.sections[section],
+        request.hold_id,
+        request.type_id.as_ref(),
+    )?;
 
     let max = config.max_tickets_per_customer;
     let (seats, quantity) = match &request.selection {
@@ -62,7 +76,7 @@ pub(super) fn place_hold(
         });
     }
 
-    Ok(Some(InventoryEvent::SeatsHeld {
+    let held = InventoryEvent::SeatsHeld {
         hold_id: request.hold_id,
         customer_id: request.customer_id.clone(),
         section_id: request.section_id.clone(),
@@ -72,7 +86,8 @@ pub(super) fn place_hold(
             .now
             .saturating_add(Duration::seconds(i64::from(config.hold_ttl_seconds))),
         request: request.selection.clone(),
-    }))
+    };
+    Ok(std::iter::once(held).chain(typed).collect())
 }
 
 /// Named seats: a sensible count, a seated section, no seat twice, every seat exists and is free.

@@ -18,7 +18,9 @@ use super::live_view::LiveView;
 use super::section_seats::{HoldIndex, SectionSeats, Slot};
 use super::waitlist::{Waitlist, WaitlistEntry, WaitlistPlace};
 use super::{InventorySection, Selection};
-use crate::ids::{BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,9 @@ pub struct Hold {
     /// that order may still buy a lapsed hold, and its checkout is recognised as a retry forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
+    /// The hold's ticket type (`HoldTyped`); `None`: its section's default type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// Where a hold is in its life: `Active` → `Ordered` → `Sold` → `Returned`, or `Released` (from
@@ -383,6 +388,16 @@ impl EventInventory {
     /// When the sale ends: its window's end, or an operator's earlier close.
     pub fn sale_closes_at(&self) -> Option<Timestamp> {
         self.config.as_ref().and_then(SaleConfig::closes_at)
+    }
+
+    /// The ticket type of a hold, with its price: the one `HoldTyped` named, else the section's
+    /// default type.
+    pub fn ticket_type_of(&self, hold: &Hold) -> Option<crate::catalog::TicketType> {
+        let section = self
+            .sections()
+            .iter()
+            .find(|s| s.section_id == hold.section_id)?;
+        super::ticket_types::type_of(section, hold.type_id.as_ref()).ok()
     }
 
     /// The price of one ticket in a section, in minor units of `currency()`.

@@ -40,6 +40,7 @@ fn seated(id: &str, rows: &[(&str, u32)]) -> SectionDraft {
                 .collect(),
         ),
         capacity: None,
+        ticket_types: None,
     }
 }
 

@@ -24,6 +24,7 @@ mod returns;
 mod sell;
 mod snapshot;
 mod stored_format;
+mod ticket_types;
 mod waitlist;
 
 use crate::catalog::{Row, SectionLayout};
@@ -104,6 +105,7 @@ fn seated(id: &str, rows: &[(&str, u32)], price_minor: i64) -> InventorySection 
                 })
                 .collect(),
         },
+        ticket_types: Vec::new(),
     }
 }
 
@@ -113,6 +115,7 @@ pub(super) fn sections() -> Vec<InventorySection> {
             section_id: section("floor"),
             price_minor: 3_000,
             layout: SectionLayout::GeneralAdmission { capacity: 10 },
+            ticket_types: Vec::new(),
         },
         seated("stalls", &[("A", 10), ("B", 10), ("C", 10)], 4_500),
         seated("boxes", &[("X", 3), ("Y", 2)], 9_000),
@@ -160,6 +163,7 @@ pub(super) fn place(
         section_id: section(section_id),
         selection,
         admission: None,
+        type_id: None,
     })
 }
 

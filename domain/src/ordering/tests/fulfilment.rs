@@ -45,6 +45,7 @@ impl Shop {
                             seats: 10,
                         }],
                     },
+                    ticket_types: Vec::new(),
                 }],
                 currency: "EUR".parse().unwrap(),
                 hold_ttl_seconds: TTL as u32,
@@ -92,6 +93,7 @@ impl Shop {
                 section_id: stalls(),
                 selection: Selection::Seats(seats.iter().map(|s| s.parse().unwrap()).collect()),
                 admission: None,
+                type_id: None,
             }),
             now,
         )

@@ -191,11 +191,13 @@ fn opened() -> InventoryEvent {
                 layout: SectionLayout::GeneralAdmission {
                     capacity: GA_CAPACITY,
                 },
+                ticket_types: Vec::new(),
             },
             InventorySection {
                 section_id: section(SEATED),
                 price_minor: 9_000,
                 layout: SectionLayout::Seated { rows },
+                ticket_types: Vec::new(),
             },
         ],
         currency: "EUR".parse().unwrap(),
