@@ -184,7 +184,8 @@ pub fn document() -> Value {
                     "sections": {"type": "array", "items": {"type": "object", "properties": {
                         "section_id": {"type": "string"}, "name": {"type": "string"}, "price_minor": {"type": "integer"},
                         "kind": {"enum": ["seated", "general_admission"]}, "capacity": {"type": "integer"},
-                        "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}}}}}}},
+                        "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}},
+                        "ticket_types": {"type": "array", "description": "the types the section sells, the first being a hold's default (`standard` at `price_minor` when the organiser listed none)", "items": {"type": "object", "properties": {"type_id": {"type": "string"}, "name": {"type": "string"}, "price_minor": {"type": "integer"}}}}}}}}},
                 "Availability": {"type": "object", "properties": {"event_id": {"type": "string", "format": "uuid"}, "sections": {"type": "array", "items": {"type": "object", "properties": {
                     "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "blocked": {"type": "integer", "description": "seats an operator took off sale (not available, neither held nor sold)"}, "version": {"type": "integer"}}}}}},
                 "LiveAvailability": {"allOf": [{"$ref": "#/components/schemas/Availability"}, {"type": "object", "required": ["position"], "properties": {"position": {"type": "string", "description": "`<STREAM>:<sequence>`: the numbers are exact as of this position"}}}]},
