@@ -373,6 +373,8 @@ impl Fold {
                 SeatStatus::Available,
                 version,
             ),
+            // A hold's ticket type changes no seat and no count; orders carry their prices.
+            InventoryEvent::HoldTyped { .. } => {}
             other => {
                 // A fact newer than this projector: it changes nothing shown here yet. Logged, so
                 // that a new fact that does take or free seats is noticed before it matters.
