@@ -33,6 +33,7 @@ async fn main() {
             layout: SectionLayout::GeneralAdmission {
                 capacity: 1_000_000,
             },
+            ticket_types: Vec::new(),
         }],
         currency: "EUR".parse().expect("valid"),
         hold_ttl_seconds: 86_400,

@@ -57,11 +57,13 @@ fn opened() -> InventoryEvent {
                 section_id: SectionId::parse("floor").unwrap(),
                 price_minor: 3_000,
                 layout: SectionLayout::GeneralAdmission { capacity: 10_000 },
+                ticket_types: Vec::new(),
             },
             InventorySection {
                 section_id: SectionId::parse("stalls").unwrap(),
                 price_minor: 4_500,
                 layout: SectionLayout::Seated { rows },
+                ticket_types: Vec::new(),
             },
         ],
         currency: "EUR".parse().unwrap(),
@@ -108,6 +110,7 @@ fn sale(holds: usize, fold: bool) -> Run {
             selection: Selection::Quantity(2),
             admission: None,
             access_code: None,
+            type_id: None,
         });
         let mut commands = vec![place];
         if i % 3 == 0 {
@@ -169,6 +172,7 @@ fn counting_cost() -> Duration {
         selection: Selection::Quantity(4),
         admission: None,
         access_code: None,
+        type_id: None,
     });
     let now = time::macros::datetime!(2030-06-01 18:00 UTC);
     let fact = decide(&state, &place, now).unwrap().remove(0);

@@ -37,6 +37,7 @@ fn general_admission() {
         layout: SectionLayout::GeneralAdmission {
             capacity: 1_000_000,
         },
+        ticket_types: Vec::new(),
     };
     let commands: Vec<_> = (0..200_000)
         .map(|i| hold(i, "floor", Selection::Quantity(2)))
@@ -198,6 +199,7 @@ fn arena() -> InventorySection {
                 })
                 .collect(),
         },
+        ticket_types: Vec::new(),
     }
 }
 
@@ -220,5 +222,6 @@ fn hold(i: usize, section: &str, selection: Selection) -> InventoryCommand {
         selection,
         admission: None,
         access_code: None,
+        type_id: None,
     })
 }

@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tickets",
         sql: include_str!("../migrations/0007_tickets.sql"),
     },
+    Migration {
+        version: 8,
+        name: "blocks",
+        sql: include_str!("../migrations/0008_blocks.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).

@@ -67,6 +67,7 @@ async fn five_hundred_twelve_holds_of_a_hundred_seats_all_succeed_in_commits_und
                     selection: Selection::Seats(seats),
                     admission: None,
                     access_code: None,
+                    type_id: None,
                 }
             })
             .collect();

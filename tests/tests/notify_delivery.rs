@@ -40,6 +40,7 @@ async fn created_event(store: &EventStore) -> EventId {
             price_minor: 3_500,
             rows: None,
             capacity: Some(100),
+            ticket_types: None,
         }],
         sale_opens_at: None,
         sale_closes_at: None,

@@ -132,6 +132,7 @@ fn place(event: EventId, customer: &str, key: &str) -> InventoryCommand {
         selection: Selection::Quantity(1),
         admission: None,
         access_code: None,
+        type_id: None,
     })
 }
 

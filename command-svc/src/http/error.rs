@@ -132,6 +132,9 @@ impl From<InventoryError> for ApiError {
             UnknownPresale => (StatusCode::NOT_FOUND, "unknown_presale"),
             AccessCodeInvalid => (StatusCode::FORBIDDEN, "access_code_invalid"),
             AccessCodeUsedUp { .. } => (StatusCode::CONFLICT, "access_code_used_up"),
+            UnknownBlock => (StatusCode::NOT_FOUND, "unknown_block"),
+            EmptyBlock => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity"),
+            UnknownTicketType => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket_type"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::catalog::{
-    EventDetails, EventDraft, EventStatus, PresaleDraft, RowDraft, SectionDraft,
+    EventDetails, EventDraft, EventStatus, PresaleDraft, RowDraft, SectionDraft, TicketTypeDraft,
 };
 use domain::ids::EventId;
 use domain::waiting_room::WaitingRoomDraft;
@@ -50,6 +50,16 @@ pub struct SectionBody {
     price_minor: i64,
     rows: Option<Vec<RowBody>>,
     capacity: Option<u32>,
+    /// `[{type_id, name, price_minor}]`; absent: one type at `price_minor`.
+    ticket_types: Option<Vec<TicketTypeBody>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketTypeBody {
+    type_id: String,
+    name: String,
+    price_minor: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +92,16 @@ impl From<CreateEventBody> for EventDraft {
                             .collect()
                     }),
                     capacity: s.capacity,
+                    ticket_types: s.ticket_types.map(|types| {
+                        types
+                            .into_iter()
+                            .map(|t| TicketTypeDraft {
+                                type_id: t.type_id,
+                                name: t.name,
+                                price_minor: t.price_minor,
+                            })
+                            .collect()
+                    }),
                 })
                 .collect(),
             sale_opens_at: body.sale_opens_at,

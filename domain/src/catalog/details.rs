@@ -1,6 +1,7 @@
 //! An event's details: parsed from an operator's draft once, valid from then on.
 
 use super::presales::{parse_presales, PresaleDraft};
+use super::ticket_types::{parse_ticket_types, TicketType, TicketTypeDraft};
 use crate::ids::{RowLabel, SectionId, MAX_SEATS_PER_ROW};
 use crate::inventory::{InventoryCommand, InventorySection, Presale};
 use crate::money::{Currency, MAX_PRICE_MINOR};
@@ -52,6 +53,9 @@ pub struct SectionDraft {
     pub rows: Option<Vec<RowDraft>>,
     /// General admission: how many tickets the section holds.
     pub capacity: Option<u32>,
+    /// Ticket types with their prices; none: one type at `price_minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_types: Option<Vec<TicketTypeDraft>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +104,10 @@ pub struct Section {
     /// The price of one ticket in this section, in minor units of the event's currency.
     pub price_minor: i64,
     pub layout: SectionLayout,
+    /// The section's ticket types (absent: one type at `price_minor`, see
+    /// [`super::effective_types`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,6 +232,7 @@ impl EventDetails {
                 section_id: s.section_id.clone(),
                 price_minor: s.price_minor,
                 layout: s.layout.clone(),
+                ticket_types: s.ticket_types.clone(),
             })
             .collect()
     }
@@ -313,11 +322,13 @@ fn parse_section(
             SectionLayout::GeneralAdmission { capacity }
         }
     };
+    let ticket_types = parse_ticket_types(i, draft.ticket_types.unwrap_or_default())?;
     Ok(Section {
         section_id,
         name,
         price_minor: draft.price_minor,
         layout,
+        ticket_types,
     })
 }
 

@@ -12,6 +12,7 @@ mod presales;
 mod state;
 #[cfg(test)]
 mod tests;
+mod ticket_types;
 
 pub use command::CatalogCommand;
 pub use decide::{decide, evolve};
@@ -27,6 +28,9 @@ pub use details::{
 pub use event::CatalogEvent;
 pub use presales::{PresaleDraft, MAX_PRESALES, MAX_TICKETS_PER_CODE};
 pub use state::{CatalogState, EventStatus};
+pub use ticket_types::{
+    effective_types, TicketType, TicketTypeDraft, DEFAULT_TYPE_ID, MAX_TICKET_TYPES,
+};
 
 /// Why the catalog refuses a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

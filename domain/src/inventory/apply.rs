@@ -10,7 +10,7 @@ use super::presale::SpentCode;
 use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
 use super::waitlist::{WaitlistEntry, WaitlistStatus};
-use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
+use super::{Block, EventInventory, Hold, HoldStatus, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use std::collections::HashMap;
 
@@ -78,6 +78,7 @@ impl EventInventory {
                     request: request.clone(),
                     status: HoldStatus::Active,
                     order_id: None,
+                    type_id: None,
                 });
             }
             InventoryEvent::HoldReleased { hold_id, .. } => {
@@ -142,6 +143,28 @@ impl EventInventory {
                     code: *code,
                 },
             ),
+            InventoryEvent::SeatsBlocked {
+                block_id,
+                section_id,
+                seats,
+                quantity,
+                reason,
+                request,
+            } => self.add_block(Block {
+                block_id: *block_id,
+                section_id: section_id.clone(),
+                seats: seats.clone(),
+                quantity: *quantity,
+                reason: reason.clone(),
+                request: request.clone(),
+                released: false,
+            }),
+            InventoryEvent::BlockReleased { block_id, .. } => self.release_block(block_id),
+            InventoryEvent::HoldTyped { hold_id, type_id } => {
+                if let Some(at) = self.index_of(hold_id) {
+                    self.holds[at as usize].type_id = Some(type_id.clone());
+                }
+            }
         }
     }
 

@@ -144,7 +144,7 @@ fn can_take_again(view: &LiveView<'_>, config: &SaleConfig, hold: &Hold) -> bool
         true => hold.seats.iter().all(|seat| {
             seats
                 .locate(seat)
-                .is_some_and(|(row, index)| view.live_hold(seats.slot(row, index)).is_none())
+                .is_some_and(|(row, index)| !view.is_taken(seats.slot(row, index)))
         }),
         false => view.free_in_section(section) >= hold.quantity,
     };

@@ -1,7 +1,10 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, WaitlistId};
-use crate::inventory::{AccessCodeHash, InventorySection, Presale};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId,
+    WaitlistId,
+};
+use crate::inventory::{AccessCodeHash, BlockReason, InventorySection, Presale};
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -89,6 +92,19 @@ pub enum InventoryCommand {
         presale_id: PresaleId,
         codes: Vec<AccessCodeHash>,
     },
+    /// An operator takes named seats (seated section) or a quantity (general admission, or the
+    /// best available adjacent seats of a seated section) off sale until `ReleaseBlock`. Free
+    /// seats only; a block never expires and counts against no customer. `block_id` is derived
+    /// from the event and the idempotency key: the same request again decides nothing.
+    BlockSeats {
+        block_id: BlockId,
+        section_id: SectionId,
+        selection: Selection,
+        reason: BlockReason,
+    },
+    /// The block's seats go back on sale, to the section's waiting list first. Releasing a
+    /// released block decides nothing.
+    ReleaseBlock { block_id: BlockId },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency
@@ -106,6 +122,9 @@ pub struct HoldRequest {
     /// ignored during the general sale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_code: Option<AccessCodeHash>,
+    /// The ticket type of every ticket of the hold; `None`: the section's default (first) type.
+    #[serde(default)]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a

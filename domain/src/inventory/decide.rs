@@ -6,6 +6,7 @@
 //! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
 //! after them.
 
+use super::blocks::{block_seats, release_block};
 use super::cancel::cancel_sale;
 use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
@@ -134,6 +135,21 @@ pub fn decide(
         InventoryCommand::LoadAccessCodes { presale_id, codes } => {
             events.extend(load_codes(state, config, presale_id, codes)?);
             false
+        }
+        InventoryCommand::BlockSeats {
+            block_id,
+            section_id,
+            selection,
+            reason,
+        } => {
+            events.extend(block_seats(
+                &view, *block_id, section_id, selection, reason,
+            )?);
+            false
+        }
+        InventoryCommand::ReleaseBlock { block_id } => {
+            events.extend(release_block(&view, block_id)?);
+            true
         }
     };
     if frees {

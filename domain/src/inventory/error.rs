@@ -78,6 +78,12 @@ pub enum InventoryError {
     AccessCodeInvalid,
     #[error("this access code is good for {max} tickets; {spent} are held or sold with it")]
     AccessCodeUsedUp { max: u32, spent: u32 },
+    #[error("no such block")]
+    UnknownBlock,
+    #[error("a block must take at least one seat")]
+    EmptyBlock,
+    #[error("the section sells no ticket type of this id")]
+    UnknownTicketType,
 }
 
 /// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].

@@ -3,9 +3,12 @@
 //! quantity), so a reader never needs the hold's history to apply it.
 //! Schema version 1 for every variant.
 
-use super::{AccessCodeHash, Presale, Selection};
-use crate::catalog::SectionLayout;
-use crate::ids::{CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, WaitlistId};
+use super::{AccessCodeHash, BlockReason, Presale, Selection};
+use crate::catalog::{SectionLayout, TicketType};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId,
+    WaitlistId,
+};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,6 +19,10 @@ pub struct InventorySection {
     pub section_id: SectionId,
     pub price_minor: i64,
     pub layout: SectionLayout,
+    /// The section's ticket types and their prices (absent: one type at `price_minor`, see
+    /// [`crate::catalog::effective_types`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +154,30 @@ pub enum InventoryEvent {
         presale_id: PresaleId,
         code: AccessCodeHash,
     },
+    /// An operator took these seats (empty in a general-admission section) or this quantity off
+    /// sale. `request` is what the operator asked for, kept to recognise a retry.
+    SeatsBlocked {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+        reason: BlockReason,
+        request: Selection,
+    },
+    /// The block's seats are back on sale; offers to the section's waiting list may follow in the
+    /// same commit.
+    BlockReleased {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+    /// The `SeatsHeld` just before it, in a section that lists ticket types, is of this type: what
+    /// each of its tickets costs. A hold without it is of its section's default type.
+    HoldTyped {
+        hold_id: HoldId,
+        type_id: TicketTypeId,
+    },
 }
 
 impl InventoryEvent {
@@ -168,6 +199,9 @@ impl InventoryEvent {
             Self::WaitlistLeft { .. } => "WaitlistLeft",
             Self::AccessCodesLoaded { .. } => "AccessCodesLoaded",
             Self::AccessCodeSpent { .. } => "AccessCodeSpent",
+            Self::SeatsBlocked { .. } => "SeatsBlocked",
+            Self::BlockReleased { .. } => "BlockReleased",
+            Self::HoldTyped { .. } => "HoldTyped",
         }
     }
 
@@ -180,6 +214,7 @@ impl InventoryEvent {
             Self::WaitlistOffered { .. }
                 | Self::WaitlistOfferExpired { .. }
                 | Self::AccessCodeSpent { .. }
+                | Self::HoldTyped { .. }
         )
     }
 }

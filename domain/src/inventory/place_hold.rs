@@ -7,14 +7,16 @@ use super::best_available::best_available;
 use super::live_view::LiveView;
 use super::presale;
 use super::state::SaleConfig;
+use super::ticket_types::{recorded, typed};
 use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
 use crate::ids::SeatLabel;
 use crate::waiting_room::AdmissionRefused;
 use std::collections::HashSet;
 use time::Duration;
 
-/// Nothing when the request repeats a hold already placed: the caller answers with that hold.
-/// A hold during a presale is followed by the `AccessCodeSpent` of its code.
+/// Empty when the request repeats a hold already placed: the caller answers with that hold.
+/// Otherwise its `SeatsHeld`, then its `HoldTyped` in a section that lists ticket types, then the
+/// `AccessCodeSpent` of its code during a presale.
 pub(super) fn place_hold(
     view: &LiveView<'_>,
     config: &SaleConfig,
@@ -24,9 +26,15 @@ pub(super) fn place_hold(
     // A retry is recognised before anything that may have changed since the first answer (the
     // window, the seats): it gets the first answer again, forever.
     if let Some(existing) = state.hold(&request.hold_id) {
+        let same_type = config
+            .sections
+            .iter()
+            .find(|s| s.section_id == request.section_id)
+            .is_some_and(|s| recorded(s, request.type_id.as_ref()) == existing.type_id);
         let same_request = existing.customer_id == request.customer_id
             && existing.section_id == request.section_id
             && existing.request == request.selection
+            && same_type
             && presale::same_code(state, request);
         return match same_request {
             true => Ok(Vec::new()),
@@ -49,6 +57,12 @@ pub(super) fn place_hold(
         .section_by_id
         .get(&request.section_id)
         .ok_or(InventoryError::UnknownSection)?;
+    // A type of another section (or none of this one) is refused before any seat is looked at.
+    let typed = typed(
+        &config.sections[section],
+        request.hold_id,
+        request.type_id.as_ref(),
+    )?;
 
     let max = config.max_tickets_per_customer;
     let (seats, quantity) = match &request.selection {
@@ -70,7 +84,7 @@ pub(super) fn place_hold(
         });
     }
 
-    let mut facts = vec![InventoryEvent::SeatsHeld {
+    let held = InventoryEvent::SeatsHeld {
         hold_id: request.hold_id,
         customer_id: request.customer_id.clone(),
         section_id: request.section_id.clone(),
@@ -80,13 +94,13 @@ pub(super) fn place_hold(
             .now
             .saturating_add(Duration::seconds(i64::from(config.hold_ttl_seconds))),
         request: request.selection.clone(),
-    }];
-    facts.extend(code.map(|(_, code)| InventoryEvent::AccessCodeSpent {
+    };
+    let spent = code.map(|(_, code)| InventoryEvent::AccessCodeSpent {
         hold_id: request.hold_id,
         presale_id: code.presale_id,
         code: code.code,
-    }));
-    Ok(facts)
+    });
+    Ok(std::iter::once(held).chain(typed).chain(spent).collect())
 }
 
 /// Named seats: a sensible count, a seated section, no seat twice, every seat exists and is free.
@@ -112,7 +126,7 @@ fn check_named_seats(
         let (row, index) = section
             .locate(seat)
             .ok_or_else(|| InventoryError::UnknownSeat(seat.clone()))?;
-        if view.live_hold(section.slot(row, index)).is_some() {
+        if view.is_taken(section.slot(row, index)) {
             taken.push(seat.clone());
         }
     }

@@ -18,7 +18,7 @@
 //! characters of a UUID v5 of the order and the index, [`tickets_for`]): they are in the log, and
 //! every reader reads a code as an opaque string.
 
-use crate::ids::{ticket_uuid, EventId, OrderId, SeatLabel, SectionId};
+use crate::ids::{ticket_uuid, EventId, OrderId, SeatLabel, SectionId, TicketTypeId};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -35,6 +35,9 @@ pub struct Ticket {
     pub section_id: SectionId,
     /// The assigned seat; `None` in a general-admission section.
     pub seat: Option<SeatLabel>,
+    /// The ticket's type (absent on tickets issued before types existed: the section's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// The prefix of every code.
@@ -93,6 +96,7 @@ impl TicketKey {
                 code: key.code(order_id, index),
                 section_id: section_id.clone(),
                 seat: seats.get(index as usize).cloned(),
+                type_id: None,
             })
             .collect()
     }
@@ -211,6 +215,7 @@ pub fn tickets_for(
             code: unsigned_code(order_id, index),
             section_id: section_id.clone(),
             seat: seats.get(index as usize).cloned(),
+            type_id: None,
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use super::{aggregate_id, decode};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::catalog::EventStatus;
-use domain::catalog::{CatalogEvent, EventDetails, SectionLayout};
+use domain::catalog::{effective_types, CatalogEvent, EventDetails, SectionLayout};
 use read_model::Notice;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -28,25 +28,34 @@ fn sections_json(details: &EventDetails) -> serde_json::Value {
     let sections: Vec<_> = details
         .sections
         .iter()
-        .map(|s| match &s.layout {
-            SectionLayout::Seated { rows } => json!({
-                "section_id": s.section_id,
-                "name": s.name,
-                "price_minor": s.price_minor,
-                "kind": "seated",
-                "capacity": s.capacity(),
-                "rows": rows.iter().map(|r| json!({"row": r.row, "seats": r.seats})).collect::<Vec<_>>(),
-            }),
-            SectionLayout::GeneralAdmission { capacity } => json!({
-                "section_id": s.section_id,
-                "name": s.name,
-                "price_minor": s.price_minor,
-                "kind": "general_admission",
-                "capacity": capacity,
-            }),
+        .map(|s| {
+            let mut section = section_json(s);
+            // Every type the section sells, the default one included: a page shows its prices.
+            section["ticket_types"] = json!(effective_types(&s.ticket_types, s.price_minor));
+            section
         })
         .collect();
     serde_json::Value::Array(sections)
+}
+
+fn section_json(s: &domain::catalog::Section) -> serde_json::Value {
+    match &s.layout {
+        SectionLayout::Seated { rows } => json!({
+            "section_id": s.section_id,
+            "name": s.name,
+            "price_minor": s.price_minor,
+            "kind": "seated",
+            "capacity": s.capacity(),
+            "rows": rows.iter().map(|r| json!({"row": r.row, "seats": r.seats})).collect::<Vec<_>>(),
+        }),
+        SectionLayout::GeneralAdmission { capacity } => json!({
+            "section_id": s.section_id,
+            "name": s.name,
+            "price_minor": s.price_minor,
+            "kind": "general_admission",
+            "capacity": capacity,
+        }),
+    }
 }
 
 pub(super) async fn apply(

@@ -577,12 +577,14 @@ pub fn event_details(name: &str) -> EventDetails {
                         },
                     ],
                 },
+                ticket_types: Vec::new(),
             },
             Section {
                 section_id: SectionId::parse("floor").unwrap(),
                 name: "Floor".into(),
                 price_minor: 3_000,
                 layout: SectionLayout::GeneralAdmission { capacity: 40 },
+                ticket_types: Vec::new(),
             },
         ],
         sale_opens_at: None,
@@ -642,6 +644,7 @@ impl Sim {
                     section_id: s.section_id.clone(),
                     price_minor: s.price_minor,
                     layout: s.layout.clone(),
+                    ticket_types: Vec::new(),
                 })
                 .collect(),
             currency: details.currency,

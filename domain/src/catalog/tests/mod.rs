@@ -30,6 +30,7 @@ pub(super) fn draft() -> EventDraft {
                     },
                 ]),
                 capacity: None,
+                ticket_types: None,
             },
             SectionDraft {
                 section_id: "floor".into(),
@@ -37,6 +38,7 @@ pub(super) fn draft() -> EventDraft {
                 price_minor: 3_000,
                 rows: None,
                 capacity: Some(500),
+                ticket_types: None,
             },
         ],
         sale_opens_at: Some(datetime!(2030-06-01 10:00 UTC)),

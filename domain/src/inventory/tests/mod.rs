@@ -8,6 +8,7 @@
 
 mod abandon;
 mod admission;
+mod blocks;
 mod cancel;
 mod checkout;
 mod close;
@@ -25,6 +26,7 @@ mod returns;
 mod sell;
 mod snapshot;
 mod stored_format;
+mod ticket_types;
 mod waitlist;
 
 use crate::catalog::{Row, SectionLayout};
@@ -105,6 +107,7 @@ fn seated(id: &str, rows: &[(&str, u32)], price_minor: i64) -> InventorySection 
                 })
                 .collect(),
         },
+        ticket_types: Vec::new(),
     }
 }
 
@@ -114,6 +117,7 @@ pub(super) fn sections() -> Vec<InventorySection> {
             section_id: section("floor"),
             price_minor: 3_000,
             layout: SectionLayout::GeneralAdmission { capacity: 10 },
+            ticket_types: Vec::new(),
         },
         seated("stalls", &[("A", 10), ("B", 10), ("C", 10)], 4_500),
         seated("boxes", &[("X", 3), ("Y", 2)], 9_000),
@@ -164,6 +168,7 @@ pub(super) fn place(
         selection,
         admission: None,
         access_code: None,
+        type_id: None,
     })
 }
 

@@ -93,6 +93,7 @@ fn the_catalog_opens_what_it_described() {
             price_minor: 3_000,
             rows: None,
             capacity: Some(10),
+            ticket_types: None,
         }],
         sale_opens_at: None,
         sale_closes_at: None,

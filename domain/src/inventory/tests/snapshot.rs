@@ -141,7 +141,7 @@ fn a_version_1_snapshot_is_read_and_its_orders_filled_in() {
         .iter()
         .fold(EventInventory::default(), crate::inventory::evolve);
     let mut snapshot = serde_json::to_value(&live).unwrap();
-    assert_eq!(snapshot["version"], 7);
+    assert_eq!(snapshot["version"], 8);
     snapshot["version"] = 1.into();
     snapshot["holds"][0]
         .as_object_mut()
@@ -185,7 +185,7 @@ fn a_version_2_snapshot_is_read_and_its_finished_holds_fold() {
         }
     }
     let saved = serde_json::to_value(&loaded).unwrap();
-    assert_eq!(saved["version"], 7);
+    assert_eq!(saved["version"], 8);
     assert_eq!(saved["finished"].as_array().unwrap().len(), 4);
     let again: EventInventory = serde_json::from_value(saved).unwrap();
     assert_eq!(again, loaded);

@@ -45,6 +45,7 @@ impl Shop {
                             seats: 10,
                         }],
                     },
+                    ticket_types: Vec::new(),
                 }],
                 currency: "EUR".parse().unwrap(),
                 hold_ttl_seconds: TTL as u32,
@@ -94,6 +95,7 @@ impl Shop {
                 selection: Selection::Seats(seats.iter().map(|s| s.parse().unwrap()).collect()),
                 admission: None,
                 access_code: None,
+                type_id: None,
             }),
             now,
         )
