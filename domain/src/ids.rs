@@ -301,6 +301,11 @@ text_id!(
     /// A presale of an event, unique within it (`fan-club`, `members_1`).
     PresaleId,
     "presale_id",
+    64,
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "may only use letters, digits, - and _"
+);
+text_id!(
     /// A ticket type of a section (`adult`, `vip`), unique within its section.
     TicketTypeId,
     "type_id",

@@ -1,8 +1,7 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
 use crate::ids::{
-    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId,
-    WaitlistId,
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
 };
 use crate::inventory::{AccessCodeHash, BlockReason, InventorySection, Presale};
 use crate::waiting_room::AdmissionClaims;

@@ -6,8 +6,7 @@
 use super::{AccessCodeHash, BlockReason, Presale, Selection};
 use crate::catalog::{SectionLayout, TicketType};
 use crate::ids::{
-    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId,
-    WaitlistId,
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
 };
 use crate::money::Currency;
 use crate::Timestamp;

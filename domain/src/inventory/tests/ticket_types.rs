@@ -35,6 +35,7 @@ fn typed_opened() -> InventoryEvent {
             sale_opens_at,
             sale_closes_at,
             waiting_room,
+            presales,
             ..
         } => InventoryEvent::InventoryOpened {
             sections,
@@ -44,6 +45,7 @@ fn typed_opened() -> InventoryEvent {
             sale_opens_at,
             sale_closes_at,
             waiting_room,
+            presales,
         },
         other => other,
     }
@@ -66,6 +68,7 @@ fn place_typed(
         section_id: section(section_id),
         selection: Selection::Quantity(quantity),
         admission: None,
+        access_code: None,
         type_id: ty.map(type_id),
     })
 }
