@@ -126,6 +126,25 @@ async fn orders_cost_their_tickets_prices_and_the_report_splits_revenue_by_type(
             report["totals"]["revenue_minor"],
             3 * ADULT + 2 * CHILD + STALLS
         );
+        // The event shows every type a section sells, the default one too.
+        let (_, detail) = read.get(&format!("/events/{event}")).await;
+        let types = |i: usize| {
+            detail["sections"][i]["ticket_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| (t["type_id"].clone(), t["price_minor"].clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            types(0),
+            [
+                (json!("adult"), json!(ADULT)),
+                (json!("child"), json!(CHILD))
+            ],
+            "{detail}"
+        );
+        assert_eq!(types(1), [(json!("standard"), json!(STALLS))], "{detail}");
         // Availability stays one number per section, whatever the types.
         let (_, availability) = read.get(&format!("/events/{event}/availability")).await;
         let floor = &availability["sections"][0];
