@@ -327,6 +327,13 @@ async fn race(env: TestEnv) {
         )
         .await;
     assert_eq!(availability["sections"][0]["sold"], 0, "{availability}");
+    // The event shows its presale (window and budget, never a code), so a page asks for a code.
+    let (_, detail) = read.get(&format!("/events/{event}")).await;
+    let presales = detail["presales"].as_array().expect("presales listed");
+    assert_eq!(presales.len(), 1, "{detail}");
+    assert_eq!(presales[0]["presale_id"], "fans");
+    assert_eq!(presales[0]["max_tickets_per_code"], PER_CODE);
+    assert!(presales[0]["opens_at"].is_string() && presales[0]["closes_at"].is_string());
 
     // No plain code anywhere: not in any stream, not in any log line or span.
     let messages = every_message(&env.store).await;

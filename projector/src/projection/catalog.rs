@@ -38,6 +38,12 @@ fn sections_json(details: &EventDetails) -> serde_json::Value {
     serde_json::Value::Array(sections)
 }
 
+/// The presales of an event as the API shows them (their windows and budgets; codes are the
+/// inventory's, hashed, and never shown).
+fn presales_json(details: &EventDetails) -> serde_json::Value {
+    json!(details.presales)
+}
+
 fn section_json(s: &domain::catalog::Section) -> serde_json::Value {
     match &s.layout {
         SectionLayout::Seated { rows } => json!({
@@ -116,6 +122,7 @@ pub(super) async fn apply(
         let mut ttls = Vec::new();
         let mut limits = Vec::new();
         let mut sections = Vec::new();
+        let mut presales = Vec::new();
         let mut created_ats = Vec::new();
         let mut versions = Vec::new();
         for (id, new) in &created {
@@ -131,6 +138,7 @@ pub(super) async fn apply(
             ttls.push(d.hold_ttl_seconds as i32);
             limits.push(d.max_tickets_per_customer as i32);
             sections.push(sections_json(d));
+            presales.push(presales_json(d));
             created_ats.push(new.created_at);
             versions.push(new.version);
         }
@@ -138,10 +146,10 @@ pub(super) async fn apply(
             .prepare_cached(&format!(
                 "INSERT INTO {schema}.events (event_id, name, venue, starts_at, currency, status,
                      sale_opens_at, sale_closes_at, hold_ttl_seconds, max_tickets_per_customer,
-                     sections, created_at, version)
+                     sections, created_at, version, presales)
                  SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],
                      $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int4[],
-                     $10::int4[], $11::jsonb[], $12::timestamptz[], $13::int8[])
+                     $10::int4[], $11::jsonb[], $12::timestamptz[], $13::int8[], $14::jsonb[])
                  ON CONFLICT (event_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version"
             ))
             .await?;
@@ -161,6 +169,7 @@ pub(super) async fn apply(
                 &sections,
                 &created_ats,
                 &versions,
+                &presales,
             ],
         )
         .await?;
