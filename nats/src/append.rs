@@ -5,6 +5,12 @@
 //! error codes are ours to read. A timed-out publish has an unknown outcome: it is settled by
 //! reading the subject back and by re-publishing under the same message id (which the server
 //! deduplicates), never by guessing.
+//!
+//! A stream that cannot take a publish right now (no leader while its replicas elect one: "no
+//! responders", or a 503 from the server) has stored nothing of that attempt. The append waits
+//! and publishes again, for up to `AppendOptions::unavailable_for`, instead of failing: the
+//! writer keeps its batch and its state, and the commit lands as soon as the stream has a
+//! leader, so the command side pauses for the election and not for a reload on top of it.
 
 use crate::envelope::{encode, headers, CommitMeta, EventRecord};
 use crate::error::{codes, AppendError, StoreError};
@@ -21,17 +27,35 @@ const HEADER_ALLOWANCE: usize = 4096;
 /// How long an append waits for the server, and how hard it tries to settle an unknown outcome.
 #[derive(Debug, Clone)]
 pub struct AppendOptions {
+    /// One publish's wait for its PubAck; past it the outcome is settled by reading back.
     pub timeout: Duration,
+    /// Attempts at settling an unknown outcome, at the least (more while the stream is
+    /// unavailable, within `unavailable_for`).
     pub resolve_attempts: u32,
+    /// How long an append keeps publishing again while the stream cannot take it (electing a
+    /// leader). Past it, the last refusal is the answer.
+    pub unavailable_for: Duration,
 }
 
 impl Default for AppendOptions {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
             resolve_attempts: 5,
+            unavailable_for: Duration::from_secs(15),
         }
     }
+}
+
+/// The wait before publishing again to a stream that could not take the last attempt: short, so
+/// that the commit lands soon after the election.
+const UNAVAILABLE_RETRY: Duration = Duration::from_millis(100);
+
+/// Whether a refusal says only that the stream cannot take publishes now, so nothing was stored:
+/// no responders (no leader to take the subject), or the server's 503 (JetStream temporarily
+/// unavailable).
+fn unavailable(error: &ApiError) -> bool {
+    error.code == 503
 }
 
 /// A JetStream API error as it appears in a reply.
@@ -89,10 +113,23 @@ impl EventStore {
             headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
             expected.to_string().as_str(),
         );
-        match self
-            .publish_once(&subject, headers.clone(), payload.clone())
-            .await
-        {
+        let started = std::time::Instant::now();
+        let first = loop {
+            match self
+                .publish_once(&subject, headers.clone(), payload.clone())
+                .await
+            {
+                Attempt::Rejected(error)
+                    if unavailable(&error)
+                        && started.elapsed() < self.append_options.unavailable_for =>
+                {
+                    tracing::debug!(%subject, reason = %error.description, "stream unavailable; publishing again");
+                    tokio::time::sleep(UNAVAILABLE_RETRY).await;
+                }
+                attempt => break attempt,
+            }
+        };
+        match first {
             Attempt::Stored(position) => Ok(position),
             Attempt::Rejected(error) => {
                 let refused = rejection(&subject, expected, error);
@@ -171,10 +208,17 @@ impl EventStore {
         payload: Bytes,
     ) -> Result<Position, AppendError> {
         let mut last_reason = String::new();
-        for attempt in 0..self.append_options.resolve_attempts {
+        let started = std::time::Instant::now();
+        let mut attempt = 0u32;
+        // At least `resolve_attempts`, and on while the stream is unavailable (electing).
+        while attempt < self.append_options.resolve_attempts
+            || started.elapsed() < self.append_options.unavailable_for
+        {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 << attempt.min(5))).await;
+                let backoff = Duration::from_millis(50 << attempt.min(3));
+                tokio::time::sleep(backoff).await;
             }
+            attempt += 1;
             match self
                 .find_commit_after(stream, subject, expected, commit_id)
                 .await
@@ -191,6 +235,9 @@ impl EventStore {
                 .await
             {
                 Attempt::Stored(position) => return Ok(position),
+                Attempt::Rejected(error) if unavailable(&error) => {
+                    last_reason = error.description;
+                }
                 Attempt::Rejected(error) => {
                     // A conflict may be our own first attempt: look once more before saying so.
                     if let Ok(Some(position)) = self

@@ -102,6 +102,7 @@ async fn a_timed_out_append_that_was_stored_is_reported_as_stored() {
     let impatient = store.clone().with_append_options(AppendOptions {
         timeout: Duration::from_micros(1),
         resolve_attempts: 5,
+        ..AppendOptions::default()
     });
     let position = impatient
         .append(Stream::Inventory, "slow", 0, &meta(), &events(0..3))
@@ -264,5 +265,64 @@ async fn a_load_through_an_upcaster_reads_old_facts_and_refuses_unknown_ones() {
         .expect_err("a fact of schema 3 cannot be read")
         .to_string();
     assert!(error.contains("Counted (schema 3)"), "{error}");
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn an_append_to_a_stream_without_a_leader_lands_once_the_stream_is_back() {
+    let store = store().await;
+    store
+        .append(Stream::Inventory, "electing", 0, &meta(), &events(0..1))
+        .await
+        .unwrap();
+    // No stream takes the subject for a while, as while its replicas elect a leader.
+    let name = store.naming().stream(Stream::Inventory);
+    let config = store
+        .jetstream()
+        .get_stream(&name)
+        .await
+        .unwrap()
+        .cached_info()
+        .config
+        .clone();
+    store.jetstream().delete_stream(&name).await.unwrap();
+    let back = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            store.jetstream().create_stream(config).await.unwrap();
+        })
+    };
+    let started = std::time::Instant::now();
+    let position = store
+        .append(Stream::Inventory, "electing", 0, &meta(), &events(1..2))
+        .await
+        .expect("published again until the stream took it");
+    back.await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    assert_eq!(
+        position.sequence, 1,
+        "stored once, in the stream that came back"
+    );
+    assert_eq!(store.last_sequence(Stream::Inventory).await.unwrap(), 1);
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn an_append_gives_up_when_the_stream_stays_away() {
+    let store = store().await;
+    let brief = store.clone().with_append_options(AppendOptions {
+        unavailable_for: Duration::from_millis(300),
+        ..AppendOptions::default()
+    });
+    let name = store.naming().stream(Stream::Inventory);
+    store.jetstream().delete_stream(&name).await.unwrap();
+    let started = std::time::Instant::now();
+    let err = brief
+        .append(Stream::Inventory, "gone", 0, &meta(), &events(0..1))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(err.to_string().contains("503"), "{err}");
     cleanup(&store).await;
 }
