@@ -7,8 +7,12 @@
 //! in `Authorization` (never a cookie), so credentials are not allowed. The headers allowed are
 //! the ones the pages send; `Retry-After` is exposed so that a page can back off on a `429`.
 
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, Response};
+use futures::future::Either;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tower::util::Oneshot;
+use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// `Idempotency-Key`: sent on every command that creates something.
@@ -55,7 +59,7 @@ impl WebOrigins {
     }
 
     /// The CORS layer for these origins (or `default`).
-    pub fn layer(&self, default: &[String]) -> Result<CorsLayer, InvalidOrigin> {
+    pub fn layer(&self, default: &[String]) -> Result<Cors, InvalidOrigin> {
         Ok(layer(self.allowed(default)?))
     }
 }
@@ -97,19 +101,77 @@ pub fn pages_default_origins() -> Vec<String> {
 
 /// The CORS layer answering `origins` only: `GET` and `POST` with the pages' headers, no
 /// credentials, `Retry-After` readable.
-pub fn layer(origins: Vec<HeaderValue>) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            IDEMPOTENCY_KEY,
-            ADMISSION,
-            LAST_EVENT_ID,
-        ])
-        .expose_headers([header::RETRY_AFTER])
-        .max_age(PREFLIGHT_MAX_AGE)
+pub fn layer(origins: Vec<HeaderValue>) -> Cors {
+    Cors {
+        cors: CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                IDEMPOTENCY_KEY,
+                ADMISSION,
+                LAST_EVENT_ID,
+            ])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(PREFLIGHT_MAX_AGE),
+    }
+}
+
+/// tower-http's CORS layer, for preflights only: it takes every `OPTIONS` for a preflight and
+/// answers it `200`; an `OPTIONS` that is not one (no `Access-Control-Request-Method`) goes to
+/// the routes instead, which answer `405` with `Allow` as they did before CORS.
+#[derive(Clone)]
+pub struct Cors {
+    cors: CorsLayer,
+}
+
+impl<S: Clone> Layer<S> for Cors {
+    type Service = CorsService<S>;
+
+    fn layer(&self, inner: S) -> CorsService<S> {
+        CorsService {
+            plain: inner.clone(),
+            cors: self.cors.layer(inner),
+        }
+    }
+}
+
+/// The service of [`Cors`].
+#[derive(Clone)]
+pub struct CorsService<S> {
+    plain: S,
+    cors: tower_http::cors::Cors<S>,
+}
+
+/// Whether a request is a CORS preflight (an `OPTIONS` naming the method it asks for).
+fn is_preflight<B>(request: &Request<B>) -> bool {
+    request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CorsService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Either<Oneshot<S, Request<ReqBody>>, tower_http::cors::ResponseFuture<S::Future>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.cors.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        if request.method() == Method::OPTIONS && !is_preflight(&request) {
+            Either::Left(self.plain.clone().oneshot(request))
+        } else {
+            Either::Right(self.cors.call(request))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +259,18 @@ mod tests {
         assert!(headers
             .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
             .is_none());
+
+        let plain = Router::new()
+            .route("/orders", post(|| async { "placed" }))
+            .layer(layer(vec![HeaderValue::from_static("http://pages.test")]))
+            .oneshot(Request::options("/orders").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            plain.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "an OPTIONS that is no preflight goes to the routes"
+        );
 
         let refused = preflight("http://elsewhere.test").await;
         assert!(refused
