@@ -17,7 +17,9 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --workspace --bins \
     && mkdir -p /out \
-    && for binary in ${BINARIES}; do cp "target/release/${binary}" /out/; done
+    && for binary in ${BINARIES}; do cp "target/release/${binary}" /out/; done \
+    && mkdir -p /web \
+    && if [ -f web/index.html ]; then cp -r web/. /web/ && rm -rf /web/node_modules /web/tests /web/bench; fi
 
 # --- runtime: slim Debian of the same release (same glibc), no toolchain, a non-root user.
 FROM debian:bookworm-slim AS runtime
@@ -28,9 +30,12 @@ RUN apt-get update \
     && groupadd --system --gid 10001 ticketview \
     && useradd --system --uid 10001 --gid ticketview --no-create-home --shell /usr/sbin/nologin ticketview
 COPY --from=builder /out/ /usr/local/bin/
+# The web pages query-svc serves under /app/ (its tests and dev packages left out).
+COPY --from=builder /web/ /usr/share/ticketview/web/
 USER 10001:10001
 # Services listen on all interfaces inside the container; compose maps the ports.
 ENV RUST_LOG=info \
-    TV_LOG_FORMAT=json
+    TV_LOG_FORMAT=json \
+    TV_WEB_DIR=/usr/share/ticketview/web
 EXPOSE 8080 8081 8082 8083
 CMD ["command-svc"]

@@ -7,8 +7,14 @@
 //! in `Authorization` (never a cookie), so credentials are not allowed. The headers allowed are
 //! the ones the pages send; `Retry-After` is exposed so that a page can back off on a `429`.
 
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, Response};
+use futures::future::Either;
+use futures::FutureExt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tower::util::Oneshot;
+use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// `Idempotency-Key`: sent on every command that creates something.
@@ -55,7 +61,7 @@ impl WebOrigins {
     }
 
     /// The CORS layer for these origins (or `default`).
-    pub fn layer(&self, default: &[String]) -> Result<CorsLayer, InvalidOrigin> {
+    pub fn layer(&self, default: &[String]) -> Result<Cors, InvalidOrigin> {
         Ok(layer(self.allowed(default)?))
     }
 }
@@ -97,19 +103,101 @@ pub fn pages_default_origins() -> Vec<String> {
 
 /// The CORS layer answering `origins` only: `GET` and `POST` with the pages' headers, no
 /// credentials, `Retry-After` readable.
-pub fn layer(origins: Vec<HeaderValue>) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            IDEMPOTENCY_KEY,
-            ADMISSION,
-            LAST_EVENT_ID,
-        ])
-        .expose_headers([header::RETRY_AFTER])
-        .max_age(PREFLIGHT_MAX_AGE)
+pub fn layer(origins: Vec<HeaderValue>) -> Cors {
+    Cors {
+        cors: CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                IDEMPOTENCY_KEY,
+                ADMISSION,
+                LAST_EVENT_ID,
+            ])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(PREFLIGHT_MAX_AGE),
+    }
+}
+
+/// tower-http's CORS layer, for cross-origin requests only. A request without `Origin` (curl, a
+/// load test, a same-origin `GET`) passes straight to the routes and only gets `Vary: Origin`:
+/// tower-http's layer costs about a microsecond on every request (`kit/examples/cors_cost.rs`),
+/// a few per cent of a cached read. And tower-http takes every `OPTIONS` for a preflight and
+/// answers it `200`; an `OPTIONS` that is not one (no `Access-Control-Request-Method`) goes to the
+/// routes instead, which answer `405` with `Allow` as they did before CORS.
+#[derive(Clone)]
+pub struct Cors {
+    cors: CorsLayer,
+}
+
+impl<S> Layer<S> for Cors {
+    type Service = CorsService<S>;
+
+    fn layer(&self, inner: S) -> CorsService<S> {
+        CorsService {
+            inner,
+            cors: Arc::new(self.cors.clone()),
+        }
+    }
+}
+
+/// The service of [`Cors`]. axum clones a route's service for every request: the CORS rules are
+/// shared, not copied, and tower-http's service is made only for a cross-origin request.
+#[derive(Clone)]
+pub struct CorsService<S> {
+    inner: S,
+    cors: Arc<CorsLayer>,
+}
+
+/// Whether tower-http's layer has anything to do with a request: a cross-origin request, or a
+/// preflight (an `OPTIONS` naming the method it asks for).
+fn is_cross_origin<B>(request: &Request<B>) -> bool {
+    let headers = request.headers();
+    headers.contains_key(header::ORIGIN)
+        && (request.method() != Method::OPTIONS
+            || headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD))
+}
+
+/// The answer to a request without `Origin` varies with it all the same: a cache must not give
+/// it to a cross-origin caller.
+fn vary_origin<B, E>(answer: Result<Response<B>, E>) -> Result<Response<B>, E> {
+    answer.map(|mut response| {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
+        response
+    })
+}
+
+type PlainFuture<F, B, E> =
+    futures::future::Map<F, fn(Result<Response<B>, E>) -> Result<Response<B>, E>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CorsService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Either<
+        PlainFuture<S::Future, ResBody, S::Error>,
+        Oneshot<tower_http::cors::Cors<S>, Request<ReqBody>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        if is_cross_origin(&request) {
+            let cors = self.cors.layer(self.inner.clone());
+            Either::Right(cors.oneshot(request))
+        } else {
+            let vary: fn(_) -> _ = vary_origin;
+            Either::Left(self.inner.call(request).map(vary))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +284,31 @@ mod tests {
         }
         assert!(headers
             .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none());
+
+        let plain = Router::new()
+            .route("/orders", post(|| async { "placed" }))
+            .layer(layer(vec![HeaderValue::from_static("http://pages.test")]))
+            .oneshot(Request::options("/orders").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            plain.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "an OPTIONS that is no preflight goes to the routes"
+        );
+
+        let same_origin = Router::new()
+            .route("/orders", post(|| async { "placed" }))
+            .layer(layer(vec![HeaderValue::from_static("http://pages.test")]))
+            .oneshot(Request::post("/orders").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(same_origin.status(), StatusCode::OK);
+        assert_eq!(same_origin.headers()[header::VARY], "origin");
+        assert!(same_origin
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
             .is_none());
 
         let refused = preflight("http://elsewhere.test").await;

@@ -153,7 +153,7 @@ fn web_paths() -> serde_json::Map<String, Value> {
     let page = json!({"get": {
         "summary": "The web pages (`web/`): a file is answered as itself; any other path under /app/ answers index.html (200 text/html) so links to pages work; a missing file with a short extension (.js, .css, …) is 404. HTML is `Cache-Control: no-cache`, a file named `name.<8+ hex>.ext` `public, max-age=31536000, immutable`, other files `public, max-age=60`; text is gzip-compressed when the client accepts it. `/app` redirects to `/app/`.",
         "responses": {
-            "200": {"description": "the file, or the page (text/html)"},
+            "200": {"description": "the file, or the page", "content": {"text/html": {}, "*/*": {}}},
             "308": {"description": "`/app` → `/app/`"},
             "404": error_response("not_found (a missing asset) or pages_not_installed (no TV_WEB_DIR and no web/ found)")
         }
@@ -177,7 +177,9 @@ fn web_paths() -> serde_json::Map<String, Value> {
     }});
     let mut paths = serde_json::Map::new();
     paths.insert("/app/".into(), page.clone());
-    paths.insert("/app/{path}".into(), page);
+    let mut deep_link = page;
+    deep_link["get"]["parameters"] = json!([{"name": "path", "in": "path", "required": true, "description": "a file of web/, or a page's path (`events/{event_id}`, `me`, …)", "schema": {"type": "string"}}]);
+    paths.insert("/app/{path}".into(), deep_link);
     paths.insert("/app/config.json".into(), config);
     paths.insert("/signin/demo".into(), signin);
     paths

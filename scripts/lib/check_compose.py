@@ -292,6 +292,14 @@ def check_urls(compose, listening, collector_ports):
         for var, value in sorted((service.get("environment") or {}).items()):
             if not isinstance(value, str) or "://" not in value:
                 continue
+            # The web pages' URLs and origins are called by a browser on the host, at the ports
+            # compose publishes there, not on the compose network.
+            if var.startswith("TV_WEB_"):
+                for url in value.split(","):
+                    parts = urlsplit(url)
+                    check(parts.hostname in ("127.0.0.1", "localhost") and parts.port is not None,
+                          f"{name}: {var} is a URL of this host for a browser ({url})")
+                continue
             parts = urlsplit(value)
             target = parts.hostname
             check(target in services, f"{name}: {var} names a compose service ({target})")

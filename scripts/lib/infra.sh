@@ -1102,3 +1102,69 @@ ensure_admission_secret() {
 ensure_ticket_secret() {
     ensure_secret_file TV_TICKET_SECRET ticket-secret "a ticket key"
 }
+
+# ------------------------------------------------------------------------------ browser tests
+
+# What the browser tests (tests/tests/browser.rs, which runs `node web/tests/run.mjs`) need:
+# Debian's Chromium and its WebDriver, Node.js with npm, and the pages' npm packages
+# (web/package-lock.json, installed with `npm ci` into web/node_modules). Each is installed only
+# when missing, with apt-get as root like PostgreSQL; nothing already there is changed. The
+# packages are installed again only when the lock file changed since the last `npm ci`
+# (web/node_modules/.package-lock.json is npm's own record of it). TV_SKIP_BROWSER=1 skips it all.
+TV_CHROMIUM="${TV_CHROMIUM:-/usr/bin/chromium}"
+
+_tv_apt_install() {
+    _tv_is_root && command -v apt-get >/dev/null 2>&1 || return 1
+    tv_say "installing $* with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" || return 1
+}
+
+ensure_chromium() {
+    if [[ -x "$TV_CHROMIUM" ]] && command -v chromedriver >/dev/null 2>&1; then return 0; fi
+    local wanted=()
+    [[ -x "$TV_CHROMIUM" ]] || wanted+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || wanted+=(chromium-driver)
+    if _tv_apt_install "${wanted[@]}" && [[ -x "$TV_CHROMIUM" ]]; then return 0; fi
+    _tv_die "Chromium for the browser tests not found at $TV_CHROMIUM"
+    _tv_hint_install chromium chromium-driver
+    tv_say "or set TV_SKIP_BROWSER=1 to leave the browser tests out"
+    return 1
+}
+
+ensure_node() {
+    if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
+    local wanted=()
+    command -v node >/dev/null 2>&1 || wanted+=(nodejs)
+    command -v npm >/dev/null 2>&1 || wanted+=(npm)
+    if _tv_apt_install "${wanted[@]}" && command -v node >/dev/null 2>&1 &&
+        command -v npm >/dev/null 2>&1; then
+        return 0
+    fi
+    _tv_die "Node.js and npm, which run the browser tests, not found"
+    _tv_hint_install nodejs npm
+    return 1
+}
+
+# npm ci in web/ when its lock file exists and the installed packages are not that lock's.
+ensure_web_packages() {
+    local web="$TV_ROOT/web"
+    [[ -f "$web/package-lock.json" ]] || return 0
+    ensure_node || return 1
+    local installed="$web/node_modules/.package-lock.json"
+    if [[ -f "$installed" && ! "$web/package-lock.json" -nt "$installed" ]]; then return 0; fi
+    tv_say "web: npm ci (the pages' packages of web/package-lock.json)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error) ||
+        _tv_die "npm ci in web/ failed" || return 1
+}
+
+ensure_browser_tools() {
+    if [[ "${TV_SKIP_BROWSER:-0}" == 1 ]]; then
+        tv_say "TV_SKIP_BROWSER=1: the browser tests are skipped, nothing installed for them"
+        return 0
+    fi
+    ensure_chromium || return 1
+    ensure_node || return 1
+    ensure_web_packages || return 1
+    export TV_CHROMIUM
+}

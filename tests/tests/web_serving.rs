@@ -5,6 +5,7 @@
 //! tokens only when told to, which command-svc takes for a hold and never for an operator's
 //! command. A customer reads their holds back from `GET /customers/{id}/holds`.
 
+use e2e::process::ScratchDir;
 use e2e::readside::{spawn_projector, spawn_query_with, Database, Running};
 use e2e::{error_code, scenario, CommandSvc, EventSpec, HoldBody, WaitingRoomSvc, SEATED_SECTION};
 use reqwest::header::HeaderMap;
@@ -24,8 +25,8 @@ const ELSEWHERE: &str = "http://elsewhere.test";
 
 /// A pages directory of the test's own: an index, a script, a hashed script large enough to
 /// be compressed, and an empty directory.
-fn pages_dir() -> tempdir::Dir {
-    let dir = tempdir::Dir::new("web-serving");
+fn pages_dir() -> ScratchDir {
+    let dir = ScratchDir::new("web-serving");
     let root = dir.path();
     std::fs::create_dir_all(root.join("js")).unwrap();
     std::fs::create_dir_all(root.join("img")).unwrap();
@@ -34,31 +35,6 @@ fn pages_dir() -> tempdir::Dir {
     let hashed = "export const seats = [];\n".repeat(200);
     std::fs::write(root.join("js/seatmap.3f2a9c1b.js"), hashed).unwrap();
     dir
-}
-
-/// A temporary directory removed when dropped (no crate for one line of cleanup).
-mod tempdir {
-    use std::path::{Path, PathBuf};
-
-    pub struct Dir(PathBuf);
-
-    impl Dir {
-        pub fn new(name: &str) -> Self {
-            let path = std::env::temp_dir().join(format!("tv-{name}-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir_all(&path).unwrap();
-            Self(path)
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 /// query-svc serving `pages` with the demo sign-in `demo` on or off, the pages' origin

@@ -84,7 +84,7 @@ impl WebConfig {
     pub fn cors(
         &self,
         bind: SocketAddr,
-    ) -> Result<tower_http::cors::CorsLayer, tv_kit::cors::InvalidOrigin> {
+    ) -> Result<tv_kit::cors::Cors, tv_kit::cors::InvalidOrigin> {
         let mut own = tv_kit::cors::loopback_origins(bind.port());
         if let Some(url) = &self.web_query_url {
             own.push(origin_of(url));

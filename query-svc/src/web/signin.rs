@@ -48,7 +48,11 @@ impl DemoSignin {
         let token = self
             .issuer
             .mint(&subject, &[Role::Customer], DEMO_TOKEN_TTL);
-        let expires_at = OffsetDateTime::now_utc() + DEMO_TOKEN_TTL;
+        // Whole seconds, as the token's own `exp`.
+        let expires_at = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc())
+            + DEMO_TOKEN_TTL;
         metrics::counter!("tv_demo_signins_total").increment(1);
         Ok(Json(json!({
             "token": token,
