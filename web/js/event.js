@@ -152,10 +152,13 @@ function sectionPanel(event, section, index, message, canBuy) {
     }
     replace(controls);
     if (event.status !== 'on_sale') return;
-    if (available === 0) {
-      waitlist = waitlistPanel(eventId, section, event.max_tickets_per_customer || 1);
+    // A waiting-list entry of this tab stays in view until its offer is taken, even when seats
+    // come back to the public.
+    const onWaitlist = recall(`waitlist.${event.event_id}.${section.section_id}`) !== null;
+    if (available === 0 || onWaitlist) {
+      waitlist = waitlistPanel(event.event_id, section, event.max_tickets_per_customer || 1);
       controls.append(waitlist.element);
-      return;
+      if (available === 0) return;
     }
     if (!canBuy()) {
       controls.append(h('p', {}, 'Seats can be picked once the waiting room lets you in.'));

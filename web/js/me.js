@@ -26,6 +26,21 @@ async function holdsOf(subject) {
   }
 }
 
+/** The names of the orders' events, by id (an event that cannot be read is left out). */
+async function eventNames(orders) {
+  const ids = [...new Set(orders.map((order) => order.event_id).filter(Boolean))];
+  const names = new Map();
+  await Promise.all(ids.map(async (id) => {
+    try {
+      const event = await api('query', 'GET', `/events/${encodeURIComponent(id)}`, { signedIn: false });
+      names.set(id, event.name);
+    } catch {
+      // shown without its name
+    }
+  }));
+  return names;
+}
+
 export async function render(main) {
   document.title = 'My orders · TicketView';
   const me = who();
@@ -40,11 +55,12 @@ export async function render(main) {
   main.append(message, list);
   const load = async () => {
     const orders = await api('query', 'GET', `/customers/${subject}/orders`);
+    const names = await eventNames(orders);
     replace(list);
     if (!orders.length) list.append(h('li', {}, 'No orders yet.'));
     for (const order of orders) {
       const item = h('li', { class: 'card' },
-        h('h2', {}, link(`/app/orders/${encodeURIComponent(order.order_id)}`, `Order of ${when(order.created_at) || 'earlier'}`)),
+        h('h2', {}, link(`/app/orders/${encodeURIComponent(order.order_id)}`, `${names.get(order.event_id) || 'Order'}, ordered ${when(order.created_at)}`)),
         h('p', {}, `${money(order.total_minor, order.currency)} · ${STATUS[order.status] || order.status} · ${order.tickets.length} ticket(s)`));
       if (order.status === 'confirmed' || order.status === 'pending_payment') item.append(cancelButton(order, message, () => load()));
       list.append(item);

@@ -92,7 +92,7 @@ function createForm(message) {
   const field = (label, input) => h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
   const form = h('form', { class: 'create', 'aria-labelledby': 'create-title' },
     h('h2', { id: 'create-title' }, 'Create an event'),
-    field('Name', name), field('Venue', venue), field('Starts at', startsAt), field('Currency', currency),
+    field('Event name', name), field('Venue', venue), field('Starts at', startsAt), field('Currency', currency),
     field('Sale opens at', opensAt), field('Sale closes at (optional)', closesAt),
     field('Tickets per customer', limit), field('Hold time (seconds)', ttl),
     h('div', { class: 'field inline' }, room, h('label', { for: room.id }, 'Sell through a waiting room (opens now)')),

@@ -55,7 +55,7 @@ async function person(viewport = DESK) {
 
 async function signIn(page, token) {
   await page.goto(app('/signin'));
-  await page.getByLabel('Token').fill(token);
+  await page.getByRole('textbox', { name: 'Token' }).fill(token);
   await page.getByRole('button', { name: 'Sign in with token' }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/app/signin'));
 }
@@ -155,7 +155,7 @@ spec('a buyer goes from the catalog through the queue, seats, hold and payment t
   await viewer.getByText('8 available · 0 held · 2 sold').waitFor();
 
   await buyer.getByRole('link', { name: 'My orders' }).click();
-  await buyer.getByText(/paid · 2 ticket\(s\)/).waitFor();
+  await buyer.getByRole('listitem').filter({ has: buyer.getByRole('link', { name: event.name }) }).getByText(/paid · 2 ticket\(s\)/).waitFor();
   await accessible(buyer, 'me');
   await fitsPhone(buyer, 'me');
   await photo(buyer, 'me');
@@ -198,7 +198,7 @@ spec('an operator creates and publishes an event, and watches the sale move', as
   await accessible(operator, 'operator');
   await photo(operator, 'operator');
   const name = eventName('Console night');
-  await operator.getByLabel('Name', { exact: true }).fill(name);
+  await operator.getByLabel('Event name').fill(name);
   await operator.getByLabel('Venue').fill('Console hall');
   await operator.getByRole('button', { name: 'Add a section' }).click();
   await operator.locator('#s1-kind').selectOption('seated');
