@@ -93,6 +93,7 @@ export async function render(main, [eventId], query) {
   };
   showRates();
 
+  let lastSold = null;
   stops.push(follow('query', `/events/${id}/availability/stream`, (kind, data) => {
     if (kind !== 'availability') return;
     let sold = 0;
@@ -109,8 +110,13 @@ export async function render(main, [eventId], query) {
     const first = taken[0];
     holdsPerSecond = taken.length > 1 ? Math.max(0, takenNow - first.count) / Math.max(1, (now - first.at) / 1000) : 0;
     showRates();
+    lastSold = sold;
     chart.add(now, sold);
   }));
+  // The chart moves with time even while nothing sells.
+  const tick = setInterval(() => {
+    if (lastSold !== null) chart.add(Date.now(), lastSold);
+  }, 1000);
 
   let reportTimer = null;
   const loadReport = async () => {
@@ -153,5 +159,6 @@ export async function render(main, [eventId], query) {
     stops.forEach((stop) => stop());
     clearTimeout(reportTimer);
     clearTimeout(queueTimer);
+    clearInterval(tick);
   };
 }

@@ -190,6 +190,28 @@ spec('a sold-out section offers a waiting list, and the seats that come free are
   await second.context().close();
 });
 
+spec('a declined card and an expired hold are said in words, and lead back to the seats', async () => {
+  const event = await publishedEvent([{ section_id: 'ga', name: 'Standing', price_minor: 1250, capacity: 20 }], { name: eventName('Short holds'), hold_ttl_seconds: 5, currency: 'GBP' });
+  const buyer = await person(PHONE);
+  await signIn(buyer, env.customer);
+  await buyer.goto(app(`/events/${event.event_id}`));
+  await buyer.getByText('£12.50 per ticket').waitFor();
+  await buyer.getByLabel('Tickets').selectOption('2');
+  await buyer.getByRole('button', { name: 'Hold tickets' }).click();
+  await buyer.waitForURL(/\/app\/holds\//);
+  await buyer.getByText('£25.00').waitFor();
+  await buyer.getByLabel('Card').selectOption('tok_decline');
+  await buyer.getByRole('button', { name: 'Pay' }).click();
+  await buyer.getByText('The payment did not go through; the seats went back on sale.').waitFor();
+  await buyer.getByRole('link', { name: 'The event' }).click();
+  await buyer.getByRole('button', { name: 'Hold tickets' }).click();
+  await buyer.waitForURL(/\/app\/holds\//);
+  await buyer.getByText('Your hold expired and the seats went back on sale. Pick again.').waitFor({ timeout: 10000 });
+  await buyer.getByRole('link', { name: 'Back to the seats' }).click();
+  await buyer.getByText(/Available: 20 of 20/).waitFor();
+  await buyer.context().close();
+});
+
 spec('an operator creates and publishes an event, and watches the sale move', async () => {
   const operator = await person(DESK);
   await signIn(operator, env.operator);
@@ -197,6 +219,9 @@ spec('an operator creates and publishes an event, and watches the sale move', as
   await operator.getByRole('heading', { name: 'Create an event' }).waitFor();
   await accessible(operator, 'operator');
   await photo(operator, 'operator');
+  await operator.setViewportSize(PHONE);
+  await fitsPhone(operator, 'operator');
+  await operator.setViewportSize(DESK);
   const name = eventName('Console night');
   await operator.getByLabel('Event name').fill(name);
   await operator.getByLabel('Venue').fill('Console hall');
@@ -223,6 +248,9 @@ spec('an operator creates and publishes an event, and watches the sale move', as
   await operator.getByRole('row', { name: /Section 2 0 1 39 40/ }).waitFor();
   await accessible(operator, 'operator-event');
   await photo(operator, 'operator-event');
+  await operator.setViewportSize(PHONE);
+  await fitsPhone(operator, 'operator-event');
+  await operator.setViewportSize(DESK);
   await operator.getByRole('button', { name: 'Close the sale' }).click();
   await operator.getByText('Sale closed', { exact: true }).waitFor();
   await operator.getByRole('button', { name: 'Cancel the event' }).click();
