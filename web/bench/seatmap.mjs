@@ -20,8 +20,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const outAt = args.indexOf('--out');
 const OUT = outAt >= 0 ? args[outAt + 1] : join(ROOT, '.data', 'bench-web.json');
-const RENDER_RUNS = 15;
-const BATCH_RUNS = 60;
+const RENDER_RUNS = 30;
+const BATCH_RUNS = 200;
 const TAKEN_RUNS = Number(process.env.TV_BENCH_TAKEN_RUNS || 40);
 
 function stats(samples) {

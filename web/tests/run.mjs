@@ -190,22 +190,37 @@ spec('a sold-out section offers a waiting list, and the seats that come free are
   await second.context().close();
 });
 
-spec('a declined card and an expired hold are said in words, and lead back to the seats', async () => {
+spec('a declined card, a released hold, a cancelled order and an expired hold, each said in words', async () => {
   const event = await publishedEvent([{ section_id: 'ga', name: 'Standing', price_minor: 1250, capacity: 20 }], { name: eventName('Short holds'), hold_ttl_seconds: 5, currency: 'GBP' });
   const buyer = await person(PHONE);
   await signIn(buyer, env.customer);
-  await buyer.goto(app(`/events/${event.event_id}`));
-  await buyer.getByText('£12.50 per ticket').waitFor();
-  await buyer.getByLabel('Tickets').selectOption('2');
-  await buyer.getByRole('button', { name: 'Hold tickets' }).click();
-  await buyer.waitForURL(/\/app\/holds\//);
+  const holdTickets = async (count) => {
+    await buyer.goto(app(`/events/${event.event_id}`));
+    await buyer.getByText('£12.50 per ticket').waitFor();
+    await buyer.getByLabel('Tickets').selectOption(String(count));
+    await buyer.getByRole('button', { name: 'Hold tickets' }).click();
+    await buyer.waitForURL(/\/app\/holds\//);
+  };
+
+  await holdTickets(2);
   await buyer.getByText('£25.00').waitFor();
   await buyer.getByLabel('Card').selectOption('tok_decline');
   await buyer.getByRole('button', { name: 'Pay' }).click();
   await buyer.getByText('The payment did not go through; the seats went back on sale.').waitFor();
-  await buyer.getByRole('link', { name: 'The event' }).click();
-  await buyer.getByRole('button', { name: 'Hold tickets' }).click();
-  await buyer.waitForURL(/\/app\/holds\//);
+
+  await holdTickets(1);
+  await buyer.getByRole('button', { name: 'Release seats' }).click();
+  await buyer.getByText('The seats are released.').waitFor();
+
+  await holdTickets(1);
+  await buyer.getByRole('button', { name: 'Pay' }).click();
+  await buyer.getByText('Paid. Here are your tickets.').waitFor();
+  await buyer.getByRole('link', { name: 'My orders' }).click();
+  const order = buyer.getByRole('listitem').filter({ has: buyer.getByRole('link', { name: event.name }) });
+  await order.getByRole('button', { name: 'Cancel order' }).click();
+  await order.getByText(/£12\.50 · (refunded|cancelled)/).waitFor();
+
+  await holdTickets(1);
   await buyer.getByText('Your hold expired and the seats went back on sale. Pick again.').waitFor({ timeout: 10000 });
   await buyer.getByRole('link', { name: 'Back to the seats' }).click();
   await buyer.getByText(/Available: 20 of 20/).waitFor();
