@@ -39,7 +39,12 @@ export async function render(main, [eventId]) {
     message,
   );
   if (STATUS_WORDS[event.status]) main.append(notice(STATUS_WORDS[event.status]));
-  else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) main.append(notice(`The sale opens ${when(event.sale_opens_at)}.`));
+  else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) {
+    const opens = notice(`The sale opens ${when(event.sale_opens_at)}.`);
+    main.append(opens);
+    const opened = setTimeout(() => opens.remove(), new Date(event.sale_opens_at).getTime() - Date.now());
+    stops.push(() => clearTimeout(opened));
+  }
 
   const canBuy = () => event.status === 'on_sale' && (!room || admission(eventId) !== null);
   const panels = event.sections.map((section, index) => sectionPanel(event, section, index, message, canBuy));

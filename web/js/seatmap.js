@@ -59,7 +59,11 @@ export class SeatMap {
     this.context = null;
     this.canvas.addEventListener('keydown', (e) => this.key(e));
     this.canvas.addEventListener('click', (e) => this.click(e));
-    this.canvas.addEventListener('focus', () => this.say());
+    this.canvas.addEventListener('focus', () => {
+      this.paint(this.context, this.focus);
+      this.say();
+    });
+    this.canvas.addEventListener('blur', () => this.paint(this.context, this.focus));
     this.draw();
   }
 
