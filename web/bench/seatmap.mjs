@@ -22,7 +22,7 @@ const outAt = args.indexOf('--out');
 const OUT = outAt >= 0 ? args[outAt + 1] : join(ROOT, '.data', 'bench-web.json');
 const RENDER_RUNS = 30;
 const BATCH_RUNS = 200;
-const TAKEN_RUNS = Number(process.env.TV_BENCH_TAKEN_RUNS || 40);
+const TAKEN_RUNS = Number(process.env.TV_BENCH_TAKEN_RUNS || 100);
 
 function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
