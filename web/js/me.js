@@ -26,9 +26,9 @@ async function holdsOf(subject) {
   }
 }
 
-/** The names of the orders' events, by id (an event that cannot be read is left out). */
-async function eventNames(orders) {
-  const ids = [...new Set(orders.map((order) => order.event_id).filter(Boolean))];
+/** The names of the events of orders or holds, by id (an event that cannot be read is left out). */
+async function eventNames(items) {
+  const ids = [...new Set(items.map((item) => item.event_id).filter(Boolean))];
   const names = new Map();
   await Promise.all(ids.map(async (id) => {
     try {
@@ -69,13 +69,15 @@ export async function render(main) {
   await load();
 
   const holds = (await holdsOf(me.subject)).filter((hold) => !hold.status || hold.status === 'active');
+  const holdNames = await eventNames(holds.filter((hold) => !hold.name));
   main.append(h('h2', {}, 'My holds'));
   const holdList = h('ul', { class: 'plain', 'aria-label': 'Holds' });
   if (!holds.length) holdList.append(h('li', {}, 'No live holds.'));
   for (const hold of holds) {
-    const expires = hold.expires_at && new Date(hold.expires_at) > new Date() ? `, held until ${when(hold.expires_at)}` : '';
-    holdList.append(h('li', {}, link(`/app/holds/${encodeURIComponent(hold.hold_id)}`, `Hold${hold.name ? ` for ${hold.name}` : ''}${expires}`)));
+    const name = hold.name || holdNames.get(hold.event_id);
+    const seats = hold.seats && hold.seats.length ? ` (${hold.seats.join(', ')})` : '';
+    const until = hold.expires_at && new Date(hold.expires_at) > new Date() ? `, held until ${when(hold.expires_at)}` : '';
+    holdList.append(h('li', {}, link(`/app/holds/${encodeURIComponent(hold.hold_id)}`, `Hold${name ? ` for ${name}` : ''}${seats}${until}`)));
   }
   main.append(holdList);
-  if (!list.childElementCount) main.append(notice('Nothing here yet.'));
 }
