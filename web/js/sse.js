@@ -6,6 +6,9 @@
 import { config } from './config.js';
 import { token } from './session.js';
 
+/** Longer than the services' 15 s keep-alive comment, with room for a slow network. */
+const SILENCE_MS = 40000;
+
 function sequenceOf(position) {
   const at = String(position || '').lastIndexOf(':');
   const n = Number(String(position).slice(at + 1));
@@ -57,7 +60,7 @@ export function follow(service, path, onMessage, { onState = () => {}, signedIn 
         }
         onState('live');
         failures = 0;
-        await readEvents(answer.body, accept);
+        await readEvents(answer.body, accept, () => controller.abort());
       } catch (error) {
         if (stopped) return;
       }
@@ -75,15 +78,31 @@ export function follow(service, path, onMessage, { onState = () => {}, signedIn 
   };
 }
 
-/** Reads `text/event-stream` from a body, calling `accept(event, data, id)` per message. */
-async function readEvents(body, accept) {
+/**
+ * Reads `text/event-stream` from a body, calling `accept(event, data, id)` per message. The
+ * services send a comment at least every 15 s; a stream silent for longer than SILENCE_MS is
+ * taken as dropped (`drop()`), so a connection that died without closing is opened again.
+ */
+async function readEvents(body, accept, drop) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let event = 'message';
   let data = [];
   let id = null;
+  let watchdog = null;
+  const listen = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(drop, SILENCE_MS);
+  };
   for (;;) {
-    const { value, done } = await reader.read();
+    listen();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } finally {
+      clearTimeout(watchdog);
+    }
+    const { value, done } = chunk;
     if (done) return;
     buffer += value;
     let newline;

@@ -28,6 +28,9 @@ function pass(req, res, base, path) {
   const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
     res.writeHead(answer.statusCode, answer.headers);
     answer.pipe(res);
+    // A service that dies mid-stream drops the browser's connection too, as it would directly.
+    answer.on('aborted', () => res.destroy());
+    answer.on('error', () => res.destroy());
   });
   upstream.on('error', () => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
