@@ -270,6 +270,13 @@ spec('an operator creates and publishes an event, and watches the sale move', as
   await operator.getByText('Sale closed', { exact: true }).waitFor();
   await operator.getByRole('button', { name: 'Cancel the event' }).click();
   await operator.getByText('Cancelled', { exact: true }).waitFor();
+
+  // The buyer's event sells through a waiting room: its admissions show in the live view.
+  check(shared.buyerEvent, 'no event from the buyer spec');
+  await operator.goto(app(`/operator/events/${shared.buyerEvent.event_id}`));
+  await operator.getByText(/^600 a minute/).waitFor();
+  await operator.getByRole('definition').filter({ hasText: /^1$/ }).first().waitFor();
+  await operator.getByRole('row', { name: /Stalls 2 0 8 10/ }).waitFor();
   await operator.context().close();
 });
 
