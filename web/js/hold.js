@@ -1,18 +1,13 @@
-//! A hold and its checkout (/app/holds/{id}): the held seats, a countdown to `expires_at`, a
-//! release button, and payment through the gateway's flow (the test gateway's card tokens). An
-//! expired hold says so and leads back to the seats.
+//! A hold (/app/holds/{id}): the held seats and their price, a countdown to `expires_at`, a
+//! release button, and the checkout form (checkout.js). An expired hold says so and leads back
+//! to the seats.
 
 import { api } from './api.js';
 import { h, replace, notice, link } from './dom.js';
 import { money } from './money.js';
-import { who, remember, recall } from './session.js';
-import { navigate, toSignin } from './nav.js';
-
-const CARDS = [
-  ['tok_ok', 'Test card that pays'],
-  ['tok_decline', 'Test card that is declined'],
-  ['tok_slow', 'Test card that answers slowly'],
-];
+import { who } from './session.js';
+import { toSignin } from './nav.js';
+import { checkoutForm } from './checkout.js';
 
 function left(expiresAt) {
   return Math.max(0, Math.floor((new Date(expiresAt).getTime() - Date.now()) / 1000));
@@ -51,22 +46,18 @@ export async function render(main, [holdId], query) {
     return undefined;
   }
 
-  const card = h('select', { id: 'card', name: 'card' }, CARDS.map(([token, text]) => h('option', { value: token }, text)));
-  const pay = h('button', { type: 'submit' }, 'Pay');
   const release = h('button', { type: 'button', class: 'secondary' }, 'Release seats');
-  const form = h('form', { class: 'checkout', 'aria-label': 'Payment' },
-    h('h2', {}, 'Payment'),
-    h('div', { class: 'field' }, h('label', { for: 'card' }, 'Card'), card),
-    h('div', { class: 'row' }, pay, release));
-  main.append(form);
-
   let timer = null;
   const expire = () => {
     clearInterval(timer);
     form.remove();
+    release.remove();
     replace(countdown);
     replace(message, notice('Your hold expired and the seats went back on sale. Pick again.', 'error'), h('p', {}, backToSeats));
   };
+  const checkout = checkoutForm(holdId, { message, onExpired: expire, busy: (flag) => { release.disabled = flag; } });
+  const form = checkout.form;
+  main.append(form, h('div', { class: 'row' }, release));
   const tick = () => {
     const seconds = left(hold.expires_at);
     if (seconds <= 0) {
@@ -78,45 +69,19 @@ export async function render(main, [holdId], query) {
   tick();
   timer = setInterval(tick, 1000);
 
-  form.addEventListener('submit', async (submitEvent) => {
-    submitEvent.preventDefault();
-    pay.disabled = true;
-    release.disabled = true;
-    replace(message, h('p', {}, 'Paying…'));
-    const keys = recall('order-keys', {});
-    const key = `${holdId}:${card.value}`;
-    keys[key] = keys[key] || crypto.randomUUID();
-    remember('order-keys', keys);
-    try {
-      const order = await api('command', 'POST', '/orders', {
-        body: { hold_id: holdId, payment: { token: card.value } },
-        idempotencyKey: keys[key],
-      });
-      clearInterval(timer);
-      navigate(`/app/orders/${encodeURIComponent(order.order_id)}?after=${encodeURIComponent(order.position)}`);
-    } catch (error) {
-      if (error.code === 'hold_expired') {
-        expire();
-        return;
-      }
-      pay.disabled = false;
-      release.disabled = false;
-      replace(message, notice(error.message, 'error'));
-    }
-  });
-
   release.addEventListener('click', async () => {
     release.disabled = true;
-    pay.disabled = true;
+    checkout.disable(true);
     try {
       await api('command', 'POST', `/holds/${id}/release`, { body: {} });
       clearInterval(timer);
       form.remove();
+      release.remove();
       replace(countdown);
       replace(message, notice('The seats are released.', 'ok'), h('p', {}, backToSeats));
     } catch (error) {
       release.disabled = false;
-      pay.disabled = false;
+      checkout.disable(false);
       replace(message, notice(error.message, 'error'));
     }
   });
