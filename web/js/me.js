@@ -2,7 +2,7 @@
 //! query-svc when it lists them, else the holds this tab made).
 
 import { api } from './api.js';
-import { h, replace, notice, link, when } from './dom.js';
+import { h, replace, link, when } from './dom.js';
 import { money } from './money.js';
 import { who, recall } from './session.js';
 import { toSignin } from './nav.js';

@@ -29,11 +29,6 @@ export async function apiCall(base, method, path, token, body) {
   return json;
 }
 
-/** The subject of a token (not verified). */
-export function subjectOf(token) {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub;
-}
-
 let counter = 0;
 
 /** A unique name for an event of this run. */
