@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image with every TicketView binary (command-svc, projector, query-svc, notifier,
-# waiting-room, loadgen, tv-token, tv-provision, tv-keys); each compose service picks its command.
+# waiting-room, loadgen, tv-token, tv-provision, tv-keys, tv-scanner-key); each compose service picks its command.
 # Build: `docker compose build` or `docker build -t ticketview .`. Checked by ./scripts/check-compose.
 
 # --- builder: the toolchain the project is built and tested with (Rust 1.95).
@@ -11,7 +11,7 @@ COPY . .
 # The registry and target directory are cache mounts: a rebuild after a code change recompiles
 # only the workspace's crates. --locked: exactly the dependency versions in Cargo.lock.
 # The target directory is a cache, not a layer, so the binaries are copied out of it.
-ARG BINARIES="command-svc projector query-svc notifier waiting-room loadgen tv-token tv-provision tv-keys"
+ARG BINARIES="command-svc projector query-svc notifier waiting-room loadgen tv-token tv-provision tv-keys tv-scanner-key"
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \

@@ -61,6 +61,10 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         .auth
         .verifier()
         .context("command-svc checks bearer tokens")?;
+    let cors = config
+        .web
+        .layer(&tv_kit::cors::pages_default_origins())
+        .context("command-svc answers the web pages' origins")?;
     let admission = config
         .admission
         .key(&config.auth)
@@ -150,7 +154,8 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
             verifier,
             CommandLimits::new(config.commands_per_address, config.commands_per_customer),
             config.http.deadlines(),
-        ),
+        )
+        .layer(cors),
         serving: config.http.serve(),
         reactors,
         inventories: owned,

@@ -92,6 +92,10 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
+    /// Origins whose web pages may call this service from a browser (`TV_WEB_ORIGINS`; unset:
+    /// query-svc's default origin, `http://127.0.0.1:8081` and `http://localhost:8081`).
+    #[command(flatten)]
+    pub web: tv_kit::WebOrigins,
     /// Log format (`TV_LOG_FORMAT`).
     #[command(flatten)]
     pub log: tv_kit::LogConfig,
@@ -130,6 +134,7 @@ impl Config {
             commands_per_address: 2_000,
             commands_per_customer: 50,
             http: tv_kit::HttpConfig::default(),
+            web: tv_kit::WebOrigins::default(),
             log: tv_kit::LogConfig::default(),
             fulfilment_halt: None,
             event_ownership: true,

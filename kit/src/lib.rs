@@ -7,11 +7,14 @@
 //! [`HttpConfig`] is the flags and variables of all three, flattened into each service's own
 //! configuration. Every refusal is the API's JSON error ([`error`]).
 //!
+//! [`cors`] answers the web pages' cross-origin calls for the origins in `TV_WEB_ORIGINS`.
+//!
 //! And the rest of what services share: the signal they stop on ([`shutdown_signal`]), the
 //! PostgreSQL pool ([`pg::pool`]) and the one log setting ([`LogConfig`], `TV_LOG_FORMAT`). It
 //! knows nothing of ticketing.
 
 pub mod config;
+pub mod cors;
 pub mod deadlines;
 pub mod error;
 pub mod logging;
@@ -21,6 +24,7 @@ pub mod serve;
 mod shutdown;
 
 pub use config::HttpConfig;
+pub use cors::WebOrigins;
 pub use deadlines::Deadlines;
 pub use logging::{LogConfig, LogFormat};
 pub use serve::{serve, ServeSettings};

@@ -64,6 +64,10 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
+    /// The web pages under `/app/`, their view of the services, the origins that may call
+    /// query-svc from a browser and the demo sign-in (`TV_WEB_…`, `TV_DEMO_SIGNIN`).
+    #[command(flatten)]
+    pub web: crate::WebConfig,
     /// Log format (`TV_LOG_FORMAT`).
     #[command(flatten)]
     pub log: tv_kit::LogConfig,
@@ -86,6 +90,7 @@ impl Config {
             ready_max_lag_ms: 5_000,
             auth: auth::AuthConfig::default(),
             http: tv_kit::HttpConfig::default(),
+            web: crate::WebConfig::default(),
             log: tv_kit::LogConfig::default(),
         }
     }

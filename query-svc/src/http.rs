@@ -44,11 +44,13 @@ pub(crate) fn router(
         .route("/waitlist/{waitlist_id}", get(crate::waitlist::entry))
         .route("/orders/{order_id}", get(order))
         .route("/customers/{customer_id}/orders", get(customer_orders))
+        .route("/customers/{customer_id}/holds", get(customer_holds))
         .route("/tickets/{code}", get(crate::tickets::ticket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // Live streams answer their head at once and then stay open: no deadline past the head.
@@ -238,11 +240,16 @@ async fn hold(
         .await?
         .filter(|hold| caller.may_read(hold.customer_id.as_str()))
         .ok_or_else(|| ApiError::not_found("unknown_hold", "no hold with this id"))?;
+    Ok(Json(hold_body(&hold, OffsetDateTime::now_utc())).into_response())
+}
+
+/// A hold as the API answers it at `now`.
+fn hold_body(hold: &crate::read::HoldRow, now: OffsetDateTime) -> Value {
     // Lazy expiry: past expires_at a pending hold (active, or ordered by an order that did not
     // pay in time) is expired, whether or not HoldExpired is in (read_model::status).
-    let status = hold.status_at(OffsetDateTime::now_utc()).api_word();
+    let status = hold.status_at(now).api_word();
     let seats: Vec<String> = hold.seats.iter().map(ToString::to_string).collect();
-    Ok(Json(json!({
+    json!({
         "hold_id": hold.hold_id.to_string(),
         "event_id": hold.event_id.as_uuid(),
         "section_id": hold.section_id.as_str(),
@@ -253,8 +260,7 @@ async fn hold(
         "expires_at": rfc3339(hold.expires_at),
         "order_id": hold.order_id.map(|o| o.as_uuid()),
         "version": hold.version,
-    }))
-    .into_response())
+    })
 }
 
 #[tracing::instrument(level = "debug", skip(caller, state))]
@@ -300,6 +306,37 @@ async fn customer_orders(
         .await?;
     let orders = state.read.customer_orders(customer_id).await?;
     Ok(Json(orders).into_response())
+}
+
+/// A customer's holds, newest first, to that customer or an operator (as their orders).
+#[tracing::instrument(level = "debug", skip(caller, state))]
+async fn customer_holds(
+    caller: Caller,
+    State(state): State<Shared>,
+    PathParams(customer_id): PathParams<String>,
+    QueryParams(q): AfterQuery,
+) -> Result<Response, ApiError> {
+    let customer_id = CustomerId::parse(&customer_id)
+        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    let customer_id = customer_id.as_str();
+    if !caller.may_read(customer_id) {
+        return Err(auth::AuthError::Forbidden {
+            needed: auth::Role::Operator,
+        }
+        .into());
+    }
+    state
+        .wait_for(q.after.as_deref(), Projection::Inventory, None)
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    let holds: Vec<Value> = state
+        .read
+        .customer_holds(customer_id)
+        .await?
+        .iter()
+        .map(|hold| hold_body(hold, now))
+        .collect();
+    Ok(Json(holds).into_response())
 }
 
 async fn healthz() -> Response {

@@ -32,10 +32,12 @@ pub mod read;
 mod report;
 mod tickets;
 mod waitlist;
+mod web;
 mod weight;
 
 pub use config::Config;
 pub use error::ApiError;
+pub use web::settings::WebConfig;
 
 use anyhow::Context;
 use read::ReadModels;
@@ -58,6 +60,8 @@ pub(crate) struct AppState {
     pub prometheus: metrics_exporter_prometheus::PrometheusHandle,
     /// The live availability feeds and the count of open streams (`TV_QUERY_MAX_STREAMS`).
     pub live: Arc<live::Live>,
+    /// The web pages and the demo sign-in.
+    pub web: web::Web,
 }
 
 /// A started query service: listening, subscribed to notices, not yet serving.
@@ -77,6 +81,15 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .auth
         .verifier()
         .context("query-svc checks bearer tokens")?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let local_addr = listener.local_addr()?;
+    let web = web::Web::new(&config.web, &config.auth, local_addr)?;
+    let cors = config
+        .web
+        .cors(local_addr)
+        .context("query-svc answers the web pages' origins")?;
     let naming = Naming::new(&config.prefix);
     let store = EventStore::connect(&config.nats_url, naming.clone())
         .await
@@ -96,6 +109,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         waiters: tokio::sync::Semaphore::new(config.max_waiters),
         stream_ends: Default::default(),
         live: Arc::new(live::Live::new(config.max_streams)),
+        web,
         config: config.clone(),
     });
     // Subscribe before reading the checkpoints, so that no notice falls between the two.
@@ -112,13 +126,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     state.read.start_coherence().await;
     let notices = tokio::spawn(http::follow_notices(state.clone(), subscription));
 
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("binding {}", config.bind))?;
-    let local_addr = listener.local_addr()?;
     Ok(App {
         listener,
-        router: http::router(state, verifier, config.http.deadlines()),
+        router: http::router(state, verifier, config.http.deadlines()).layer(cors),
         serving: config.http.serve(),
         local_addr,
         notices,

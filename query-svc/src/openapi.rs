@@ -141,6 +141,50 @@ fn seats_stream() -> Value {
 }
 
 pub fn document() -> Value {
+    let mut document = reads_document();
+    if let Some(paths) = document["paths"].as_object_mut() {
+        paths.extend(web_paths());
+    }
+    document
+}
+
+/// The web pages' routes: the files under `/app/`, their configuration and the demo sign-in.
+fn web_paths() -> serde_json::Map<String, Value> {
+    let page = json!({"get": {
+        "summary": "The web pages (`web/`): a file is answered as itself; any other path under /app/ answers index.html (200 text/html) so links to pages work; a missing file with a short extension (.js, .css, …) is 404. HTML is `Cache-Control: no-cache`, a file named `name.<8+ hex>.ext` `public, max-age=31536000, immutable`, other files `public, max-age=60`; text is gzip-compressed when the client accepts it. `/app` redirects to `/app/`.",
+        "responses": {
+            "200": {"description": "the file, or the page (text/html)"},
+            "308": {"description": "`/app` → `/app/`"},
+            "404": error_response("not_found (a missing asset) or pages_not_installed (no TV_WEB_DIR and no web/ found)")
+        }
+    }});
+    let config = json!({"get": {
+        "summary": "Where the pages find the services: TV_WEB_COMMAND_URL, TV_WEB_QUERY_URL and TV_WEB_WAITING_ROOM_URL, by default the page's own host with ports 8080 and 8084 and query-svc's own origin; and whether the demo sign-in is on. `Cache-Control: no-cache`.",
+        "responses": {"200": {"description": "the pages' configuration", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["command_url", "query_url", "waiting_room_url", "demo_signin"],
+            "properties": {"command_url": {"type": "string"}, "query_url": {"type": "string"}, "waiting_room_url": {"type": "string"}, "demo_signin": {"type": "boolean"}}
+        }}}}}
+    }});
+    let signin = json!({"post": {
+        "summary": "Demo sign-in, only with TV_DEMO_SIGNIN=1: a token for the role customer (never another, whatever the body asks), living 15 minutes, for the subject `demo-<the name as a slug>`, signed with the issuer key. Rate-limited per client address (TV_DEMO_SIGNINS_PER_ADDRESS a second).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 40}}}}}},
+        "responses": {
+            "200": {"description": "the token", "content": {"application/json": {"schema": {"type": "object", "required": ["token", "subject", "expires_at"], "properties": {"token": {"type": "string"}, "subject": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}}}},
+            "400": error_response("invalid_name (1 to 40 characters, no control characters) or invalid_body (not JSON)"),
+            "404": error_response("demo_signin_disabled: the demo sign-in is off (TV_DEMO_SIGNIN unset)"),
+            "429": error_response("rate_limited, with Retry-After")
+        }
+    }});
+    let mut paths = serde_json::Map::new();
+    paths.insert("/app/".into(), page.clone());
+    paths.insert("/app/{path}".into(), page);
+    paths.insert("/app/config.json".into(), config);
+    paths.insert("/signin/demo".into(), signin);
+    paths
+}
+
+/// The document of the read routes.
+fn reads_document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -161,6 +205,7 @@ pub fn document() -> Value {
             "/orders/{order_id}": query(&["order_id"], "An order", ok("the order", json!({"$ref": "#/components/schemas/Order"})), true, Readers::OwnerOrOperator),
             "/tickets/{code}": query(&["code"], "A ticket by its code, for its customer, a scanner or an operator (another customer's is 404 unknown_ticket)", ok("the ticket", json!({"$ref": "#/components/schemas/Ticket"})), true, Readers::OwnerOrOperator),
             "/customers/{customer_id}/orders": query(&["customer_id"], "A customer's orders, newest first", ok("orders", json!({"type": "array", "items": {"$ref": "#/components/schemas/Order"}})), false, Readers::OwnerOrOperator),
+            "/customers/{customer_id}/holds": query(&["customer_id"], "A customer's holds, newest first (at most 200), each as GET /holds/{hold_id} answers it", ok("holds", json!({"type": "array", "items": {"$ref": "#/components/schemas/Hold"}})), true, Readers::OwnerOrOperator),
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "PostgreSQL reachable with read models, NATS connected", "responses": {"200": {"description": "ready"}, "503": error_response("not_ready")}}},
             "/metrics": {"get": {"summary": "Prometheus text", "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}}}},

@@ -178,9 +178,20 @@ pub async fn spawn_projector_partition(
 
 /// query-svc under `prefix`, reading `database`, on a free port.
 pub async fn spawn_query(prefix: &str, database: &Database) -> (Running, SocketAddr) {
+    spawn_query_with(prefix, database, |_| {}).await
+}
+
+/// [`spawn_query`] with settings of the test's own (the web pages, the demo sign-in) set by
+/// `configure`.
+pub async fn spawn_query_with(
+    prefix: &str,
+    database: &Database,
+    configure: impl FnOnce(&mut query_svc::Config),
+) -> (Running, SocketAddr) {
     let mut config = query_svc::Config::for_test(&crate::nats_url(), &database.url, prefix);
     config.bind = "127.0.0.1:0".parse().expect("an address");
     config.pg_pool_size = 4;
+    configure(&mut config);
     let app = query_svc::build(config).await.expect("query-svc starts");
     let addr = app.local_addr();
     let running = Running::spawn(|stopped| {

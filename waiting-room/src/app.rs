@@ -36,6 +36,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .auth
         .verifier()
         .context("the waiting room checks bearer tokens")?;
+    let cors = config
+        .web
+        .layer(&tv_kit::cors::pages_default_origins())
+        .context("the waiting room answers the web pages' origins")?;
     let key = config
         .admission
         .key(&config.auth)
@@ -89,7 +93,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .with_context(|| format!("binding {} (set TV_WAITING_ROOM_ADDR)", config.addr))?;
     Ok(App {
         listener,
-        router: router(state, verifier, config.http.deadlines()),
+        router: router(state, verifier, config.http.deadlines()).layer(cors),
         serving: config.http.serve(),
         tasks,
         stopping,

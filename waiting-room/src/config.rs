@@ -45,6 +45,10 @@ pub struct Config {
     /// Timeouts and the connection limit of the HTTP server (`TV_HTTP_…`).
     #[command(flatten)]
     pub http: tv_kit::HttpConfig,
+    /// Origins whose web pages may call this service from a browser (`TV_WEB_ORIGINS`; unset:
+    /// query-svc's default origin, `http://127.0.0.1:8081` and `http://localhost:8081`).
+    #[command(flatten)]
+    pub web: tv_kit::WebOrigins,
     /// Log format (`TV_LOG_FORMAT`).
     #[command(flatten)]
     pub log: tv_kit::LogConfig,
@@ -64,6 +68,7 @@ impl Config {
             auth: auth::testing::config(),
             admission: auth::testing::admission_config(),
             http: tv_kit::HttpConfig::default(),
+            web: tv_kit::WebOrigins::default(),
             log: tv_kit::LogConfig::default(),
         }
     }

@@ -4,7 +4,9 @@
 //!
 //! A lease is claimed when a command arrives for an event nobody owns, renewed every third of
 //! `LEASE_TTL` while the event's writer runs, released when the writer retires (idle), and given
-//! up when a renewal fails: the writer is then told to retire, serves what it had queued and stops.
+//! up only when another instance holds it: the writer is then told to retire, serves what it had
+//! queued and stops. A lease that could not be renewed (the bucket electing a leader) is kept, or
+//! claimed again once it expired, so that a failover of the bucket does not reload the event.
 //! A dead owner's leases expire after `LEASE_TTL`, and the next command claims them. Ownership only
 //! spares conflicts: two writers that both believe they own an event (a renewal lost in a
 //! partition) are still kept apart by the append's expected-sequence check.
@@ -14,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tv_nats::{Claim, Leases, StoreError, LEASE_TTL};
+use tv_nats::{Claim, Leases, StoreError};
 
 /// How long another instance's ownership, once read, is trusted without reading it again. A stale
 /// owner answers that it no longer owns the event, and the command is routed again.
@@ -136,13 +138,28 @@ impl Ownership {
             .collect()
     }
 
-    /// Renews one lease; on loss (or when it can no longer be shown to be ours), gives it up and
-    /// tells the writer.
+    /// Renews one lease. A lease that expired while the bucket could not be written (its stream
+    /// electing a leader, say) is claimed again when nobody else took it, and the writer goes on
+    /// with what it has decided: the append's expected-sequence check tells it if anything was
+    /// written meanwhile. Only another owner's lease makes this instance give the event up and tell
+    /// the writer. A renewal that gets no answer keeps the lease: while the bucket answers nobody,
+    /// nobody can claim it; and should another instance claim it meanwhile, the two writers are
+    /// kept apart by the expected-sequence check until the next renewal here finds the new owner.
     pub async fn renew(&self, event: EventId, revision: u64, renewed: Instant) {
-        let outcome = self
-            .leases
-            .renew(&event.to_string(), &self.instance, revision)
-            .await;
+        let key = event.to_string();
+        let outcome = match self.leases.renew(&key, &self.instance, revision).await {
+            Ok(Some(revision)) => Ok(Some(revision)),
+            Ok(None) => match self.leases.claim(&key, &self.instance).await {
+                Ok(Claim::Ours { revision }) => {
+                    tracing::info!(%event, "the event's lease had expired unrenewed; claimed it again");
+                    metrics::counter!("tv_leases_reclaimed_total").increment(1);
+                    Ok(Some(revision))
+                }
+                Ok(Claim::Theirs { .. }) => Ok(None),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
         let mut held = self.held.lock().expect("leases lock");
         let Some(entry) = held.get_mut(&event) else {
             return;
@@ -152,12 +169,16 @@ impl Ownership {
                 entry.revision = revision;
                 entry.renewed = Instant::now();
             }
-            // Not renewed for most of its life: another instance may claim it any moment.
-            Err(e) if renewed.elapsed() < LEASE_TTL * 2 / 3 => {
-                tracing::warn!(%event, error = %e, "cannot renew the event's lease; trying again");
+            Err(e) => {
+                tracing::warn!(
+                    %event,
+                    error = %e,
+                    unrenewed_ms = renewed.elapsed().as_millis() as u64,
+                    "cannot renew the event's lease; keeping it and trying again"
+                );
             }
-            _ => {
-                tracing::warn!(%event, "lost the event's lease; its writer retires");
+            Ok(None) => {
+                tracing::warn!(%event, "another instance owns the event's lease; its writer retires");
                 metrics::counter!("tv_leases_lost_total").increment(1);
                 let gone = held.remove(&event).expect("held above");
                 let _ = gone.lost.send(true);
@@ -170,5 +191,78 @@ impl Ownership {
         if let Err(e) = self.leases.release(&event.to_string(), revision).await {
             tracing::debug!(%event, error = %e, "cannot release the event's lease; it expires");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against the project's NATS server (`NATS_URL`), each test under a prefix of its own.
+    use super::*;
+    use tv_nats::{EventStore, Naming, LEASE_TTL};
+
+    async fn leases() -> (EventStore, Leases) {
+        let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:14222".into());
+        let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+        let store = EventStore::connect(&url, Naming::new(&prefix[..12]))
+            .await
+            .expect("NATS_URL must point at nats-server 2.12+ (./scripts/test starts one)");
+        let leases = Leases::open(&store).await.expect("lease bucket");
+        (store, leases)
+    }
+
+    async fn cleanup(store: &EventStore) {
+        let bucket = store.naming().lease_bucket();
+        let _ = store.jetstream().delete_key_value(bucket).await;
+    }
+
+    /// Waits until the server has removed the unrenewed lease (its `max_age`).
+    async fn outlive_the_lease() {
+        tokio::time::sleep(LEASE_TTL + Duration::from_millis(1500)).await;
+    }
+
+    #[tokio::test]
+    async fn a_lease_that_expired_unrenewed_is_claimed_again_and_the_writer_goes_on() {
+        let (store, leases) = leases().await;
+        let ownership = Ownership::new(leases.clone(), "a".into(), true);
+        let event = EventId::new_random();
+        assert_eq!(ownership.route(event).await.unwrap(), Route::Here);
+        let lost = ownership.lost_signal(event).expect("held");
+        let (_, revision, renewed) = ownership.held()[0];
+
+        outlive_the_lease().await;
+        assert_eq!(leases.owner(&event.to_string()).await.unwrap(), None);
+        ownership.renew(event, revision, renewed).await;
+
+        assert!(ownership.holds(event), "the lease is kept");
+        assert!(!*lost.borrow(), "the writer is not told to retire");
+        assert_eq!(
+            leases.owner(&event.to_string()).await.unwrap().as_deref(),
+            Some("a")
+        );
+        let (_, again, _) = ownership.held()[0];
+        assert!(again > revision, "renewed at the new claim's revision");
+        cleanup(&store).await;
+    }
+
+    #[tokio::test]
+    async fn a_lease_another_instance_took_meanwhile_retires_the_writer() {
+        let (store, leases) = leases().await;
+        let ownership = Ownership::new(leases.clone(), "a".into(), true);
+        let event = EventId::new_random();
+        assert_eq!(ownership.route(event).await.unwrap(), Route::Here);
+        let lost = ownership.lost_signal(event).expect("held");
+        let (_, revision, renewed) = ownership.held()[0];
+
+        outlive_the_lease().await;
+        let taken = leases.claim(&event.to_string(), "b").await.unwrap();
+        assert!(
+            matches!(taken, Claim::Ours { .. }),
+            "b claims it: {taken:?}"
+        );
+        ownership.renew(event, revision, renewed).await;
+
+        assert!(!ownership.holds(event));
+        assert!(*lost.borrow(), "the writer is told to retire");
+        cleanup(&store).await;
     }
 }
