@@ -53,8 +53,9 @@ export async function render(main) {
   const message = h('div', { class: 'messages' });
   const list = h('ul', { class: 'cards', 'aria-label': 'Orders' });
   main.append(message, list);
-  const load = async () => {
-    const orders = await api('query', 'GET', `/customers/${subject}/orders`);
+  // `after`: a cancellation's position, so the list shows it once the read model has it.
+  const load = async (after) => {
+    const orders = await api('query', 'GET', `/customers/${subject}/orders`, { after });
     const names = await eventNames(orders);
     replace(list);
     if (!orders.length) list.append(h('li', {}, 'No orders yet.'));
@@ -62,7 +63,7 @@ export async function render(main) {
       const item = h('li', { class: 'card' },
         h('h2', {}, link(`/app/orders/${encodeURIComponent(order.order_id)}`, `${names.get(order.event_id) || 'Order'}, ordered ${when(order.created_at)}`)),
         h('p', {}, `${money(order.total_minor, order.currency)} · ${STATUS[order.status] || order.status} · ${order.tickets.length} ticket(s)`));
-      if (order.status === 'confirmed' || order.status === 'pending_payment') item.append(cancelButton(order, message, () => load()));
+      if (order.status === 'confirmed' || order.status === 'pending_payment') item.append(cancelButton(order, message, (answer) => load(answer.position)));
       list.append(item);
     }
   };

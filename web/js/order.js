@@ -52,15 +52,17 @@ export async function render(main, [orderId], query) {
   const show = async () => {
     const order = await api('query', 'GET', `/orders/${id}`, { after });
     after = null;
+    // The QR encoder is loaded before anything is shown, so "paid" and the tickets appear at once.
+    const { qrSvg } = order.status === 'confirmed' ? await import('./qr.js') : {};
     replace(state, notice(WORDS[order.status] || order.status, order.status === 'confirmed' ? 'ok' : order.status === 'pending_payment' ? 'info' : 'error'));
     replace(body, h('p', {}, `Total: ${money(order.total_minor, order.currency)}`));
     if (order.event_id) body.append(h('p', {}, link(`/app/events/${encodeURIComponent(order.event_id)}`, 'The event')));
-    if (order.status === 'pending_payment') {
+    // Paid, but its tickets not issued yet: asked again shortly.
+    if (order.status === 'pending_payment' || (order.status === 'confirmed' && order.tickets.length === 0)) {
       timer = setTimeout(show, POLL_MS);
       return;
     }
     if (order.status === 'confirmed') {
-      const { qrSvg } = await import('./qr.js');
       const list = h('ol', { class: 'tickets', 'aria-label': 'Tickets' });
       for (const ticket of order.tickets) {
         const place = ticket.seat ? `Seat ${ticket.seat}` : 'General admission';
@@ -71,7 +73,10 @@ export async function render(main, [orderId], query) {
             qrSvg(ticket.qr || ticket.code, `QR code of the ticket for ${place}`)),
         );
       }
-      body.append(list, cancelButton(order, message, () => show()));
+      body.append(list, cancelButton(order, message, (answer) => {
+        after = answer.position;
+        show();
+      }));
     }
   };
   await show();
