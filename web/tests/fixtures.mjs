@@ -54,8 +54,19 @@ export async function publishedEvent(sections, extra = {}) {
   return { event_id: created.event_id, name };
 }
 
+/** Row label number `i` (from 0): A … Z, AA, AB, … as the operator console names them. */
+export function rowLabel(i) {
+  let n = i;
+  let label = '';
+  do {
+    label = String.fromCharCode(65 + (n % 26)) + label;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
+  return label;
+}
+
 /** A published event with one seated section `s1` of `rows` × `seatsPerRow` (rows A, B, …). */
 export function seatedEvent({ rows = 2, seatsPerRow = 5, limit = 8, price = 4500, extra = {} } = {}) {
-  const rowList = Array.from({ length: rows }, (_, i) => ({ row: String.fromCharCode(65 + i), seats: seatsPerRow }));
+  const rowList = Array.from({ length: rows }, (_, i) => ({ row: rowLabel(i), seats: seatsPerRow }));
   return publishedEvent([{ section_id: 's1', name: 'Stalls', price_minor: price, rows: rowList }], { max_tickets_per_customer: limit, ...extra });
 }
