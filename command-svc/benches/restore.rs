@@ -33,6 +33,7 @@ async fn main() {
             layout: SectionLayout::GeneralAdmission {
                 capacity: 1_000_000,
             },
+            ticket_types: Vec::new(),
         }],
         currency: "EUR".parse().expect("valid"),
         hold_ttl_seconds: 86_400,
@@ -40,6 +41,7 @@ async fn main() {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     };
     let meta = CommitMeta::new("EventInventory", "Bench");
     let mut last = store

@@ -111,7 +111,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         store.clone(),
         inventories.clone(),
         payments.gateway,
-        ticket_key,
+        ticket_key.clone(),
         config.fulfilment_halt,
     );
     let webhook = PaymentWebhook::new(payments.webhook, fulfilment.clone());
@@ -125,6 +125,7 @@ async fn build_with_payments(config: Config, payments: Payments) -> anyhow::Resu
         admission,
         webhook,
         tickets,
+        ticket_key,
     });
     let owned = inventories.clone();
     let mut reactors = Vec::new();

@@ -57,11 +57,13 @@ fn opened() -> InventoryEvent {
                 section_id: SectionId::parse("floor").unwrap(),
                 price_minor: 3_000,
                 layout: SectionLayout::GeneralAdmission { capacity: 10_000 },
+                ticket_types: Vec::new(),
             },
             InventorySection {
                 section_id: SectionId::parse("stalls").unwrap(),
                 price_minor: 4_500,
                 layout: SectionLayout::Seated { rows },
+                ticket_types: Vec::new(),
             },
         ],
         currency: "EUR".parse().unwrap(),
@@ -70,6 +72,7 @@ fn opened() -> InventoryEvent {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -106,6 +109,8 @@ fn sale(holds: usize, fold: bool) -> Run {
             section_id: SectionId::parse(section).unwrap(),
             selection: Selection::Quantity(2),
             admission: None,
+            access_code: None,
+            type_id: None,
         });
         let mut commands = vec![place];
         if i % 3 == 0 {
@@ -166,6 +171,8 @@ fn counting_cost() -> Duration {
         section_id: SectionId::parse("stalls").unwrap(),
         selection: Selection::Quantity(4),
         admission: None,
+        access_code: None,
+        type_id: None,
     });
     let now = time::macros::datetime!(2030-06-01 18:00 UTC);
     let fact = decide(&state, &place, now).unwrap().remove(0);

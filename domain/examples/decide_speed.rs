@@ -37,6 +37,7 @@ fn general_admission() {
         layout: SectionLayout::GeneralAdmission {
             capacity: 1_000_000,
         },
+        ticket_types: Vec::new(),
     };
     let commands: Vec<_> = (0..200_000)
         .map(|i| hold(i, "floor", Selection::Quantity(2)))
@@ -177,6 +178,7 @@ fn open(sections: Vec<InventorySection>, hold_ttl_seconds: u32) -> EventInventor
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     };
     let mut state = EventInventory::default();
     for event in decide(&state, &open, T0).unwrap() {
@@ -197,6 +199,7 @@ fn arena() -> InventorySection {
                 })
                 .collect(),
         },
+        ticket_types: Vec::new(),
     }
 }
 
@@ -218,5 +221,7 @@ fn hold(i: usize, section: &str, selection: Selection) -> InventoryCommand {
         section_id: SectionId::parse(section).unwrap(),
         selection,
         admission: None,
+        access_code: None,
+        type_id: None,
     })
 }

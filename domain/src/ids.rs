@@ -99,6 +99,7 @@ const PAYMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_
 const EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0004);
 const WAITLIST_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0006);
 const TICKET_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0005);
+const BLOCK_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a47_93d1_4c8e_a3b5_1d2e_7f90_0008);
 
 fn derive(namespace: &Uuid, parts: &[&str]) -> Uuid {
     // A separator that cannot appear in a customer id keeps ("a", "bc") apart from ("ab", "c").
@@ -182,6 +183,21 @@ event_scoped_id!(
     WaitlistId,
     "waitlist_id"
 );
+
+event_scoped_id!(
+    /// Seats of one event taken off sale by an operator (press, production) until released.
+    BlockId,
+    "block_id"
+);
+
+impl BlockId {
+    /// The block an operator's `POST /events/{id}/blocks` with this idempotency key creates: the
+    /// key's scope is the event, whichever operator sends it.
+    pub fn derive(event: EventId, key: &IdempotencyKey) -> Self {
+        let local = derive(&BLOCK_NAMESPACE, &[&event.to_string(), key.as_str()]);
+        Self { event, local }
+    }
+}
 
 impl HoldId {
     /// The hold a customer's request with this idempotency key creates in this event.
@@ -277,6 +293,22 @@ text_id!(
     /// A section of a venue, unique within its event (`floor`, `block-a`).
     SectionId,
     "section_id",
+    64,
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "may only use letters, digits, - and _"
+);
+text_id!(
+    /// A presale of an event, unique within it (`fan-club`, `members_1`).
+    PresaleId,
+    "presale_id",
+    64,
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "may only use letters, digits, - and _"
+);
+text_id!(
+    /// A ticket type of a section (`adult`, `vip`), unique within its section.
+    TicketTypeId,
+    "type_id",
     64,
     |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_',
     "may only use letters, digits, - and _"

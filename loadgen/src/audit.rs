@@ -66,10 +66,10 @@ pub async fn load(cli: &Cli, event_id: &str) -> anyhow::Result<(InventoryFold, A
             audit.holds_in_stream += holds_here;
         }
         for (id, section) in &fold.sections {
-            if section.held + section.sold > section.capacity {
+            if section.held + section.sold + section.blocked > section.capacity {
                 audit.violations.push(format!(
-                    "section {id} over capacity at sequence {}: {} held + {} sold > {}",
-                    commit.sequence, section.held, section.sold, section.capacity
+                    "section {id} over capacity at sequence {}: {} held + {} sold + {} blocked > {}",
+                    commit.sequence, section.held, section.sold, section.blocked, section.capacity
                 ));
             }
         }

@@ -46,6 +46,8 @@ pub struct SectionFact {
     /// Tickets in pending holds, whatever their `expires_at`.
     pub held: u64,
     pub sold: u64,
+    /// Tickets an operator's blocks took off sale.
+    pub blocked: u64,
 }
 
 /// Who has a seat.
@@ -53,6 +55,8 @@ pub struct SectionFact {
 pub enum SeatOwner {
     Hold(String),
     Order(String),
+    /// An operator's block.
+    Block(String),
 }
 
 #[derive(Debug, Default)]
@@ -209,6 +213,45 @@ impl InventoryFold {
                     if self.seats.remove(&key) != Some(SeatOwner::Order(order.clone())) {
                         found.push(format!(
                             "order {order} returned seat {seat} it did not have"
+                        ));
+                    }
+                }
+            }
+            InventoryEvent::SeatsBlocked {
+                block_id,
+                section_id,
+                seats,
+                quantity,
+                ..
+            } => {
+                let block = block_id.to_string();
+                self.sections
+                    .entry(section_id.to_string())
+                    .or_default()
+                    .blocked += u64::from(*quantity);
+                for seat in seats {
+                    let key = (section_id.to_string(), seat.to_string());
+                    if let Some(owner) = self.seats.insert(key, SeatOwner::Block(block.clone())) {
+                        found.push(format!(
+                            "seat {section_id}/{seat} blocked by {block} while {owner:?} has it"
+                        ));
+                    }
+                }
+            }
+            InventoryEvent::BlockReleased {
+                block_id,
+                section_id,
+                seats,
+                quantity,
+            } => {
+                let block = block_id.to_string();
+                let section = self.sections.entry(section_id.to_string()).or_default();
+                section.blocked = section.blocked.saturating_sub(u64::from(*quantity));
+                for seat in seats {
+                    let key = (section_id.to_string(), seat.to_string());
+                    if self.seats.remove(&key) != Some(SeatOwner::Block(block.clone())) {
+                        found.push(format!(
+                            "block {block} released seat {seat} it did not have"
                         ));
                     }
                 }

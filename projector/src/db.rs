@@ -56,6 +56,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tickets",
         sql: include_str!("../migrations/0007_tickets.sql"),
     },
+    Migration {
+        version: 8,
+        name: "blocks",
+        sql: include_str!("../migrations/0008_blocks.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "event_presales",
+        sql: include_str!("../migrations/0009_event_presales.sql"),
+    },
 ];
 
 /// Serialises concurrent migrators of one database ("tvmig" in ASCII).

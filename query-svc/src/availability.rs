@@ -105,6 +105,7 @@ fn catalog_sections(sections: &serde_json::Value) -> Vec<SectionAvailability> {
                         available: capacity,
                         held: 0,
                         sold: 0,
+                        blocked: 0,
                         version: read_model::Version(0),
                     }
                 })

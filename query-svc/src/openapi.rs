@@ -197,7 +197,7 @@ fn reads_document() -> Value {
             "/events/{event_id}": query(&["event_id"], "One event with its sections and prices", ok("the event", json!({"$ref": "#/components/schemas/EventDetail"})), true, Readers::Everyone),
             "/events/{event_id}/availability": query(&["event_id"], "Capacity, available, held and sold per section; holds past expires_at no longer count as held", ok("availability", json!({"$ref": "#/components/schemas/Availability"})), true, Readers::Everyone),
             "/events/{event_id}/availability/stream": availability_stream(),
-            "/events/{event_id}/report": query(&["event_id"], "Where the sale stands, per section and in total: capacity, available, held and sold seats; confirmed orders with their tickets and revenue, refunded orders and the amount, orders awaiting payment", ok("the report", json!({"$ref": "#/components/schemas/Report"})), true, Readers::Operator),
+            "/events/{event_id}/report": query(&["event_id"], "Where the sale stands, per section and in total: capacity, available, held, sold and blocked seats; confirmed orders with their tickets and revenue, refunded orders and the amount, orders awaiting payment", ok("the report", json!({"$ref": "#/components/schemas/Report"})), true, Readers::Operator),
             "/events/{event_id}/sections/{section_id}/seats/stream": seats_stream(),
             "/events/{event_id}/sections/{section_id}/seats": query(&["event_id", "section_id"], "The seat map of a section (empty for general admission)", ok("seats", json!({"type": "array", "items": {"$ref": "#/components/schemas/Seat"}})), true, Readers::Everyone),
             "/holds/{hold_id}": query(&["hold_id"], "A hold; an active hold past expires_at is reported expired", ok("the hold", json!({"$ref": "#/components/schemas/Hold"})), true, Readers::OwnerOrOperator),
@@ -229,20 +229,23 @@ fn reads_document() -> Value {
                     "sections": {"type": "array", "items": {"type": "object", "properties": {
                         "section_id": {"type": "string"}, "name": {"type": "string"}, "price_minor": {"type": "integer"},
                         "kind": {"enum": ["seated", "general_admission"]}, "capacity": {"type": "integer"},
-                        "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}}}}}}},
+                        "rows": {"type": "array", "items": {"type": "object", "properties": {"row": {"type": "string"}, "seats": {"type": "integer"}}}},
+                        "ticket_types": {"type": "array", "description": "the types the section sells, the first being a hold's default (`standard` at `price_minor` when the organiser listed none)", "items": {"type": "object", "properties": {"type_id": {"type": "string"}, "name": {"type": "string"}, "price_minor": {"type": "integer"}}}}}}},
+                    "presales": {"type": "array", "description": "windows before `sale_opens_at` in which a hold needs an access code of that presale (`access_code`); empty when the event has none", "items": {"type": "object", "properties": {
+                        "presale_id": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"}, "closes_at": {"type": "string", "format": "date-time"}, "max_tickets_per_code": {"type": "integer"}}}}}},
                 "Availability": {"type": "object", "properties": {"event_id": {"type": "string", "format": "uuid"}, "sections": {"type": "array", "items": {"type": "object", "properties": {
-                    "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "version": {"type": "integer"}}}}}},
+                    "section_id": {"type": "string"}, "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "blocked": {"type": "integer", "description": "seats an operator took off sale (not available, neither held nor sold)"}, "version": {"type": "integer"}}}}}},
                 "LiveAvailability": {"allOf": [{"$ref": "#/components/schemas/Availability"}, {"type": "object", "required": ["position"], "properties": {"position": {"type": "string", "description": "`<STREAM>:<sequence>`: the numbers are exact as of this position"}}}]},
-                "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold"]}}},
+                "Seat": {"type": "object", "properties": {"seat": {"type": "string"}, "status": {"enum": ["available", "held", "sold", "blocked"]}}},
                 "Report": {"type": "object", "required": ["event_id", "name", "status", "currency", "sections", "totals"], "properties": {
                     "event_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
                     "status": {"type": "string", "enum": ["draft", "on_sale", "closed", "cancelled"]},
                     "currency": {"type": "string"},
-                    "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id"], "properties": {"section_id": {"type": "string"}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
+                    "sections": {"type": "array", "items": {"allOf": [{"type": "object", "required": ["section_id", "types"], "properties": {"section_id": {"type": "string"}, "types": {"type": "array", "description": "confirmed tickets and revenue per ticket type of the section (an order is of one type)", "items": {"type": "object", "required": ["type_id", "tickets_confirmed", "revenue_minor"], "properties": {"type_id": {"type": "string"}, "tickets_confirmed": {"type": "integer"}, "revenue_minor": {"type": "integer"}}}}}}, {"$ref": "#/components/schemas/ReportFigures"}]}},
                     "totals": {"$ref": "#/components/schemas/ReportFigures"}
                 }},
-                "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending", "checked_in"], "properties": {
-                    "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"},
+                "ReportFigures": {"type": "object", "required": ["capacity", "available", "held", "sold", "blocked", "orders_confirmed", "tickets_confirmed", "revenue_minor", "orders_refunded", "refunded_minor", "orders_pending", "checked_in"], "properties": {
+                    "capacity": {"type": "integer"}, "available": {"type": "integer"}, "held": {"type": "integer"}, "sold": {"type": "integer"}, "blocked": {"type": "integer"},
                     "orders_confirmed": {"type": "integer"}, "tickets_confirmed": {"type": "integer"}, "revenue_minor": {"type": "integer"},
                     "orders_refunded": {"type": "integer"}, "refunded_minor": {"type": "integer"}, "orders_pending": {"type": "integer"},
                     "checked_in": {"type": "integer"}

@@ -1,5 +1,5 @@
 //! `GET /events/{event_id}/report` (operator): where an event's sale stands, per section and in
-//! total — capacity, available, held and sold seats, and the orders behind them: confirmed (tickets
+//! total — capacity, available, held, sold and blocked seats, and the orders behind them: confirmed (tickets
 //! and revenue), refunded (and how much), awaiting payment; and tickets checked in at the gate.
 //!
 //! Read from the read models (`availability`, `holds`, `orders`, `tickets`) in one statement. Held counts only
@@ -23,6 +23,8 @@ pub(crate) struct Figures {
     available: i64,
     held: i64,
     sold: i64,
+    /// Seats taken off sale by operators' blocks.
+    blocked: i64,
     orders_confirmed: i64,
     tickets_confirmed: i64,
     revenue_minor: i64,
@@ -39,6 +41,7 @@ impl Figures {
         self.available += other.available;
         self.held += other.held;
         self.sold += other.sold;
+        self.blocked += other.blocked;
         self.orders_confirmed += other.orders_confirmed;
         self.tickets_confirmed += other.tickets_confirmed;
         self.revenue_minor += other.revenue_minor;
@@ -54,6 +57,16 @@ pub(crate) struct SectionReport {
     section_id: String,
     #[serde(flatten)]
     figures: Figures,
+    /// Confirmed tickets and revenue per ticket type of the section, in type id order.
+    types: Vec<TypeReport>,
+}
+
+/// One ticket type's confirmed sales in a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TypeReport {
+    type_id: String,
+    tickets_confirmed: i64,
+    revenue_minor: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +113,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
     let statement = client
         .prepare_cached(
             "SELECT a.section_id, a.capacity::bigint AS capacity, a.sold::bigint AS sold,
+                    a.blocked::bigint AS blocked,
                     COALESCE((SELECT sum(h.quantity) FROM holds h
                               WHERE h.event_id = a.event_id AND h.section_id = a.section_id
                                 AND h.status IN ('active', 'ordered') AND h.expires_at > now()),
@@ -123,7 +137,7 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                               AND h.order_id IS NOT NULL
              LEFT JOIN orders o ON o.order_id = h.order_id
              WHERE a.event_id = $1
-             GROUP BY a.event_id, a.section_id, a.ordinal, a.capacity, a.sold
+             GROUP BY a.event_id, a.section_id, a.ordinal, a.capacity, a.sold, a.blocked
              ORDER BY a.ordinal",
         )
         .await
@@ -132,17 +146,23 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
         .query(&statement, &[&event_id])
         .await
         .map_err(ReadError::from)?;
+    let mut types = types_of(&client, event_id).await?;
     let mut totals = Figures::default();
     let sections = rows
         .iter()
         .map(|row| {
-            let (capacity, held, sold): (i64, i64, i64) =
-                (row.get("capacity"), row.get("held"), row.get("sold"));
+            let (capacity, held, sold, blocked): (i64, i64, i64, i64) = (
+                row.get("capacity"),
+                row.get("held"),
+                row.get("sold"),
+                row.get("blocked"),
+            );
             let figures = Figures {
                 capacity,
-                available: (capacity - held - sold).max(0),
+                available: (capacity - held - sold - blocked).max(0),
                 held,
                 sold,
+                blocked,
                 orders_confirmed: row.get("orders_confirmed"),
                 tickets_confirmed: row.get("tickets_confirmed"),
                 revenue_minor: row.get("revenue_minor"),
@@ -152,8 +172,10 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
                 checked_in: row.get("checked_in"),
             };
             totals.add(&figures);
+            let section_id: String = row.get("section_id");
             SectionReport {
-                section_id: row.get("section_id"),
+                types: types.remove(&section_id).unwrap_or_default(),
+                section_id,
                 figures,
             }
         })
@@ -166,4 +188,40 @@ async fn read(state: &AppState, event_id: Uuid) -> Result<Option<Report>, ReadEr
         sections,
         totals,
     }))
+}
+
+/// Confirmed tickets and revenue per section and ticket type. An order is of one type (its hold's),
+/// so its total is its type's revenue; tickets confirmed before types existed are of their
+/// section's default type.
+async fn types_of(
+    client: &deadpool_postgres::Object,
+    event_id: Uuid,
+) -> Result<std::collections::HashMap<String, Vec<TypeReport>>, ReadError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT h.section_id,
+                    COALESCE(o.tickets->0->>'type_id', '{default}') AS type_id,
+                    COALESCE(sum(jsonb_array_length(o.tickets)), 0)::bigint AS tickets_confirmed,
+                    COALESCE(sum(o.total_minor), 0)::bigint AS revenue_minor
+             FROM holds h JOIN orders o ON o.order_id = h.order_id
+             WHERE h.event_id = $1 AND o.status = 'confirmed'
+             GROUP BY 1, 2
+             ORDER BY 1, 2",
+            default = domain::catalog::DEFAULT_TYPE_ID
+        ))
+        .await
+        .map_err(ReadError::from)?;
+    let rows = client
+        .query(&statement, &[&event_id])
+        .await
+        .map_err(ReadError::from)?;
+    let mut types: std::collections::HashMap<String, Vec<TypeReport>> = Default::default();
+    for row in rows {
+        types.entry(row.get(0)).or_default().push(TypeReport {
+            type_id: row.get(1),
+            tickets_confirmed: row.get(2),
+            revenue_minor: row.get(3),
+        });
+    }
+    Ok(types)
 }

@@ -37,6 +37,7 @@ pub fn event_detail(event: Option<&EventDetail>) -> u32 {
                     + e.currency.len()
                     // serde_json::Value's nodes are larger than their text; twice is generous.
                     + 2 * e.sections.to_string().len()
+                    + 2 * e.presales.to_string().len()
             }),
     )
 }

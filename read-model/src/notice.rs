@@ -67,6 +67,9 @@ pub struct AvailabilityRow {
     pub capacity: i64,
     pub held: i64,
     pub sold: i64,
+    /// Seats taken off sale by operators' blocks (absent from notices of older projectors: 0).
+    #[serde(default)]
+    pub blocked: i64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_expiry: Option<OffsetDateTime>,
     /// The stream sequence of the row's last change.

@@ -5,7 +5,7 @@
 //! One row per section rather than one per seat: a batch that takes a thousand seats of a section
 //! rewrites one row, not a thousand. The columns, as the projector writes them and query-svc reads
 //! them:
-//! - `statuses text`: one letter per seat, `a` available, `h` held, `s` sold;
+//! - `statuses text`: one letter per seat, `a` available, `h` held, `s` sold, `b` blocked;
 //! - `hold_expiries bytea`: eight bytes per seat, the hold's `expires_at` in microseconds since
 //!   the Unix epoch (big-endian, as PostgreSQL's `int8send`), 0 when no hold has the seat.
 
@@ -175,6 +175,7 @@ fn letter(status: SeatStatus) -> u8 {
         SeatStatus::Available => b'a',
         SeatStatus::Held => b'h',
         SeatStatus::Sold => b's',
+        SeatStatus::Blocked => b'b',
     }
 }
 
@@ -183,6 +184,7 @@ fn status_of(letter: u8) -> Option<SeatStatus> {
         b'a' => Some(SeatStatus::Available),
         b'h' => Some(SeatStatus::Held),
         b's' => Some(SeatStatus::Sold),
+        b'b' => Some(SeatStatus::Blocked),
         _ => None,
     }
 }

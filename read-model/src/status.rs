@@ -3,7 +3,7 @@
 //! A hold's stored word is the domain's [`domain::inventory::HoldStatus::name`]: `active`,
 //! `ordered` (checked out into an order being paid: still held, still expiring), `sold`,
 //! `returned` (sold, then its seats went back on sale with its order's refund), `released`,
-//! `expired`. A seat is `available`, `held` or `sold`. Orders and events store the
+//! `expired`. A seat is `available`, `held`, `sold` or `blocked` (an operator took it off sale). Orders and events store the
 //! domain's own words ([`domain::ordering::OrderStatus`], [`domain::catalog::EventStatus`]),
 //! parsed back here.
 //!
@@ -103,21 +103,35 @@ pub enum SeatStatus {
     Available,
     Held,
     Sold,
+    /// Taken off sale by an operator's block until it is released: not available, held by nobody.
+    Blocked,
 }
 
 impl SeatStatus {
-    pub const ALL: [SeatStatus; 3] = [Self::Available, Self::Held, Self::Sold];
+    pub const ALL: [SeatStatus; 4] = [Self::Available, Self::Held, Self::Sold, Self::Blocked];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Available => "available",
             Self::Held => "held",
             Self::Sold => "sold",
+            Self::Blocked => "blocked",
         }
     }
 
     pub fn parse(word: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
+    /// The stored word of the domain's status of a seat.
+    pub fn of_domain(status: &domain::inventory::SeatStatus) -> Self {
+        use domain::inventory::SeatStatus as Domain;
+        match status {
+            Domain::Available => Self::Available,
+            Domain::Held(_) => Self::Held,
+            Domain::Sold(_) => Self::Sold,
+            Domain::Blocked(_) => Self::Blocked,
+        }
     }
 
     /// The status at `now` of a seat stored with this status and its hold's `expires_at`: a held

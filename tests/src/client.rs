@@ -58,15 +58,17 @@ pub fn operator_authorization() -> String {
     format!("Bearer {}", auth::testing::operator_token())
 }
 
-/// Whether `path` is a catalog command (an operator's): `POST /events`, `.../publish`,
-/// `.../close`, `.../cancel`.
+/// Whether `path` is an operator's command: `POST /events`, `.../publish`, `.../close`,
+/// `.../cancel`, `.../blocks`, `/blocks/{id}/release`.
 fn operator_route(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or_default();
     path == "/events"
+        || path.starts_with("/blocks/")
         || (path.starts_with("/events/")
             && (path.ends_with("/publish")
                 || path.ends_with("/close")
-                || path.ends_with("/cancel")))
+                || path.ends_with("/cancel")
+                || path.ends_with("/blocks")))
 }
 
 /// The `Authorization` header of a request to `path` with this JSON body: an operator's token on

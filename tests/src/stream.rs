@@ -5,7 +5,7 @@
 //! seat-freeing facts by hand, without the domain's indexes, and panics the moment a fact takes a
 //! seat that is not free. Where the two agree, the stream itself is consistent.
 
-use domain::ids::{EventId, HoldId, SectionId};
+use domain::ids::{BlockId, EventId, HoldId, SectionId};
 use domain::inventory::{evolve, EventInventory, InventoryEvent};
 use std::collections::HashMap;
 use tv_nats::{EventStore, Stream};
@@ -24,6 +24,8 @@ pub struct InventoryLog {
 pub enum Occupant {
     Held(HoldId),
     Sold(HoldId),
+    /// An operator's block.
+    Blocked(BlockId),
 }
 
 impl InventoryLog {
@@ -142,6 +144,37 @@ impl InventoryLog {
                     } => {
                         for seat in seats {
                             owners.remove(&(section_id.clone(), seat.to_string()));
+                        }
+                    }
+                    InventoryEvent::SeatsBlocked {
+                        block_id,
+                        section_id,
+                        seats,
+                        ..
+                    } => {
+                        for seat in seats {
+                            let key = (section_id.clone(), seat.to_string());
+                            if let Some(before) = owners.insert(key, Occupant::Blocked(*block_id)) {
+                                panic!(
+                                    "commit {sequence}: block {block_id} takes seat {seat} of \
+                                     {section_id}, which {before:?} occupies"
+                                );
+                            }
+                        }
+                    }
+                    InventoryEvent::BlockReleased {
+                        block_id,
+                        section_id,
+                        seats,
+                        ..
+                    } => {
+                        for seat in seats {
+                            let removed = owners.remove(&(section_id.clone(), seat.to_string()));
+                            assert_eq!(
+                                removed,
+                                Some(Occupant::Blocked(*block_id)),
+                                "commit {sequence}: block {block_id} gives back seat {seat}"
+                            );
                         }
                     }
                     // Facts that move no seat: opening, and checkout (the hold keeps its seats).

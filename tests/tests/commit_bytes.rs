@@ -66,6 +66,8 @@ async fn five_hundred_twelve_holds_of_a_hundred_seats_all_succeed_in_commits_und
                     section_id: arena.clone(),
                     selection: Selection::Seats(seats),
                     admission: None,
+                    access_code: None,
+                    type_id: None,
                 }
             })
             .collect();

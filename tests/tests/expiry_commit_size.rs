@@ -66,6 +66,8 @@ async fn more_due_expiries_than_fit_in_one_message_do_not_block_the_event() {
                             section_id: floor,
                             selection: Selection::Quantity(1),
                             admission: None,
+                            access_code: None,
+                            type_id: None,
                         };
                         inventories
                             .decide(event_uuid, InventoryCommand::PlaceHold(request), None)

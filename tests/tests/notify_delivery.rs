@@ -40,12 +40,14 @@ async fn created_event(store: &EventStore) -> EventId {
             price_minor: 3_500,
             rows: None,
             capacity: Some(100),
+            ticket_types: None,
         }],
         sale_opens_at: None,
         sale_closes_at: None,
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
         waiting_room: None,
+        presales: Vec::new(),
     };
     let created = CatalogEvent::EventCreated {
         event_id: event,

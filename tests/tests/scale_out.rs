@@ -161,6 +161,7 @@ async fn two_of_each_service_answer_exactly_the_stream() {
                         assert!(state.hold(&hold_id(hold)).is_some(), "seat {seat}")
                     }
                     SeatStatus::Available => panic!("seat {seat} of {event} lost its hold"),
+                    SeatStatus::Blocked(_) => panic!("seat {seat} of {event} is blocked"),
                 }
             }
             let sold: u32 = state.availability(now).iter().map(|s| s.sold).sum();
@@ -229,6 +230,7 @@ async fn two_of_each_service_answer_exactly_the_stream() {
                         SeatStatus::Available => "available",
                         SeatStatus::Held(_) => "held",
                         SeatStatus::Sold(_) => "sold",
+                        SeatStatus::Blocked(_) => "blocked",
                     };
                     assert_eq!(seat["status"], expected, "{addr}: seat {label} of {event}");
                 }

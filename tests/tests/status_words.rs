@@ -43,6 +43,7 @@ fn domain_words(
             SeatStatus::Available => "available",
             SeatStatus::Held(_) => "held",
             SeatStatus::Sold(_) => "sold",
+            SeatStatus::Blocked(_) => "blocked",
         };
         words.insert(format!("seat {label}"), word.to_owned());
     }

@@ -131,6 +131,8 @@ fn place(event: EventId, customer: &str, key: &str) -> InventoryCommand {
         section_id: SectionId::parse(GA_SECTION).expect("a section"),
         selection: Selection::Quantity(1),
         admission: None,
+        access_code: None,
+        type_id: None,
     })
 }
 

@@ -135,14 +135,18 @@ impl Fulfilment {
             .decide(order.event_id, sell, causes.traceparent.clone())
             .await
         {
-            Ok(_) => {
-                let tickets = self.ticket_key.tickets_for(
+            Ok(decided) => {
+                let mut tickets = self.ticket_key.tickets_for(
                     order.event_id,
                     order.order_id,
                     &order.section_id,
                     &order.seats,
                     order.quantity,
                 );
+                // Every ticket is of the hold's type.
+                for ticket in &mut tickets {
+                    ticket.type_id = decided.type_id.clone();
+                }
                 self.on_order(order, &OrderCommand::Confirm { tickets }, causes)
                     .await
             }

@@ -129,6 +129,12 @@ impl From<InventoryError> for ApiError {
             NotCheckedOut => (StatusCode::CONFLICT, "invalid_state"),
             NotSoldOut { .. } => (StatusCode::CONFLICT, "not_sold_out"),
             UnknownWaitlistEntry => (StatusCode::NOT_FOUND, "unknown_waitlist_entry"),
+            UnknownPresale => (StatusCode::NOT_FOUND, "unknown_presale"),
+            AccessCodeInvalid => (StatusCode::FORBIDDEN, "access_code_invalid"),
+            AccessCodeUsedUp { .. } => (StatusCode::CONFLICT, "access_code_used_up"),
+            UnknownBlock => (StatusCode::NOT_FOUND, "unknown_block"),
+            EmptyBlock => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_quantity"),
+            UnknownTicketType => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_ticket_type"),
             _ => (StatusCode::CONFLICT, "rejected"),
         };
         Self::new(status, code, e.to_string())

@@ -10,7 +10,9 @@ use crate::catalog::CatalogOutcome;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use domain::catalog::{EventDetails, EventDraft, EventStatus, RowDraft, SectionDraft};
+use domain::catalog::{
+    EventDetails, EventDraft, EventStatus, PresaleDraft, RowDraft, SectionDraft, TicketTypeDraft,
+};
 use domain::ids::EventId;
 use domain::waiting_room::WaitingRoomDraft;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,10 @@ pub struct CreateEventBody {
     /// `{opens_at, admit_per_minute, max_active?, admission_ttl_seconds?}`: sold only through a
     /// waiting room.
     waiting_room: Option<WaitingRoomDraft>,
+    /// `[{presale_id, opens_at, closes_at, max_tickets_per_code}]`: windows before the general
+    /// sale that need an access code.
+    #[serde(default)]
+    presales: Vec<PresaleDraft>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +50,16 @@ pub struct SectionBody {
     price_minor: i64,
     rows: Option<Vec<RowBody>>,
     capacity: Option<u32>,
+    /// `[{type_id, name, price_minor}]`; absent: one type at `price_minor`.
+    ticket_types: Option<Vec<TicketTypeBody>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketTypeBody {
+    type_id: String,
+    name: String,
+    price_minor: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +92,16 @@ impl From<CreateEventBody> for EventDraft {
                             .collect()
                     }),
                     capacity: s.capacity,
+                    ticket_types: s.ticket_types.map(|types| {
+                        types
+                            .into_iter()
+                            .map(|t| TicketTypeDraft {
+                                type_id: t.type_id,
+                                name: t.name,
+                                price_minor: t.price_minor,
+                            })
+                            .collect()
+                    }),
                 })
                 .collect(),
             sale_opens_at: body.sale_opens_at,
@@ -83,6 +109,7 @@ impl From<CreateEventBody> for EventDraft {
             hold_ttl_seconds: body.hold_ttl_seconds,
             max_tickets_per_customer: body.max_tickets_per_customer,
             waiting_room: body.waiting_room,
+            presales: body.presales,
         }
     }
 }

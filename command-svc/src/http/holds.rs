@@ -1,4 +1,5 @@
-//! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`.
+//! `POST /events/{event_id}/holds` and `POST /holds/{hold_id}/release`. A hold during a presale
+//! carries an access code, hashed at the edge (`presales.rs`).
 
 use super::caller::Customer;
 use super::error::ApiError;
@@ -7,7 +8,7 @@ use super::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use domain::ids::{EventId, HoldId, SeatLabel, SectionId};
+use domain::ids::{EventId, HoldId, SeatLabel, SectionId, TicketTypeId};
 use domain::inventory::{Hold, HoldRequest, InventoryCommand, InventoryError, Selection};
 use domain::waiting_room::AdmissionClaims;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,10 @@ pub struct PlaceHoldBody {
     section_id: String,
     seats: Option<Vec<String>>,
     quantity: Option<u32>,
+    /// Needed during a presale; hashed at once, never kept or logged as typed.
+    access_code: Option<super::presales::TypedAccessCode>,
+    /// One of the section's ticket types; absent: its first (default) type.
+    type_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +44,11 @@ pub struct HoldAnswer {
     expires_at: time::OffsetDateTime,
     status: &'static str,
     position: String,
+    /// The ticket type of the hold's tickets, and what one costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_id: Option<TicketTypeId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price_minor: Option<i64>,
 }
 
 fn answer(hold: &Hold, position: String) -> HoldAnswer {
@@ -51,6 +61,8 @@ fn answer(hold: &Hold, position: String) -> HoldAnswer {
         expires_at: hold.expires_at,
         status: hold.status.name(),
         position,
+        type_id: None,
+        price_minor: None,
     }
 }
 
@@ -106,6 +118,12 @@ pub async fn place(
         section_id: SectionId::parse(&body.section_id)?,
         selection: selection(&body)?,
         admission: admission(&state, &headers),
+        access_code: super::presales::access_code(&state, event, body.access_code.as_ref())?,
+        type_id: body
+            .type_id
+            .as_deref()
+            .map(TicketTypeId::parse)
+            .transpose()?,
     };
     let decided = state
         .inventories
@@ -124,10 +142,10 @@ pub async fn place(
             "the hold was not recorded",
         )
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(answer(hold, decided.position.to_string())),
-    ))
+    let mut answer = answer(hold, decided.position.to_string());
+    answer.type_id = decided.type_id.clone();
+    answer.price_minor = decided.price.map(|p| p.minor);
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// An inventory that is not open: the event is unknown, or known but not on sale.

@@ -1,11 +1,12 @@
 //! The HTTP interface: thin handlers that parse at the edge, call one service and map the result.
 //!
-//! Every command needs a bearer token ([`caller`]): catalog commands an operator's, holds and
+//! Every command needs a bearer token ([`caller`]): catalog commands and seat blocks an operator's, holds and
 //! orders a customer's, whose subject is the customer they act for; a check-in a scanner's or an
 //! operator's. The payment gateway's webhook
 //! takes no token: its signature is its credential ([`payments`]). Commands are rate-limited per
 //! client address and per token subject ([`rate`]).
 
+mod blocks;
 mod caller;
 mod error;
 mod events;
@@ -14,6 +15,7 @@ mod holds;
 mod ops;
 mod orders;
 mod payments;
+mod presales;
 pub mod rate;
 mod tickets;
 mod waitlist;
@@ -47,6 +49,8 @@ pub struct Services {
     pub webhook: crate::payments::PaymentWebhook,
     /// Checks tickets in at the gate.
     pub tickets: crate::tickets::Tickets,
+    /// The server's ticket secret: it also keys the hashes of presales' access codes.
+    pub ticket_key: domain::ordering::TicketKey,
 }
 
 impl AppState {
@@ -75,6 +79,12 @@ pub fn router(
         .route("/events/{event_id}/publish", post(events::publish))
         .route("/events/{event_id}/close", post(events::close))
         .route("/events/{event_id}/cancel", post(events::cancel))
+        .route(
+            "/events/{event_id}/presales/{presale_id}/codes",
+            post(presales::load_codes),
+        )
+        .route("/events/{event_id}/blocks", post(blocks::block))
+        .route("/blocks/{block_id}/release", post(blocks::release))
         .route("/events/{event_id}/holds", post(holds::place))
         .route("/holds/{hold_id}/release", post(holds::release))
         .route("/events/{event_id}/waitlist", post(waitlist::join))

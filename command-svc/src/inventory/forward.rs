@@ -10,8 +10,8 @@
 
 use super::error::CommandError;
 use super::registry::{Decided, Inventories};
-use domain::ids::{EventId, OrderId};
-use domain::inventory::{Hold, InventoryCommand, InventoryError, WaitlistPlace};
+use domain::ids::{EventId, OrderId, TicketTypeId};
+use domain::inventory::{Block, Hold, InventoryCommand, InventoryError, WaitlistPlace};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -40,6 +40,10 @@ enum Answer {
         waitlist: Option<WaitlistPlace>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         orders: Vec<OrderId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block: Option<Block>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        type_id: Option<TicketTypeId>,
     },
     Rejected(InventoryError),
     Overloaded,
@@ -57,6 +61,8 @@ impl From<Result<Decided, CommandError>> for Answer {
                 price: decided.price,
                 waitlist: decided.waitlist,
                 orders: decided.orders,
+                block: decided.block,
+                type_id: decided.type_id,
             },
             Err(CommandError::Rejected(error)) => Answer::Rejected(error),
             Err(CommandError::Overloaded) => Answer::Overloaded,
@@ -105,6 +111,8 @@ pub(super) async fn send(
             price,
             waitlist,
             orders,
+            block,
+            type_id,
         }) => match position.parse() {
             Ok(position) => Sent::Answered(Ok(Decided {
                 position,
@@ -112,6 +120,8 @@ pub(super) async fn send(
                 price,
                 waitlist,
                 orders,
+                block,
+                type_id,
             })),
             Err(_) => unavailable(format!("the owner answered a bad position {position:?}")),
         },

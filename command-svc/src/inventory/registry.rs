@@ -11,8 +11,8 @@ use super::error::CommandError;
 use super::forward::{self, Sent};
 use super::ownership::{Ownership, Route};
 use super::writer::{Job, Writer};
-use domain::ids::{EventId, OrderId};
-use domain::inventory::{Hold, InventoryCommand, WaitlistPlace};
+use domain::ids::{EventId, OrderId, TicketTypeId};
+use domain::inventory::{Block, Hold, InventoryCommand, WaitlistPlace};
 use domain::money::Money;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -42,6 +42,10 @@ pub struct Decided {
     /// For `CancelSale`: the orders the cancellation still has to settle (see
     /// `EventInventory::orders_to_settle`), in the state after it.
     pub orders: Vec<OrderId>,
+    /// The block a `BlockSeats` or `ReleaseBlock` names, as it stands after the command.
+    pub block: Option<Block>,
+    /// The ticket type of the hold's tickets (`price` is its price).
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// How writers batch, queue, snapshot and retire.

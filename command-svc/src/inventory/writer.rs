@@ -24,7 +24,7 @@
 use super::error::CommandError;
 use super::load::{catch_up, encode_snapshot, restore, snapshot_key, Restored};
 use super::registry::{Decided, Shared};
-use domain::ids::{EventId, HoldId};
+use domain::ids::{BlockId, EventId, HoldId};
 use domain::inventory::{decide, EventInventory, InventoryCommand, InventoryEvent, WaitlistPlace};
 use domain::money::Money;
 use domain::Timestamp;
@@ -92,6 +92,14 @@ fn waitlist_of(state: &EventInventory, command: &InventoryCommand) -> Option<Wai
     }
 }
 
+fn block_of(command: &InventoryCommand) -> Option<BlockId> {
+    match command {
+        InventoryCommand::BlockSeats { block_id, .. }
+        | InventoryCommand::ReleaseBlock { block_id } => Some(*block_id),
+        _ => None,
+    }
+}
+
 fn command_name(command: &InventoryCommand) -> &'static str {
     match command {
         InventoryCommand::Open { .. } => "OpenInventory",
@@ -106,6 +114,9 @@ fn command_name(command: &InventoryCommand) -> &'static str {
         InventoryCommand::LeaveWaitlist { .. } => "LeaveWaitlist",
         InventoryCommand::CloseSale => "CloseSale",
         InventoryCommand::CancelSale => "CancelSale",
+        InventoryCommand::LoadAccessCodes { .. } => "LoadAccessCodes",
+        InventoryCommand::BlockSeats { .. } => "BlockSeats",
+        InventoryCommand::ReleaseBlock { .. } => "ReleaseBlock",
         _ => "InventoryCommand",
     }
 }
@@ -554,12 +565,11 @@ impl Writer {
                         .or(position.as_ref().map(|p| p.sequence))
                         .unwrap_or(self.aggregate.last_sequence);
                     let state = &self.aggregate.state;
-                    let price = hold.as_ref().and_then(|h| {
-                        Some(Money::new(
-                            state.price_of(&h.section_id)?,
-                            state.currency()?,
-                        ))
-                    });
+                    // What each of the hold's tickets costs: its ticket type's price.
+                    let ticket_type = hold.as_ref().and_then(|h| state.ticket_type_of(h));
+                    let price = ticket_type
+                        .as_ref()
+                        .and_then(|t| Some(Money::new(t.price_minor, state.currency()?)));
                     Ok(Decided {
                         position: Position {
                             stream: stream.clone(),
@@ -572,6 +582,8 @@ impl Writer {
                             InventoryCommand::CancelSale => state.orders_to_settle(),
                             _ => Vec::new(),
                         },
+                        block: block_of(&job.command).and_then(|id| state.block(&id).cloned()),
+                        type_id: ticket_type.map(|t| t.type_id),
                     })
                 }
             };

@@ -1,7 +1,9 @@
 //! An event's details: parsed from an operator's draft once, valid from then on.
 
+use super::presales::{parse_presales, PresaleDraft};
+use super::ticket_types::{parse_ticket_types, TicketType, TicketTypeDraft};
 use crate::ids::{RowLabel, SectionId, MAX_SEATS_PER_ROW};
-use crate::inventory::{InventoryCommand, InventorySection};
+use crate::inventory::{InventoryCommand, InventorySection, Presale};
 use crate::money::{Currency, MAX_PRICE_MINOR};
 use crate::waiting_room::{WaitingRoomConfig, WaitingRoomDraft};
 use crate::Timestamp;
@@ -37,6 +39,9 @@ pub struct EventDraft {
     /// The event is sold only through its waiting room (see [`crate::waiting_room`]).
     #[serde(default)]
     pub waiting_room: Option<WaitingRoomDraft>,
+    /// Windows before the general sale that need an access code.
+    #[serde(default)]
+    pub presales: Vec<PresaleDraft>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +53,9 @@ pub struct SectionDraft {
     pub rows: Option<Vec<RowDraft>>,
     /// General admission: how many tickets the section holds.
     pub capacity: Option<u32>,
+    /// Ticket types with their prices; none: one type at `price_minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_types: Option<Vec<TicketTypeDraft>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +92,9 @@ pub struct EventDetails {
     /// events created before waiting rooms existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_room: Option<WaitingRoomConfig>,
+    /// Windows before the general sale that need an access code (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presales: Vec<Presale>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +104,10 @@ pub struct Section {
     /// The price of one ticket in this section, in minor units of the event's currency.
     pub price_minor: i64,
     pub layout: SectionLayout,
+    /// The section's ticket types (absent: one type at `price_minor`, see
+    /// [`super::effective_types`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +207,7 @@ impl EventDetails {
                     .map_err(|e| invalid(e.field(), e.to_string()))
             })
             .transpose()?;
+        let presales = parse_presales(draft.presales, draft.sale_opens_at)?;
 
         Ok(EventDetails {
             name,
@@ -204,6 +220,7 @@ impl EventDetails {
             hold_ttl_seconds,
             max_tickets_per_customer,
             waiting_room,
+            presales,
         })
     }
 
@@ -215,6 +232,7 @@ impl EventDetails {
                 section_id: s.section_id.clone(),
                 price_minor: s.price_minor,
                 layout: s.layout.clone(),
+                ticket_types: s.ticket_types.clone(),
             })
             .collect()
     }
@@ -236,6 +254,7 @@ pub fn open_inventory(details: &EventDetails) -> InventoryCommand {
         sale_opens_at: details.sale_opens_at,
         sale_closes_at: details.sale_closes_at,
         waiting_room: details.waiting_room.is_some(),
+        presales: details.presales.clone(),
     }
 }
 
@@ -303,11 +322,13 @@ fn parse_section(
             SectionLayout::GeneralAdmission { capacity }
         }
     };
+    let ticket_types = parse_ticket_types(i, draft.ticket_types.unwrap_or_default())?;
     Ok(Section {
         section_id,
         name,
         price_minor: draft.price_minor,
         layout,
+        ticket_types,
     })
 }
 

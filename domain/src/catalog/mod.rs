@@ -8,9 +8,11 @@ mod command;
 mod decide;
 mod details;
 mod event;
+mod presales;
 mod state;
 #[cfg(test)]
 mod tests;
+mod ticket_types;
 
 pub use command::CatalogCommand;
 pub use decide::{decide, evolve};
@@ -24,7 +26,11 @@ pub use details::{
     MIN_HOLD_TTL_SECONDS,
 };
 pub use event::CatalogEvent;
+pub use presales::{PresaleDraft, MAX_PRESALES, MAX_TICKETS_PER_CODE};
 pub use state::{CatalogState, EventStatus};
+pub use ticket_types::{
+    effective_types, TicketType, TicketTypeDraft, DEFAULT_TYPE_ID, MAX_TICKET_TYPES,
+};
 
 /// Why the catalog refuses a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,10 +6,11 @@
 //! Every index change goes through `enter` / `leave`, which snapshot loading uses too: the
 //! incremental and the rebuilt indexes cannot drift apart.
 
+use super::presale::SpentCode;
 use super::section_seats::HoldIndex;
 use super::state::{Index, SaleConfig};
 use super::waitlist::{WaitlistEntry, WaitlistStatus};
-use super::{EventInventory, Hold, HoldStatus, InventoryEvent};
+use super::{Block, EventInventory, Hold, HoldStatus, InventoryEvent};
 use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId};
 use std::collections::HashMap;
 
@@ -25,6 +26,7 @@ impl EventInventory {
                 sale_opens_at,
                 sale_closes_at,
                 waiting_room,
+                presales,
             } => {
                 if self.config.is_none() {
                     self.open(SaleConfig {
@@ -37,6 +39,7 @@ impl EventInventory {
                         waiting_room: *waiting_room,
                         closed_at: None,
                         cancelled_at: None,
+                        presales: presales.clone(),
                     });
                 }
             }
@@ -75,6 +78,7 @@ impl EventInventory {
                     request: request.clone(),
                     status: HoldStatus::Active,
                     order_id: None,
+                    type_id: None,
                 });
             }
             InventoryEvent::HoldReleased { hold_id, .. } => {
@@ -125,6 +129,42 @@ impl EventInventory {
                 self.waitlist.offer_expired(waitlist_id)
             }
             InventoryEvent::WaitlistLeft { waitlist_id, .. } => self.waitlist.left(waitlist_id),
+            InventoryEvent::AccessCodesLoaded { presale_id, codes } => {
+                self.codes_loaded(presale_id, codes)
+            }
+            InventoryEvent::AccessCodeSpent {
+                hold_id,
+                presale_id,
+                code,
+            } => self.code_spent(
+                hold_id,
+                SpentCode {
+                    presale_id: presale_id.clone(),
+                    code: *code,
+                },
+            ),
+            InventoryEvent::SeatsBlocked {
+                block_id,
+                section_id,
+                seats,
+                quantity,
+                reason,
+                request,
+            } => self.add_block(Block {
+                block_id: *block_id,
+                section_id: section_id.clone(),
+                seats: seats.clone(),
+                quantity: *quantity,
+                reason: reason.clone(),
+                request: request.clone(),
+                released: false,
+            }),
+            InventoryEvent::BlockReleased { block_id, .. } => self.release_block(block_id),
+            InventoryEvent::HoldTyped { hold_id, type_id } => {
+                if let Some(at) = self.index_of(hold_id) {
+                    self.holds[at as usize].type_id = Some(type_id.clone());
+                }
+            }
         }
     }
 
@@ -266,6 +306,8 @@ impl EventInventory {
             .tickets_by_customer
             .entry(hold.customer_id.clone())
             .or_insert(0) += hold.quantity;
+        let (hold_id, quantity) = (hold.hold_id, hold.quantity);
+        self.count_code(&hold_id, quantity, true);
     }
 
     /// Undo `enter` for a hold about to change status. The order index is kept: an order that was
@@ -294,6 +336,8 @@ impl EventInventory {
                 self.index.tickets_by_customer.remove(&hold.customer_id);
             }
         }
+        let (hold_id, quantity) = (hold.hold_id, hold.quantity);
+        self.count_code(&hold_id, quantity, false);
     }
 }
 

@@ -144,9 +144,10 @@ fn can_take_again(view: &LiveView<'_>, config: &SaleConfig, hold: &Hold) -> bool
         true => hold.seats.iter().all(|seat| {
             seats
                 .locate(seat)
-                .is_some_and(|(row, index)| view.live_hold(seats.slot(row, index)).is_none())
+                .is_some_and(|(row, index)| !view.is_taken(seats.slot(row, index)))
         }),
         false => view.free_in_section(section) >= hold.quantity,
     };
     free && view.tickets_of(&hold.customer_id) + hold.quantity <= config.max_tickets_per_customer
+        && super::presale::fits_again(view, config, &hold.hold_id, hold.quantity)
 }

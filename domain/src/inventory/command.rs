@@ -1,7 +1,9 @@
 //! What buyers, operators and reactors can ask of an event's inventory.
 
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
-use crate::inventory::InventorySection;
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
+use crate::inventory::{AccessCodeHash, BlockReason, InventorySection, Presale};
 use crate::waiting_room::AdmissionClaims;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,9 @@ pub enum InventoryCommand {
         sale_closes_at: Option<Timestamp>,
         /// Sold only through a waiting room: every new hold needs an admission.
         waiting_room: bool,
+        /// The presales before the general sale, each needing an access code.
+        #[serde(default)]
+        presales: Vec<Presale>,
     },
     /// Hold named seats or a quantity for a customer until `now + hold_ttl`.
     PlaceHold(HoldRequest),
@@ -80,6 +85,25 @@ pub enum InventoryCommand {
         waitlist_id: WaitlistId,
         customer_id: CustomerId,
     },
+    /// An operator loads access codes (their keyed hashes) into a presale. A code the presale has
+    /// already is not added again: repeating it decides nothing.
+    LoadAccessCodes {
+        presale_id: PresaleId,
+        codes: Vec<AccessCodeHash>,
+    },
+    /// An operator takes named seats (seated section) or a quantity (general admission, or the
+    /// best available adjacent seats of a seated section) off sale until `ReleaseBlock`. Free
+    /// seats only; a block never expires and counts against no customer. `block_id` is derived
+    /// from the event and the idempotency key: the same request again decides nothing.
+    BlockSeats {
+        block_id: BlockId,
+        section_id: SectionId,
+        selection: Selection,
+        reason: BlockReason,
+    },
+    /// The block's seats go back on sale, to the section's waiting list first. Releasing a
+    /// released block decides nothing.
+    ReleaseBlock { block_id: BlockId },
 }
 
 /// A request for a hold. `hold_id` is derived from the event, the customer and the idempotency
@@ -93,6 +117,13 @@ pub struct HoldRequest {
     /// The claims of the admission token the request carried, its signature already verified;
     /// needed by every new hold of an event sold through a waiting room, ignored otherwise.
     pub admission: Option<AdmissionClaims>,
+    /// The keyed hash of the access code the request carried: needed by a hold during a presale,
+    /// ignored during the general sale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_code: Option<AccessCodeHash>,
+    /// The ticket type of every ticket of the hold; `None`: the section's default (first) type.
+    #[serde(default)]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// What a hold asks for: named seats, or a quantity (best available, adjacent in one row for a

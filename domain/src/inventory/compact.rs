@@ -80,6 +80,7 @@ impl EventInventory {
                 _ => self.add_hold(hold),
             }
         }
+        self.enter_blocks();
     }
 
     /// Keeps a finished hold as a tombstone only.

@@ -6,11 +6,13 @@
 //! A retried command (a hold placed, released, checked out, sold or returned already) adds nothing
 //! after them.
 
+use super::blocks::{block_seats, release_block};
 use super::cancel::cancel_sale;
 use super::checkout::{abandon_checkout, checkout_hold, sell_hold};
 use super::live_view::LiveView;
 use super::offers::offers;
 use super::place_hold::place_hold;
+use super::presale::load_codes;
 use super::state::SaleConfig;
 use super::waitlist_commands::{join_waitlist, leave_waitlist, released};
 use super::{EventInventory, HoldStatus, InventoryCommand, InventoryError, InventoryEvent};
@@ -130,6 +132,25 @@ pub fn decide(
             events.extend(leave_waitlist(&view, waitlist_id, customer_id)?);
             true
         }
+        InventoryCommand::LoadAccessCodes { presale_id, codes } => {
+            events.extend(load_codes(state, config, presale_id, codes)?);
+            false
+        }
+        InventoryCommand::BlockSeats {
+            block_id,
+            section_id,
+            selection,
+            reason,
+        } => {
+            events.extend(block_seats(
+                &view, *block_id, section_id, selection, reason,
+            )?);
+            false
+        }
+        InventoryCommand::ReleaseBlock { block_id } => {
+            events.extend(release_block(&view, block_id)?);
+            true
+        }
     };
     if frees {
         let offered = offers(&view, config, &events);
@@ -155,6 +176,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             sale_opens_at,
             sale_closes_at,
             waiting_room,
+            presales,
         } => Some(SaleConfig {
             sections: sections.clone(),
             currency: *currency,
@@ -165,6 +187,7 @@ fn opening(command: &InventoryCommand) -> Option<SaleConfig> {
             waiting_room: *waiting_room,
             closed_at: None,
             cancelled_at: None,
+            presales: presales.clone(),
         }),
         _ => None,
     }
@@ -179,6 +202,7 @@ fn opened(config: SaleConfig) -> InventoryEvent {
         sale_opens_at: config.sale_opens_at,
         sale_closes_at: config.sale_closes_at,
         waiting_room: config.waiting_room,
+        presales: config.presales,
     }
 }
 

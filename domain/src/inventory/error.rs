@@ -71,6 +71,19 @@ pub enum InventoryError {
     NotSoldOut { available: u32 },
     #[error("no such waiting-list entry")]
     UnknownWaitlistEntry,
+    #[error("the event has no such presale")]
+    UnknownPresale,
+    /// During a presale: no code, a wrong one, or a code of another presale.
+    #[error("a hold during this presale needs one of its access codes")]
+    AccessCodeInvalid,
+    #[error("this access code is good for {max} tickets; {spent} are held or sold with it")]
+    AccessCodeUsedUp { max: u32, spent: u32 },
+    #[error("no such block")]
+    UnknownBlock,
+    #[error("a block must take at least one seat")]
+    EmptyBlock,
+    #[error("the section sells no ticket type of this id")]
+    UnknownTicketType,
 }
 
 /// A hold's status or a refused action, as `InvalidHoldState` names them: one of [`HOLD_WORDS`].

@@ -3,9 +3,11 @@
 //! quantity), so a reader never needs the hold's history to apply it.
 //! Schema version 1 for every variant.
 
-use super::Selection;
-use crate::catalog::SectionLayout;
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use super::{AccessCodeHash, BlockReason, Presale, Selection};
+use crate::catalog::{SectionLayout, TicketType};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, PresaleId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,10 @@ pub struct InventorySection {
     pub section_id: SectionId,
     pub price_minor: i64,
     pub layout: SectionLayout,
+    /// The section's ticket types and their prices (absent: one type at `price_minor`, see
+    /// [`crate::catalog::effective_types`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +42,9 @@ pub enum InventoryEvent {
         /// waiting rooms existed).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         waiting_room: bool,
+        /// The presales before the general sale (absent when there are none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        presales: Vec<Presale>,
     },
     /// `seats` is empty in a general-admission section; `quantity` is always the ticket count.
     /// `request` is what the customer asked for, kept to recognise a retry of the same request.
@@ -131,6 +140,43 @@ pub enum InventoryEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hold_id: Option<HoldId>,
     },
+    /// An operator loaded access codes into a presale: the keyed hashes of the codes it did not
+    /// have yet (never the codes themselves; see `access_code.rs`).
+    AccessCodesLoaded {
+        presale_id: PresaleId,
+        codes: Vec<AccessCodeHash>,
+    },
+    /// The `SeatsHeld` just before it was placed during a presale with this code: its tickets
+    /// count against the code's budget while the hold is live or sold.
+    AccessCodeSpent {
+        hold_id: HoldId,
+        presale_id: PresaleId,
+        code: AccessCodeHash,
+    },
+    /// An operator took these seats (empty in a general-admission section) or this quantity off
+    /// sale. `request` is what the operator asked for, kept to recognise a retry.
+    SeatsBlocked {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+        reason: BlockReason,
+        request: Selection,
+    },
+    /// The block's seats are back on sale; offers to the section's waiting list may follow in the
+    /// same commit.
+    BlockReleased {
+        block_id: BlockId,
+        section_id: SectionId,
+        seats: Vec<SeatLabel>,
+        quantity: u32,
+    },
+    /// The `SeatsHeld` just before it, in a section that lists ticket types, is of this type: what
+    /// each of its tickets costs. A hold without it is of its section's default type.
+    HoldTyped {
+        hold_id: HoldId,
+        type_id: TicketTypeId,
+    },
 }
 
 impl InventoryEvent {
@@ -150,15 +196,24 @@ impl InventoryEvent {
             Self::WaitlistOffered { .. } => "WaitlistOffered",
             Self::WaitlistOfferExpired { .. } => "WaitlistOfferExpired",
             Self::WaitlistLeft { .. } => "WaitlistLeft",
+            Self::AccessCodesLoaded { .. } => "AccessCodesLoaded",
+            Self::AccessCodeSpent { .. } => "AccessCodeSpent",
+            Self::SeatsBlocked { .. } => "SeatsBlocked",
+            Self::BlockReleased { .. } => "BlockReleased",
+            Self::HoldTyped { .. } => "HoldTyped",
         }
     }
 
     /// True for a fact that completes the one before it (an offer's hold and the offer, an
-    /// offered hold's expiry and the entry's): a commit never separates the two.
+    /// offered hold's expiry and the entry's, a presale hold and the code it spent): a commit never
+    /// separates the two.
     pub fn completes_previous(&self) -> bool {
         matches!(
             self,
-            Self::WaitlistOffered { .. } | Self::WaitlistOfferExpired { .. }
+            Self::WaitlistOffered { .. }
+                | Self::WaitlistOfferExpired { .. }
+                | Self::AccessCodeSpent { .. }
+                | Self::HoldTyped { .. }
         )
     }
 }

@@ -131,7 +131,12 @@ impl Tombstone {
         seats: &[SectionSeats],
         customers: &mut Customers,
     ) -> Tombstone {
-        let Some(mut compact) = CompactHold::encode(&hold, sections, seats) else {
+        // The compact form has no room for a ticket type: a typed hold stays whole.
+        let compact = match hold.type_id {
+            None => CompactHold::encode(&hold, sections, seats),
+            Some(_) => None,
+        };
+        let Some(mut compact) = compact else {
             return Tombstone::Whole(Box::new(hold));
         };
         compact.customer = customers.intern(&hold.customer_id);
@@ -301,6 +306,7 @@ impl CompactHold {
             request,
             status,
             order_id: self.order,
+            type_id: None,
         })
     }
 }

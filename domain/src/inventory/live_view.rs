@@ -55,6 +55,11 @@ impl<'a> LiveView<'a> {
         self.is_live(hold).then_some(hold)
     }
 
+    /// A seat taken at `now`: by a live hold or by a block.
+    pub(super) fn is_taken(&self, slot: Slot) -> bool {
+        slot == Slot::BLOCKED || self.live_hold(slot).is_some()
+    }
+
     /// `HoldExpired` for every due hold, in expiry order, each offered hold's followed by its
     /// entry's `WaitlistOfferExpired`: the first facts of every decision.
     pub(super) fn expiry_events(&self) -> Vec<InventoryEvent> {
@@ -106,12 +111,13 @@ impl<'a> LiveView<'a> {
             .sum()
     }
 
-    /// Tickets of a section that nobody holds or owns at `now`.
+    /// Tickets of a section that nobody holds or owns and no block takes at `now`.
     pub(super) fn free_in_section(&self, section: usize) -> u32 {
         let Some(seats) = self.state.index.sections.get(section) else {
             return 0;
         };
-        (seats.capacity + self.freed_in_section(section)).saturating_sub(seats.held + seats.sold)
+        (seats.capacity + self.freed_in_section(section))
+            .saturating_sub(seats.held + seats.sold + seats.blocked)
     }
 
     /// The seats of one seated section at `now`, for the best-available search.
@@ -169,6 +175,6 @@ impl SeatMap for SeatsAtNow<'_, '_> {
     fn is_free(&self, row: usize, seat: usize) -> bool {
         let slot = self.seats.rows[row].slots[seat];
         // Only a row with due seats needs to look at the occupying hold.
-        slot == Slot::EMPTY || (self.freed_in_row(row) > 0 && self.view.live_hold(slot).is_none())
+        slot == Slot::EMPTY || (self.freed_in_row(row) > 0 && !self.view.is_taken(slot))
     }
 }

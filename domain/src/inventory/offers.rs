@@ -1,7 +1,7 @@
 //! Offers to the waiting list, inside the decision that frees the seats.
 //!
 //! After the facts of a decision that may free seats (due expiries, a release, an abandoned
-//! checkout, a return), every section with waiting entries is looked at as it will stand after
+//! checkout, a return, a block released), every section with waiting entries is looked at as it will stand after
 //! those facts: the seats free then go to the earliest waiting entry whose quantity they can fill,
 //! as a hold of its customer (`SeatsHeld` with the hold `HoldId::offered_to` the entry, followed by
 //! `WaitlistOffered`), then to the next entry that fits, and so on. So a freed seat is never on
@@ -118,6 +118,18 @@ impl<'f> Freed<'f> {
                 } => (customer_id, section_id, seats, *quantity),
                 InventoryEvent::WaitlistLeft { waitlist_id, .. } => {
                     freed.left.push(*waitlist_id);
+                    continue;
+                }
+                // A block has no customer: its seats only come back to the section.
+                InventoryEvent::BlockReleased {
+                    section_id,
+                    seats,
+                    quantity,
+                    ..
+                } => {
+                    let (count, labels) = freed.by_section.entry(section_id).or_default();
+                    *count += quantity;
+                    labels.extend(seats);
                     continue;
                 }
                 _ => continue,

@@ -1,41 +1,54 @@
-//! Deciding a `PlaceHold`: the retry check, the sale window, the admission (for an event sold
-//! through a waiting room), the seats (named or best available) and the customer's limit, in that
-//! order, against the inventory as it stands at `now`.
+//! Deciding a `PlaceHold`: the retry check, the sale window (or presale window and its code), the
+//! admission (for an event sold through a waiting room), the seats (named or best available), the
+//! code's budget and the customer's limit, in that order, against the inventory as it stands at
+//! `now`.
 
 use super::best_available::best_available;
 use super::live_view::LiveView;
+use super::presale;
 use super::state::SaleConfig;
+use super::ticket_types::{recorded, typed};
 use super::{HoldRequest, InventoryError, InventoryEvent, Selection};
 use crate::ids::SeatLabel;
 use crate::waiting_room::AdmissionRefused;
 use std::collections::HashSet;
 use time::Duration;
 
-/// `Ok(None)` when the request repeats a hold already placed: the caller answers with that hold.
+/// Empty when the request repeats a hold already placed: the caller answers with that hold.
+/// Otherwise its `SeatsHeld`, then its `HoldTyped` in a section that lists ticket types, then the
+/// `AccessCodeSpent` of its code during a presale.
 pub(super) fn place_hold(
     view: &LiveView<'_>,
     config: &SaleConfig,
     request: &HoldRequest,
-) -> Result<Option<InventoryEvent>, InventoryError> {
+) -> Result<Vec<InventoryEvent>, InventoryError> {
     let state = view.state;
     // A retry is recognised before anything that may have changed since the first answer (the
     // window, the seats): it gets the first answer again, forever.
     if let Some(existing) = state.hold(&request.hold_id) {
+        let same_type = config
+            .sections
+            .iter()
+            .find(|s| s.section_id == request.section_id)
+            .is_some_and(|s| recorded(s, request.type_id.as_ref()) == existing.type_id);
         let same_request = existing.customer_id == request.customer_id
             && existing.section_id == request.section_id
-            && existing.request == request.selection;
+            && existing.request == request.selection
+            && same_type
+            && presale::same_code(state, request);
         return match same_request {
-            true => Ok(None),
+            true => Ok(Vec::new()),
             false => Err(InventoryError::IdempotencyKeyReused),
         };
     }
 
-    if config.sale_opens_at.is_some_and(|opens| view.now < opens) {
-        return Err(InventoryError::SaleNotOpen);
-    }
+    let presale = presale::presale_at(config, view.now)?;
     if config.closed(view.now) {
         return Err(InventoryError::SaleClosed);
     }
+    let code = presale
+        .map(|presale| presale::code_for(state, presale, request).map(|code| (presale, code)))
+        .transpose()?;
     if config.waiting_room {
         check_admission(view, request)?;
     }
@@ -44,6 +57,12 @@ pub(super) fn place_hold(
         .section_by_id
         .get(&request.section_id)
         .ok_or(InventoryError::UnknownSection)?;
+    // A type of another section (or none of this one) is refused before any seat is looked at.
+    let typed = typed(
+        &config.sections[section],
+        request.hold_id,
+        request.type_id.as_ref(),
+    )?;
 
     let max = config.max_tickets_per_customer;
     let (seats, quantity) = match &request.selection {
@@ -54,6 +73,9 @@ pub(super) fn place_hold(
         Selection::Quantity(quantity) => (pick_seats(view, section, *quantity, max)?, *quantity),
     };
 
+    if let Some((presale, code)) = &code {
+        presale::check_budget(view, presale, code, quantity)?;
+    }
     let current = view.tickets_of(&request.customer_id);
     if current + quantity > max {
         return Err(InventoryError::LimitExceeded {
@@ -62,7 +84,7 @@ pub(super) fn place_hold(
         });
     }
 
-    Ok(Some(InventoryEvent::SeatsHeld {
+    let held = InventoryEvent::SeatsHeld {
         hold_id: request.hold_id,
         customer_id: request.customer_id.clone(),
         section_id: request.section_id.clone(),
@@ -72,7 +94,13 @@ pub(super) fn place_hold(
             .now
             .saturating_add(Duration::seconds(i64::from(config.hold_ttl_seconds))),
         request: request.selection.clone(),
-    }))
+    };
+    let spent = code.map(|(_, code)| InventoryEvent::AccessCodeSpent {
+        hold_id: request.hold_id,
+        presale_id: code.presale_id,
+        code: code.code,
+    });
+    Ok(std::iter::once(held).chain(typed).chain(spent).collect())
 }
 
 /// Named seats: a sensible count, a seated section, no seat twice, every seat exists and is free.
@@ -98,7 +126,7 @@ fn check_named_seats(
         let (row, index) = section
             .locate(seat)
             .ok_or_else(|| InventoryError::UnknownSeat(seat.clone()))?;
-        if view.live_hold(section.slot(row, index)).is_some() {
+        if view.is_taken(section.slot(row, index)) {
             taken.push(seat.clone());
         }
     }

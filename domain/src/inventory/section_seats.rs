@@ -13,12 +13,15 @@ use std::collections::HashMap;
 /// The position of a hold in `EventInventory::holds`.
 pub(super) type HoldIndex = u32;
 
-/// One seat: 0 when nobody occupies it, else the occupying hold's index + 1.
+/// One seat: 0 when nobody occupies it, `BLOCKED` when an operator's block took it off sale, else
+/// the occupying hold's index + 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Slot(u32);
 
 impl Slot {
     pub(super) const EMPTY: Slot = Slot(0);
+    /// Taken off sale by a block (`blocks.rs`); no hold index reaches it.
+    pub(super) const BLOCKED: Slot = Slot(u32::MAX);
 
     fn of(hold: HoldIndex) -> Self {
         Slot(hold + 1)
@@ -26,7 +29,10 @@ impl Slot {
 
     /// The occupying hold, if any.
     pub(super) fn hold(self) -> Option<HoldIndex> {
-        self.0.checked_sub(1)
+        match self {
+            Self::BLOCKED => None,
+            _ => self.0.checked_sub(1),
+        }
     }
 }
 
@@ -44,6 +50,8 @@ pub(super) struct SectionSeats {
     /// Tickets in Active holds, due ones included (a decision subtracts those itself).
     pub held: u32,
     pub sold: u32,
+    /// Tickets in live blocks (`Slot::BLOCKED` seats in a seated section).
+    pub blocked: u32,
     /// Empty for a general-admission section.
     pub rows: Vec<RowSeats>,
     row_by_label: HashMap<RowLabel, usize>,
@@ -56,6 +64,7 @@ impl SectionSeats {
                 capacity: *capacity,
                 held: 0,
                 sold: 0,
+                blocked: 0,
                 rows: Vec::new(),
                 row_by_label: HashMap::new(),
             },
@@ -77,6 +86,7 @@ impl SectionSeats {
                     capacity: rows.iter().map(|r| r.empty).sum(),
                     held: 0,
                     sold: 0,
+                    blocked: 0,
                     rows,
                     row_by_label,
                 }
@@ -92,6 +102,7 @@ impl SectionSeats {
         }
         self.held = 0;
         self.sold = 0;
+        self.blocked = 0;
     }
 
     pub(super) fn is_seated(&self) -> bool {
@@ -124,6 +135,32 @@ impl SectionSeats {
                     row.empty -= 1;
                 }
                 row.slots[index] = Slot::of(hold);
+            }
+        }
+    }
+
+    /// Take these seats off sale (a block). Only free seats reach here: decided facts.
+    pub(super) fn block(&mut self, seats: &[SeatLabel]) {
+        for seat in seats {
+            if let Some((row, index)) = self.locate(seat) {
+                let row = &mut self.rows[row];
+                if row.slots[index] == Slot::EMPTY {
+                    row.empty -= 1;
+                }
+                row.slots[index] = Slot::BLOCKED;
+            }
+        }
+    }
+
+    /// Put blocked seats back on sale.
+    pub(super) fn unblock(&mut self, seats: &[SeatLabel]) {
+        for seat in seats {
+            if let Some((row, index)) = self.locate(seat) {
+                let row = &mut self.rows[row];
+                if row.slots[index] == Slot::BLOCKED {
+                    row.slots[index] = Slot::EMPTY;
+                    row.empty += 1;
+                }
             }
         }
     }

@@ -6,10 +6,11 @@
 //! holds, a hold in an unknown section): a bad snapshot fails loudly instead of selling a seat twice.
 
 use super::finished::{Customers, Tombstone};
+use super::presale::PresaleCodes;
 use super::section_seats::Slot;
 use super::state::SaleConfig;
 use super::waitlist::{Waitlist, WaitlistEntry};
-use super::{EventInventory, Hold, HoldStatus};
+use super::{Block, EventInventory, Hold, HoldStatus};
 use crate::ids::{CustomerId, HoldId, OrderId};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashSet;
@@ -26,11 +27,17 @@ use std::collections::HashSet;
 /// that knows only version 4 would read the sale as open and take holds after the close.
 /// Version 6 added an operator's cancellation (`cancelled_at` in the configuration): a binary that
 /// knows only version 5 would go on selling a cancelled event.
-const SNAPSHOT_VERSION: u32 = 6;
+/// Version 7 added presales (`presales` in the configuration, `presale_codes`): a binary that
+/// knows only version 6 would sell before the general sale without codes, or forget what a code
+/// has spent. Version 8 added operators' seat blocks (`blocks`): a binary that knows only an
+/// earlier version would put blocked seats back on sale.
+const SNAPSHOT_VERSION: u32 = 8;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
 /// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
 /// one is a version 4 one without a waiting list, a version 4 one is a version 5 one whose sale
-/// no operator closed, a version 5 one is a version 6 one of an event nobody cancelled.
+/// no operator closed, a version 5 one is a version 6 one of an event nobody cancelled, a version
+/// 6 one is a version 7 one without presales, and a version 7 one is a version 8 one without
+/// blocks.
 const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SNAPSHOT_VERSION;
 
 #[derive(Serialize)]
@@ -43,6 +50,10 @@ struct SnapshotRef<'a> {
     returned_orders: Vec<&'a OrderId>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     waitlist: &'a [WaitlistEntry],
+    #[serde(skip_serializing_if = "PresaleCodes::is_empty")]
+    presale_codes: &'a PresaleCodes,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    blocks: &'a [Block],
 }
 
 #[derive(Deserialize)]
@@ -58,6 +69,10 @@ struct Snapshot {
     returned_orders: Vec<OrderId>,
     #[serde(default)]
     waitlist: Vec<WaitlistEntry>,
+    #[serde(default)]
+    presale_codes: PresaleCodes,
+    #[serde(default)]
+    blocks: Vec<Block>,
 }
 
 impl Serialize for EventInventory {
@@ -75,6 +90,8 @@ impl Serialize for EventInventory {
             finished,
             returned_orders,
             waitlist: self.waitlist.entries(),
+            presale_codes: &self.presale_codes,
+            blocks: self.blocks.list(),
         }
         .serialize(serializer)
     }
@@ -99,7 +116,8 @@ impl EventInventory {
         let Some(config) = snapshot.config else {
             let empty = snapshot.holds.is_empty()
                 && snapshot.finished.is_empty()
-                && snapshot.waitlist.is_empty();
+                && snapshot.waitlist.is_empty()
+                && snapshot.blocks.is_empty();
             return match empty {
                 true => Ok(state),
                 false => Err("inventory snapshot has holds but no sale".into()),
@@ -123,6 +141,10 @@ impl EventInventory {
             }
         }
         state.waitlist = Waitlist::from_entries(snapshot.waitlist)?;
+        // Before the holds: entering a hold counts it against the code it spent.
+        state.presale_codes = snapshot.presale_codes;
+        // Blocks first: a hold on a blocked seat is then found by the seat check below.
+        state.restore_blocks(snapshot.blocks)?;
         let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
         for mut hold in snapshot.holds {
             if !hold_ids.insert(hold.hold_id) || state.finished.contains_key(&hold.hold_id) {
@@ -133,7 +155,8 @@ impl EventInventory {
             state.add_hold(hold);
         }
         for (section, seats) in state.sections().iter().zip(&state.index.sections) {
-            if u64::from(seats.held) + u64::from(seats.sold) > u64::from(seats.capacity) {
+            let taken = u64::from(seats.held) + u64::from(seats.sold) + u64::from(seats.blocked);
+            if taken > u64::from(seats.capacity) {
                 return Err(format!("section {} is oversold", section.section_id));
             }
         }
@@ -169,6 +192,9 @@ impl EventInventory {
             let (row, index) = section
                 .locate(seat)
                 .ok_or_else(|| format!("hold {} names unknown seat {seat}", hold.hold_id))?;
+            if occupies && section.slot(row, index) == Slot::BLOCKED {
+                return Err(format!("seat {seat} is held and blocked"));
+            }
             if occupies && section.slot(row, index) != Slot::EMPTY {
                 return Err(format!("seat {seat} is in two live holds"));
             }

@@ -12,12 +12,16 @@
 //! Expiry is lazy: a hold whose `expires_at <= now` stays `Active` (or `Ordered`) here until its
 //! `HoldExpired` is applied, but every read that takes a `now` treats it as gone (`live_view.rs`).
 
+use super::blocks::Blocks;
 use super::finished::{Context, Customers, Tombstone};
 use super::live_view::LiveView;
-use super::section_seats::{HoldIndex, SectionSeats};
+use super::presale::{Presale, PresaleCodes, SpentCode};
+use super::section_seats::{HoldIndex, SectionSeats, Slot};
 use super::waitlist::{Waitlist, WaitlistEntry, WaitlistPlace};
 use super::{InventorySection, Selection};
-use crate::ids::{CustomerId, HoldId, OrderId, SeatLabel, SectionId, WaitlistId};
+use crate::ids::{
+    BlockId, CustomerId, HoldId, OrderId, SeatLabel, SectionId, TicketTypeId, WaitlistId,
+};
 use crate::money::Currency;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -44,6 +48,9 @@ pub struct Hold {
     /// that order may still buy a lapsed hold, and its checkout is recognised as a retry forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
+    /// The hold's ticket type (`HoldTyped`); `None`: its section's default type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// Where a hold is in its life: `Active` → `Ordered` → `Sold` → `Returned`, or `Released` (from
@@ -94,9 +101,11 @@ pub enum SeatStatus {
     Available,
     Held(HoldId),
     Sold(OrderId),
+    /// Taken off sale by an operator's block.
+    Blocked(BlockId),
 }
 
-/// The numbers of one section at some `now`: `available + held + sold == capacity`.
+/// The numbers of one section at some `now`: `available + held + sold + blocked == capacity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionAvailability {
     pub section_id: SectionId,
@@ -104,6 +113,9 @@ pub struct SectionAvailability {
     pub available: u32,
     pub held: u32,
     pub sold: u32,
+    /// Tickets taken off sale by live blocks.
+    #[serde(default)]
+    pub blocked: u32,
 }
 
 /// The sale as `InventoryOpened` set it up.
@@ -134,6 +146,9 @@ pub(super) struct SaleConfig {
         with = "time::serde::rfc3339::option"
     )]
     pub cancelled_at: Option<Timestamp>,
+    /// The presales before the general sale (absent from older sales: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presales: Vec<Presale>,
 }
 
 impl SaleConfig {
@@ -166,6 +181,9 @@ pub(super) struct Index {
     pub expiry_queue: BTreeSet<(Timestamp, HoldIndex)>,
     /// How many whole holds are finished (Released, Expired, Returned): what `compact` may fold.
     pub finished: u32,
+    /// Tickets in Active and Ordered (due ones included) and Sold holds, per presale code they
+    /// spent; codes at 0 may be absent.
+    pub code_tickets: HashMap<SpentCode, u32>,
 }
 
 /// The inventory of one event. `Default` is the inventory before `InventoryOpened`.
@@ -185,6 +203,10 @@ pub struct EventInventory {
     pub(super) returned_orders: HashSet<OrderId>,
     /// Who waits for seats of sold-out sections.
     pub(super) waitlist: Waitlist,
+    /// The presales' codes (hashed) and what each hold placed during a presale spent.
+    pub(super) presale_codes: PresaleCodes,
+    /// Every block an operator made (`blocks.rs`).
+    pub(super) blocks: Blocks,
 }
 
 impl fmt::Debug for EventInventory {
@@ -210,6 +232,8 @@ impl PartialEq for EventInventory {
             && self.customers == other.customers
             && self.returned_orders == other.returned_orders
             && self.waitlist == other.waitlist
+            && self.presale_codes == other.presale_codes
+            && self.blocks == other.blocks
     }
 }
 
@@ -312,9 +336,12 @@ impl EventInventory {
                 SectionAvailability {
                     section_id: section.section_id.clone(),
                     capacity: seats.capacity,
-                    available: seats.capacity.saturating_sub(held + seats.sold),
+                    available: seats
+                        .capacity
+                        .saturating_sub(held + seats.sold + seats.blocked),
                     held,
                     sold: seats.sold,
+                    blocked: seats.blocked,
                 }
             })
             .collect()
@@ -332,6 +359,12 @@ impl EventInventory {
         let (row, index) = self.index.sections[section].locate(seat)?;
         let view = self.at(now);
         let slot = self.index.sections[section].slot(row, index);
+        if slot == Slot::BLOCKED {
+            let block = self.blocks.list().iter().find(|block| {
+                !block.released && &block.section_id == section_id && block.seats.contains(seat)
+            })?;
+            return Some(SeatStatus::Blocked(block.block_id));
+        }
         Some(match view.live_hold(slot) {
             None => SeatStatus::Available,
             Some(hold) => match hold.status {
@@ -367,6 +400,16 @@ impl EventInventory {
         self.config.as_ref().and_then(SaleConfig::closes_at)
     }
 
+    /// The ticket type of a hold, with its price: the one `HoldTyped` named, else the section's
+    /// default type.
+    pub fn ticket_type_of(&self, hold: &Hold) -> Option<crate::catalog::TicketType> {
+        let section = self
+            .sections()
+            .iter()
+            .find(|s| s.section_id == hold.section_id)?;
+        super::ticket_types::type_of(section, hold.type_id.as_ref()).ok()
+    }
+
     /// The price of one ticket in a section, in minor units of `currency()`.
     pub fn price_of(&self, section_id: &SectionId) -> Option<i64> {
         let section = *self.index.section_by_id.get(section_id)?;
@@ -398,6 +441,11 @@ impl EventInventory {
     /// Every waiting-list entry ever made, in joining order.
     pub fn waitlist_entries(&self) -> &[WaitlistEntry] {
         self.waitlist.entries()
+    }
+
+    /// The presales before the general sale, in the catalog's order; none before it is open.
+    pub fn presales(&self) -> &[Presale] {
+        self.config.as_ref().map_or(&[], |c| &c.presales)
     }
 
     /// The state as a decision at `now` sees it.

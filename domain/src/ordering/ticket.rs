@@ -18,7 +18,7 @@
 //! characters of a UUID v5 of the order and the index, [`tickets_for`]): they are in the log, and
 //! every reader reads a code as an opaque string.
 
-use crate::ids::{ticket_uuid, EventId, OrderId, SeatLabel, SectionId};
+use crate::ids::{ticket_uuid, EventId, OrderId, SeatLabel, SectionId, TicketTypeId};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -35,6 +35,9 @@ pub struct Ticket {
     pub section_id: SectionId,
     /// The assigned seat; `None` in a general-admission section.
     pub seat: Option<SeatLabel>,
+    /// The ticket's type (absent on tickets issued before types existed: the section's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<TicketTypeId>,
 }
 
 /// The prefix of every code.
@@ -70,6 +73,12 @@ impl TicketKey {
         ScannerKey(mac.finalize().into_bytes().into())
     }
 
+    /// The key the access codes of one event's presales are hashed with: derived from the same
+    /// server secret under its own label, so it signs no ticket and no ticket key hashes a code.
+    pub fn access_code_key(&self, event_id: EventId) -> crate::inventory::AccessCodeKey {
+        crate::inventory::AccessCodeKey::derive(&self.0, event_id)
+    }
+
     /// The tickets of an order of `quantity` places in a section of `event_id`: one per seat in
     /// seat order when the seats are named, otherwise `quantity` general-admission tickets; each
     /// with its signed code.
@@ -87,6 +96,7 @@ impl TicketKey {
                 code: key.code(order_id, index),
                 section_id: section_id.clone(),
                 seat: seats.get(index as usize).cloned(),
+                type_id: None,
             })
             .collect()
     }
@@ -205,6 +215,7 @@ pub fn tickets_for(
             code: unsigned_code(order_id, index),
             section_id: section_id.clone(),
             seat: seats.get(index as usize).cloned(),
+            type_id: None,
         })
         .collect()
 }

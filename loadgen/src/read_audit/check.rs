@@ -75,7 +75,7 @@ fn live_held(fold: &InventoryFold, section_id: &str, window: &Window) -> Result<
 }
 
 /// Availability: per section held + sold ≤ capacity, sold as the stream's, held as the stream's
-/// pending holds not lapsed, available the rest.
+/// pending holds not lapsed, available the rest (less the seats blocked by operators).
 pub fn availability(
     fold: &InventoryFold,
     seen: &[SectionSeen],
@@ -130,7 +130,9 @@ pub fn availability(
                 ),
             );
         }
-        let available = section.capacity.saturating_sub(held + section.sold);
+        let available = section
+            .capacity
+            .saturating_sub(held + section.sold + section.blocked);
         if s.available != available {
             found.add(
                 "available_mismatch",
@@ -154,6 +156,7 @@ fn expected_seat(
     match fold.seats.get(&(section_id.to_owned(), seat.to_owned())) {
         None => Ok("available"),
         Some(SeatOwner::Order(_)) => Ok("sold"),
+        Some(SeatOwner::Block(_)) => Ok("blocked"),
         Some(SeatOwner::Hold(id)) => match fold.holds.get(id) {
             Some(h) if h.state.pending() => Ok(if window.lapsed(h.expires_at)? {
                 "available"

@@ -51,6 +51,7 @@ fn fold() -> InventoryFold {
             seated: true,
             held: 2,
             sold: 1,
+            blocked: 0,
         },
     );
     fold.sections.insert(
@@ -60,6 +61,7 @@ fn fold() -> InventoryFold {
             seated: false,
             held: 2,
             sold: 0,
+            blocked: 0,
         },
     );
     let later = NOW + time::Duration::minutes(5);

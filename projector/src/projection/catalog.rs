@@ -8,7 +8,7 @@ use super::{aggregate_id, decode};
 use crate::error::ProjectError;
 use deadpool_postgres::Transaction;
 use domain::catalog::EventStatus;
-use domain::catalog::{CatalogEvent, EventDetails, SectionLayout};
+use domain::catalog::{effective_types, CatalogEvent, EventDetails, SectionLayout};
 use read_model::Notice;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -28,25 +28,40 @@ fn sections_json(details: &EventDetails) -> serde_json::Value {
     let sections: Vec<_> = details
         .sections
         .iter()
-        .map(|s| match &s.layout {
-            SectionLayout::Seated { rows } => json!({
-                "section_id": s.section_id,
-                "name": s.name,
-                "price_minor": s.price_minor,
-                "kind": "seated",
-                "capacity": s.capacity(),
-                "rows": rows.iter().map(|r| json!({"row": r.row, "seats": r.seats})).collect::<Vec<_>>(),
-            }),
-            SectionLayout::GeneralAdmission { capacity } => json!({
-                "section_id": s.section_id,
-                "name": s.name,
-                "price_minor": s.price_minor,
-                "kind": "general_admission",
-                "capacity": capacity,
-            }),
+        .map(|s| {
+            let mut section = section_json(s);
+            // Every type the section sells, the default one included: a page shows its prices.
+            section["ticket_types"] = json!(effective_types(&s.ticket_types, s.price_minor));
+            section
         })
         .collect();
     serde_json::Value::Array(sections)
+}
+
+/// The presales of an event as the API shows them (their windows and budgets; codes are the
+/// inventory's, hashed, and never shown).
+fn presales_json(details: &EventDetails) -> serde_json::Value {
+    json!(details.presales)
+}
+
+fn section_json(s: &domain::catalog::Section) -> serde_json::Value {
+    match &s.layout {
+        SectionLayout::Seated { rows } => json!({
+            "section_id": s.section_id,
+            "name": s.name,
+            "price_minor": s.price_minor,
+            "kind": "seated",
+            "capacity": s.capacity(),
+            "rows": rows.iter().map(|r| json!({"row": r.row, "seats": r.seats})).collect::<Vec<_>>(),
+        }),
+        SectionLayout::GeneralAdmission { capacity } => json!({
+            "section_id": s.section_id,
+            "name": s.name,
+            "price_minor": s.price_minor,
+            "kind": "general_admission",
+            "capacity": capacity,
+        }),
+    }
 }
 
 pub(super) async fn apply(
@@ -107,6 +122,7 @@ pub(super) async fn apply(
         let mut ttls = Vec::new();
         let mut limits = Vec::new();
         let mut sections = Vec::new();
+        let mut presales = Vec::new();
         let mut created_ats = Vec::new();
         let mut versions = Vec::new();
         for (id, new) in &created {
@@ -122,6 +138,7 @@ pub(super) async fn apply(
             ttls.push(d.hold_ttl_seconds as i32);
             limits.push(d.max_tickets_per_customer as i32);
             sections.push(sections_json(d));
+            presales.push(presales_json(d));
             created_ats.push(new.created_at);
             versions.push(new.version);
         }
@@ -129,10 +146,10 @@ pub(super) async fn apply(
             .prepare_cached(&format!(
                 "INSERT INTO {schema}.events (event_id, name, venue, starts_at, currency, status,
                      sale_opens_at, sale_closes_at, hold_ttl_seconds, max_tickets_per_customer,
-                     sections, created_at, version)
+                     sections, created_at, version, presales)
                  SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],
                      $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int4[],
-                     $10::int4[], $11::jsonb[], $12::timestamptz[], $13::int8[])
+                     $10::int4[], $11::jsonb[], $12::timestamptz[], $13::int8[], $14::jsonb[])
                  ON CONFLICT (event_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version"
             ))
             .await?;
@@ -152,6 +169,7 @@ pub(super) async fn apply(
                 &sections,
                 &created_ats,
                 &versions,
+                &presales,
             ],
         )
         .await?;

@@ -106,11 +106,16 @@ fn tickets_json(tickets: &[Ticket]) -> serde_json::Value {
     tickets
         .iter()
         .map(|t| {
-            json!({
+            let mut ticket = json!({
                 "code": t.code,
                 "section_id": t.section_id,
                 "seat": t.seat.as_ref().map(ToString::to_string),
-            })
+            });
+            // Tickets issued before ticket types existed have none: their section's default.
+            if let Some(type_id) = &t.type_id {
+                ticket["type_id"] = json!(type_id);
+            }
+            ticket
         })
         .collect()
 }

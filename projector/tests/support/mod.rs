@@ -577,12 +577,14 @@ pub fn event_details(name: &str) -> EventDetails {
                         },
                     ],
                 },
+                ticket_types: Vec::new(),
             },
             Section {
                 section_id: SectionId::parse("floor").unwrap(),
                 name: "Floor".into(),
                 price_minor: 3_000,
                 layout: SectionLayout::GeneralAdmission { capacity: 40 },
+                ticket_types: Vec::new(),
             },
         ],
         sale_opens_at: None,
@@ -590,6 +592,7 @@ pub fn event_details(name: &str) -> EventDetails {
         hold_ttl_seconds: 600,
         max_tickets_per_customer: 8,
         waiting_room: None,
+        presales: Vec::new(),
     }
 }
 
@@ -641,6 +644,7 @@ impl Sim {
                     section_id: s.section_id.clone(),
                     price_minor: s.price_minor,
                     layout: s.layout.clone(),
+                    ticket_types: Vec::new(),
                 })
                 .collect(),
             currency: details.currency,
@@ -649,6 +653,7 @@ impl Sim {
             sale_opens_at: None,
             sale_closes_at: None,
             waiting_room: false,
+            presales: Vec::new(),
         }
     }
 

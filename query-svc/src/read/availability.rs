@@ -30,6 +30,8 @@ pub struct SectionAvailability {
     pub available: i64,
     pub held: i64,
     pub sold: i64,
+    /// Seats an operator took off sale: not available, neither held nor sold.
+    pub blocked: i64,
     /// The stream sequence of the section's last change: a newer answer never has a lower one.
     pub version: Version,
 }
@@ -41,9 +43,10 @@ impl SectionAvailability {
         Self {
             section_id: row.section_id.clone(),
             capacity: row.capacity,
-            available: (row.capacity - held - row.sold).max(0),
+            available: (row.capacity - held - row.sold - row.blocked).max(0),
             held,
             sold: row.sold,
+            blocked: row.blocked,
             version: row.version,
         }
     }
@@ -159,7 +162,7 @@ impl ReadModels {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT cp.last_sequence, a.section_id, a.ordinal, a.seated, a.capacity, a.held, a.sold,
-                        a.next_expiry, a.version
+                        a.next_expiry, a.version, a.blocked
                  FROM {CHECKPOINTS} cp
                  LEFT JOIN {AVAILABILITY} a ON a.event_id = $1
                  WHERE cp.projection = '{inventory}' AND cp.shard = $2
@@ -186,6 +189,7 @@ impl ReadModels {
                 sold: i64::from(r.get::<_, i32>(6)),
                 next_expiry: r.get(7),
                 version: Version::from_sql(r.get(8)),
+                blocked: i64::from(r.get::<_, i32>(9)),
             })
             .collect();
         Ok(Versioned {
@@ -309,6 +313,7 @@ mod tests {
             capacity: 10,
             held,
             sold: 0,
+            blocked: 0,
             next_expiry: None,
             version: Version(version),
         }

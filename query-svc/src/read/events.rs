@@ -36,6 +36,9 @@ pub struct EventDetail {
     pub hold_ttl_seconds: i32,
     pub max_tickets_per_customer: i32,
     pub sections: serde_json::Value,
+    /// `[{presale_id, opens_at, closes_at, max_tickets_per_code}]`: windows before the general sale
+    /// in which a hold needs an access code.
+    pub presales: serde_json::Value,
 }
 
 pub(super) fn cache(bytes: u64) -> Cached<Uuid, Arc<EventDetail>> {
@@ -74,7 +77,7 @@ impl ReadModels {
             format!(
                 "SELECT cp.last_sequence, e.event_id, e.name, e.venue, e.starts_at, e.status, e.currency,
                         e.sale_opens_at, e.sale_closes_at, e.hold_ttl_seconds, e.max_tickets_per_customer,
-                        e.sections
+                        e.sections, e.presales
                  FROM {CHECKPOINTS} cp
                  LEFT JOIN {EVENTS} e ON e.event_id = $1
                  WHERE cp.projection = '{catalog}'",
@@ -98,6 +101,7 @@ impl ReadModels {
                 hold_ttl_seconds: row.get(9),
                 max_tickets_per_customer: row.get(10),
                 sections: row.get(11),
+                presales: row.get(12),
             })),
             None => None,
         };

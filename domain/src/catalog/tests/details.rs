@@ -40,6 +40,7 @@ fn seated(id: &str, rows: &[(&str, u32)]) -> SectionDraft {
                 .collect(),
         ),
         capacity: None,
+        ticket_types: None,
     }
 }
 
@@ -201,6 +202,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         sale_opens_at,
         sale_closes_at,
         waiting_room,
+        presales,
     } = open_inventory(&details)
     else {
         panic!("not an Open command");
@@ -215,6 +217,7 @@ fn opening_the_inventory_copies_what_it_decides_with() {
         (details.sale_opens_at, details.sale_closes_at)
     );
     assert!(!waiting_room, "no waiting room was described");
+    assert_eq!(presales, details.presales);
 }
 
 #[test]
@@ -273,4 +276,65 @@ fn details_stored_before_waiting_rooms_existed_still_load() {
     stored.as_object_mut().unwrap().remove("waiting_room");
     let loaded: EventDetails = serde_json::from_value(stored).unwrap();
     assert_eq!(loaded.waiting_room, None);
+}
+
+fn ticket_types(types: &[(&str, &str, i64)]) -> Option<Vec<crate::catalog::TicketTypeDraft>> {
+    Some(
+        types
+            .iter()
+            .map(|(id, name, price)| crate::catalog::TicketTypeDraft {
+                type_id: (*id).into(),
+                name: (*name).into(),
+                price_minor: *price,
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn ticket_types_are_kept_in_order_and_reach_the_inventory() {
+    let mut draft = draft();
+    draft.sections[1].ticket_types =
+        ticket_types(&[("adult", "Adult", 3_000), ("child", "Child", 1_500)]);
+    let details = EventDetails::parse(draft).unwrap();
+    let types = &details.sections[1].ticket_types;
+    assert_eq!(types.len(), 2);
+    assert_eq!(
+        (types[1].type_id.as_str(), types[1].price_minor),
+        ("child", 1_500)
+    );
+    // A section that lists none sells one type at its price.
+    let default = crate::catalog::effective_types(
+        &details.sections[0].ticket_types,
+        details.sections[0].price_minor,
+    );
+    assert_eq!(default.len(), 1);
+    assert_eq!(default[0].type_id.as_str(), crate::catalog::DEFAULT_TYPE_ID);
+    assert_eq!(default[0].price_minor, details.sections[0].price_minor);
+    match open_inventory(&details) {
+        InventoryCommand::Open { sections, .. } => assert_eq!(&sections[1].ticket_types, types),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_ticket_types_are_named_by_their_path() {
+    refused_at("sections[1].ticket_types[1].type_id", |d| {
+        d.sections[1].ticket_types = ticket_types(&[("a", "A", 1), ("a", "B", 2)])
+    });
+    refused_at("sections[1].ticket_types[0].type_id", |d| {
+        d.sections[1].ticket_types = ticket_types(&[("a b", "A", 1)])
+    });
+    refused_at("sections[1].ticket_types[0].name", |d| {
+        d.sections[1].ticket_types = ticket_types(&[("a", " ", 1)])
+    });
+    refused_at("sections[1].ticket_types[0].price_minor", |d| {
+        d.sections[1].ticket_types = ticket_types(&[("a", "A", -1)])
+    });
+    refused_at("sections[1].ticket_types", |d| {
+        let many: Vec<(String, i64)> = (0..21).map(|i| (format!("t{i}"), 1)).collect();
+        let many: Vec<(&str, &str, i64)> =
+            many.iter().map(|(id, p)| (id.as_str(), "T", *p)).collect();
+        d.sections[1].ticket_types = ticket_types(&many)
+    });
 }

@@ -2,6 +2,7 @@
 
 mod details;
 mod lifecycle;
+mod presales;
 
 use super::{EventDetails, EventDraft, RowDraft, SectionDraft};
 use time::macros::datetime;
@@ -29,6 +30,7 @@ pub(super) fn draft() -> EventDraft {
                     },
                 ]),
                 capacity: None,
+                ticket_types: None,
             },
             SectionDraft {
                 section_id: "floor".into(),
@@ -36,6 +38,7 @@ pub(super) fn draft() -> EventDraft {
                 price_minor: 3_000,
                 rows: None,
                 capacity: Some(500),
+                ticket_types: None,
             },
         ],
         sale_opens_at: Some(datetime!(2030-06-01 10:00 UTC)),
@@ -43,6 +46,7 @@ pub(super) fn draft() -> EventDraft {
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
         waiting_room: None,
+        presales: Vec::new(),
     }
 }
 

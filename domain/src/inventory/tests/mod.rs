@@ -8,6 +8,7 @@
 
 mod abandon;
 mod admission;
+mod blocks;
 mod cancel;
 mod checkout;
 mod close;
@@ -16,6 +17,8 @@ mod expiry;
 mod limit;
 mod named_seats;
 mod open;
+mod presale;
+mod presale_properties;
 mod properties;
 mod quantity;
 mod release;
@@ -23,6 +26,7 @@ mod returns;
 mod sell;
 mod snapshot;
 mod stored_format;
+mod ticket_types;
 mod waitlist;
 
 use crate::catalog::{Row, SectionLayout};
@@ -103,6 +107,7 @@ fn seated(id: &str, rows: &[(&str, u32)], price_minor: i64) -> InventorySection 
                 })
                 .collect(),
         },
+        ticket_types: Vec::new(),
     }
 }
 
@@ -112,6 +117,7 @@ pub(super) fn sections() -> Vec<InventorySection> {
             section_id: section("floor"),
             price_minor: 3_000,
             layout: SectionLayout::GeneralAdmission { capacity: 10 },
+            ticket_types: Vec::new(),
         },
         seated("stalls", &[("A", 10), ("B", 10), ("C", 10)], 4_500),
         seated("boxes", &[("X", 3), ("Y", 2)], 9_000),
@@ -127,6 +133,7 @@ pub(super) fn open_command() -> InventoryCommand {
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -139,6 +146,7 @@ pub(super) fn opened() -> InventoryEvent {
         sale_opens_at: Some(T0),
         sale_closes_at: Some(at(CLOSES)),
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -159,6 +167,8 @@ pub(super) fn place(
         section_id: section(section_id),
         selection,
         admission: None,
+        access_code: None,
+        type_id: None,
     })
 }
 

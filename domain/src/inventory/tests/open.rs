@@ -50,6 +50,7 @@ fn opening_again_with_another_sale_is_refused() {
         sale_opens_at,
         sale_closes_at,
         waiting_room: false,
+        presales: Vec::new(),
     };
     on_sale([])
         .when(other, at(5))
@@ -92,12 +93,14 @@ fn the_catalog_opens_what_it_described() {
             price_minor: 3_000,
             rows: None,
             capacity: Some(10),
+            ticket_types: None,
         }],
         sale_opens_at: None,
         sale_closes_at: None,
         hold_ttl_seconds: None,
         max_tickets_per_customer: None,
         waiting_room: None,
+        presales: Vec::new(),
     })
     .unwrap();
     let state = given::<Inventory>([])
@@ -110,6 +113,7 @@ fn the_catalog_opens_what_it_described() {
             sale_opens_at: None,
             sale_closes_at: None,
             waiting_room: false,
+            presales: Vec::new(),
         }]);
     let floor = &state.availability(T0)[0];
     assert_eq!((floor.capacity, floor.available), (10, 10));

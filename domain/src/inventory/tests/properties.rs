@@ -1,6 +1,7 @@
 //! Property tests: random sales (four customers on the fixture's general-admission, seated and box
 //! sections; time moving forward; holds, retries, releases, checkouts, abandoned checkouts,
-//! expiries, sales and returns, and a waiting list that customers join and leave)
+//! expiries, sales and returns, a waiting list that customers join and leave, and an operator's
+//! seat blocks made and released)
 //! keep every promise of the inventory after every step. The expectations are recounted the slow, obvious way
 //! from the holds, not read from the indexes under test.
 
@@ -70,6 +71,15 @@ enum Op {
     },
     /// An operator cancels the event.
     Cancel,
+    /// An operator blocks named seats (when `seats` is not empty) or a quantity.
+    Block {
+        key: u8,
+        section: usize,
+        seats: Vec<(usize, u32)>,
+        quantity: u32,
+    },
+    /// An operator releases one of the blocks made so far.
+    ReleaseBlock(Index),
 }
 
 const CUSTOMERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
@@ -108,6 +118,9 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => (any::<Index>(), prop::bool::weighted(0.9))
             .prop_map(|(entry, by_owner)| Op::LeaveWaitlist { entry, by_owner }),
+        2 => (0..6u8, 0..3usize, prop::collection::vec((0..16usize, 0..1000u32), 0..4), 0..=4u32)
+            .prop_map(|(key, section, seats, quantity)| Op::Block { key, section, seats, quantity }),
+        2 => any::<Index>().prop_map(Op::ReleaseBlock),
     ]
 }
 
@@ -306,6 +319,34 @@ impl Sale {
                     adjacent: *adjacent,
                 }
             }
+            Op::Block {
+                key,
+                section: s,
+                seats,
+                quantity,
+            } => InventoryCommand::BlockSeats {
+                block_id: super::blocks::block_id(&format!("blk{key}")),
+                section_id: section(SECTIONS[*s]),
+                selection: match seats.is_empty() {
+                    true => Selection::Quantity(*quantity),
+                    false => Selection::Seats(
+                        seats
+                            .iter()
+                            .map(|(row, number)| seat_in(SECTIONS[*s], *row, *number))
+                            .collect(),
+                    ),
+                },
+                reason: crate::inventory::BlockReason::parse("production").unwrap(),
+            },
+            Op::ReleaseBlock(index) => {
+                let blocks = self.state.blocks();
+                if blocks.is_empty() {
+                    return None;
+                }
+                InventoryCommand::ReleaseBlock {
+                    block_id: blocks[index.index(blocks.len())].block_id,
+                }
+            }
             Op::LeaveWaitlist { entry, by_owner } => {
                 let entries = self.state.waitlist_entries();
                 if entries.is_empty() {
@@ -345,6 +386,8 @@ impl Sale {
             InventoryCommand::PlaceHold(_)
                 | InventoryCommand::CheckoutHold { .. }
                 | InventoryCommand::JoinWaitlist { .. }
+                | InventoryCommand::BlockSeats { .. }
+                | InventoryCommand::ReleaseBlock { .. }
         );
         if retryable && events.len() > expiries.len() {
             self.accepted.push(command.clone());
@@ -388,7 +431,7 @@ impl Sale {
         // A seat is in at most one live hold or order.
         let mut seat_owner: HashMap<(SectionId, SeatLabel), SeatStatus> = HashMap::new();
         let mut tickets: HashMap<CustomerId, u32> = HashMap::new();
-        let mut counts: HashMap<SectionId, (u32, u32)> = HashMap::new();
+        let mut counts: HashMap<SectionId, (u32, u32, u32)> = HashMap::new();
         for hold in state.holds().filter(|h| live(h.status, h.expires_at)) {
             let status = match hold.status {
                 HoldStatus::Sold { order_id } => SeatStatus::Sold(order_id),
@@ -399,11 +442,20 @@ impl Sale {
                 prop_assert!(previous.is_none(), "{seat} in two live holds");
             }
             *tickets.entry(hold.customer_id.clone()).or_default() += hold.quantity;
-            let (held, sold) = counts.entry(hold.section_id.clone()).or_default();
+            let (held, sold, _) = counts.entry(hold.section_id.clone()).or_default();
             match hold.status {
                 HoldStatus::Sold { .. } => *sold += hold.quantity,
                 _ => *held += hold.quantity,
             }
+        }
+        // No seat is both blocked and held or sold, nor in two blocks.
+        for block in state.blocks().iter().filter(|b| !b.released) {
+            for seat in &block.seats {
+                let key = (block.section_id.clone(), seat.clone());
+                let previous = seat_owner.insert(key, SeatStatus::Blocked(block.block_id));
+                prop_assert!(previous.is_none(), "{seat} blocked and {previous:?}");
+            }
+            counts.entry(block.section_id.clone()).or_default().2 += block.quantity;
         }
 
         // Availability matches the recount, and nothing is oversold.
@@ -416,14 +468,19 @@ impl Sale {
                     }
                     crate::catalog::SectionLayout::GeneralAdmission { capacity } => *capacity,
                 };
-                let (held, sold) = counts.get(&s.section_id).copied().unwrap_or_default();
-                prop_assert!(held + sold <= capacity, "{} oversold", s.section_id);
+                let (held, sold, blocked) = counts.get(&s.section_id).copied().unwrap_or_default();
+                prop_assert!(
+                    held + sold + blocked <= capacity,
+                    "{} oversold",
+                    s.section_id
+                );
                 Ok(SectionAvailability {
                     section_id: s.section_id.clone(),
                     capacity,
-                    available: capacity - held - sold,
+                    available: capacity - held - sold - blocked,
                     held,
                     sold,
+                    blocked,
                 })
             })
             .collect::<Result<_, TestCaseError>>()?;
@@ -476,6 +533,7 @@ impl Sale {
         prop_assert!(loaded.index == state.index, "snapshot indexes differ");
 
         self.check_orders()?;
+        self.check_blocks()?;
 
         // Repeating any accepted hold request or checkout decides nothing beyond the expiries due
         // now.
@@ -493,6 +551,47 @@ impl Sale {
 }
 
 impl Sale {
+    /// The promises of blocks, read from the log: a block is made once and released at most once,
+    /// and every seat it took comes back exactly once, in its `BlockReleased`.
+    fn check_blocks(&self) -> Result<(), TestCaseError> {
+        let mut live: HashMap<crate::ids::BlockId, (SectionId, Vec<SeatLabel>, u32)> =
+            HashMap::new();
+        let mut released = std::collections::HashSet::new();
+        for event in &self.log {
+            match event {
+                InventoryEvent::SeatsBlocked {
+                    block_id,
+                    section_id,
+                    seats,
+                    quantity,
+                    ..
+                } => {
+                    let again =
+                        live.insert(*block_id, (section_id.clone(), seats.clone(), *quantity));
+                    prop_assert!(
+                        again.is_none() && !released.contains(block_id),
+                        "{block_id} made twice"
+                    );
+                }
+                InventoryEvent::BlockReleased {
+                    block_id,
+                    section_id,
+                    seats,
+                    quantity,
+                } => {
+                    let made = live.remove(block_id);
+                    prop_assert_eq!(made, Some((section_id.clone(), seats.clone(), *quantity)));
+                    prop_assert!(released.insert(*block_id), "{block_id} released twice");
+                }
+                _ => {}
+            }
+        }
+        for block in self.state.blocks() {
+            prop_assert_eq!(block.released, released.contains(&block.block_id));
+        }
+        Ok(())
+    }
+
     /// The promises of the waiting list, right after a decision at `now`: one live entry per
     /// customer; every offered entry holds its own offer; and no seat is on sale while a waiting
     /// entry could take it (inside the sale window), so every freed seat went to one place.
@@ -681,6 +780,11 @@ fn probes(sale: &Sale) -> Vec<InventoryCommand> {
             });
         }
     }
+    for block in sale.state.blocks() {
+        probes.push(InventoryCommand::ReleaseBlock {
+            block_id: block.block_id,
+        });
+    }
     probes.extend(sale.accepted.iter().cloned());
     probes
 }
@@ -694,6 +798,7 @@ fn same_reads(
     prop_assert_eq!(full.availability(now), compacted.availability(now));
     prop_assert_eq!(full.next_expiry(), compacted.next_expiry());
     prop_assert_eq!(full.holds_count(), compacted.holds_count());
+    prop_assert_eq!(full.blocks(), compacted.blocks());
     for hold in full.holds() {
         let found = compacted.hold(&hold.hold_id).map(|h| h.into_owned());
         prop_assert_eq!(Some(hold.into_owned()), found);

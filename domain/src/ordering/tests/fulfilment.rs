@@ -45,6 +45,7 @@ impl Shop {
                             seats: 10,
                         }],
                     },
+                    ticket_types: Vec::new(),
                 }],
                 currency: "EUR".parse().unwrap(),
                 hold_ttl_seconds: TTL as u32,
@@ -52,6 +53,7 @@ impl Shop {
                 sale_opens_at: None,
                 sale_closes_at: None,
                 waiting_room: false,
+                presales: Vec::new(),
             },
             at(0),
         )
@@ -92,6 +94,8 @@ impl Shop {
                 section_id: stalls(),
                 selection: Selection::Seats(seats.iter().map(|s| s.parse().unwrap()).collect()),
                 admission: None,
+                access_code: None,
+                type_id: None,
             }),
             now,
         )

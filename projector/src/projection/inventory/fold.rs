@@ -8,7 +8,9 @@
 //! expired was already subtracted from `held` by its `HoldExpired`). The caller reads the stored
 //! status of the holds a batch ends without creating them first ([`holds_ended_before_created`])
 //! and hands them to [`Fold::new`]. A checkout changes no seat and no count: the hold becomes
-//! `ordered` and stays held until it is sold, released by its order, or expires.
+//! `ordered` and stays held until it is sold, released by its order, or expires. An operator's
+//! block (`SeatsBlocked`, `BlockReleased`) counts in the section's `blocked` and marks its seats
+//! `blocked`; it has no hold row.
 
 use domain::catalog::SectionLayout;
 use domain::inventory::InventoryEvent;
@@ -45,6 +47,7 @@ pub(super) struct OpenedMap {
 pub(super) struct SectionDelta {
     pub(super) held: i64,
     pub(super) sold: i64,
+    pub(super) blocked: i64,
     pub(super) version: i64,
 }
 
@@ -344,6 +347,34 @@ impl Fold {
                     version,
                 );
             }
+            InventoryEvent::SeatsBlocked {
+                section_id,
+                seats,
+                quantity,
+                ..
+            } => self.block(
+                event_id,
+                &section_id.to_string(),
+                &seats,
+                i64::from(quantity),
+                SeatStatus::Blocked,
+                version,
+            ),
+            InventoryEvent::BlockReleased {
+                section_id,
+                seats,
+                quantity,
+                ..
+            } => self.block(
+                event_id,
+                &section_id.to_string(),
+                &seats,
+                -i64::from(quantity),
+                SeatStatus::Available,
+                version,
+            ),
+            // A hold's ticket type changes no seat and no count; orders carry their prices.
+            InventoryEvent::HoldTyped { .. } => {}
             other => {
                 // A fact newer than this projector: it changes nothing shown here yet. Logged, so
                 // that a new fact that does take or free seats is noticed before it matters.
@@ -353,6 +384,24 @@ impl Fold {
                 );
             }
         }
+    }
+
+    /// An operator's block took seats off sale (`blocked` > 0, seats `Blocked`) or gave them back
+    /// (`blocked` < 0, seats `Available`). No hold row: a block is not a hold.
+    fn block(
+        &mut self,
+        event_id: Uuid,
+        section_id: &str,
+        seats: &[domain::ids::SeatLabel],
+        blocked: i64,
+        status: SeatStatus,
+        version: i64,
+    ) {
+        self.touch_section(event_id, section_id, 0, 0, version);
+        if let Some(delta) = self.sections.get_mut(&(event_id, section_id.to_owned())) {
+            delta.blocked += blocked;
+        }
+        self.set_seats(event_id, section_id, seats, status, None, version);
     }
 
     /// The hold sold to `order_id` had its seats returned: changed here if the batch sold it (or

@@ -437,12 +437,13 @@ pub(super) async fn write_availability(
     let statement = tx
         .prepare_cached(&format!(
             "UPDATE {schema}.{AVAILABILITY} a
-             SET held = a.held + d.held, sold = a.sold + d.sold, version = d.version{next_expiry}
-             FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[])
-                 AS d(event_id, section_id, held, sold, version)
+             SET held = a.held + d.held, sold = a.sold + d.sold, blocked = a.blocked + d.blocked,
+                 version = d.version{next_expiry}
+             FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[])
+                 AS d(event_id, section_id, held, sold, version, blocked)
              WHERE a.event_id = d.event_id AND a.section_id = d.section_id
              RETURNING a.event_id, a.section_id, a.ordinal, a.seated, a.capacity, a.held, a.sold,
-                 a.next_expiry, a.version"
+                 a.next_expiry, a.version, a.blocked"
         ))
         .await?;
     let rows = tx
@@ -454,6 +455,7 @@ pub(super) async fn write_availability(
                 &d.iter().map(|(_, c)| c.held).collect::<Vec<_>>(),
                 &d.iter().map(|(_, c)| c.sold).collect::<Vec<_>>(),
                 &d.iter().map(|(_, c)| c.version).collect::<Vec<_>>(),
+                &d.iter().map(|(_, c)| c.blocked).collect::<Vec<_>>(),
             ],
         )
         .await?;
@@ -476,6 +478,7 @@ pub(super) async fn write_availability(
             sold: i64::from(row.get::<_, i32>(6)),
             next_expiry: row.get(7),
             version: Version::from_sql(row.get(8)),
+            blocked: i64::from(row.get::<_, i32>(9)),
         })
         .collect())
 }

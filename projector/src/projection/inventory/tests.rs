@@ -28,6 +28,7 @@ struct Section {
     capacity: i32,
     held: i64,
     sold: i64,
+    blocked: i64,
     version: i64,
 }
 
@@ -81,6 +82,7 @@ impl Tables {
                     capacity: s.capacity,
                     held: 0,
                     sold: 0,
+                    blocked: 0,
                     version: s.version,
                 });
         }
@@ -146,6 +148,7 @@ impl Tables {
                 .expect("a fact about a section never opened");
             row.held += d.held;
             row.sold += d.sold;
+            row.blocked += d.blocked;
             row.version = d.version;
         }
     }
@@ -188,11 +191,13 @@ fn opened() -> InventoryEvent {
                 layout: SectionLayout::GeneralAdmission {
                     capacity: GA_CAPACITY,
                 },
+                ticket_types: Vec::new(),
             },
             InventorySection {
                 section_id: section(SEATED),
                 price_minor: 9_000,
                 layout: SectionLayout::Seated { rows },
+                ticket_types: Vec::new(),
             },
         ],
         currency: "EUR".parse().unwrap(),
@@ -201,6 +206,7 @@ fn opened() -> InventoryEvent {
         sale_opens_at: None,
         sale_closes_at: None,
         waiting_room: false,
+        presales: Vec::new(),
     }
 }
 
@@ -379,6 +385,48 @@ fn a_sale_after_the_hold_expired_does_not_count_it_off_held_twice() {
     ]);
     assert_eq!(floor(&tables), (0, 2));
     assert_eq!(hold(&tables, 1).status, HoldStatus::Sold);
+}
+
+#[test]
+fn a_block_takes_seats_off_sale_without_a_hold_and_its_release_gives_them_back() {
+    let block_id = domain::ids::BlockId::derive(
+        EventId::from_uuid(event()),
+        &IdempotencyKey::parse("press").unwrap(),
+    );
+    let blocked =
+        |section_id: &str, seats: Vec<SeatLabel>, quantity| InventoryEvent::SeatsBlocked {
+            block_id,
+            section_id: section(section_id),
+            request: Selection::Quantity(quantity),
+            seats,
+            quantity,
+            reason: domain::inventory::BlockReason::parse("press").unwrap(),
+        };
+    let released =
+        |section_id: &str, seats: Vec<SeatLabel>, quantity| InventoryEvent::BlockReleased {
+            block_id,
+            section_id: section(section_id),
+            seats,
+            quantity,
+        };
+    let tables = given(vec![vec![
+        blocked(SEATED, vec![seat("A-1"), seat("A-2")], 2),
+        blocked(GA, vec![], 4),
+    ]]);
+    assert_eq!(seat_row(&tables, "A-1").status, SeatStatus::Blocked);
+    assert_eq!(seat_row(&tables, "A-1").expires_at, None);
+    let stalls = &tables.sections[&(event(), SEATED.to_owned())];
+    assert_eq!((stalls.held, stalls.blocked), (0, 2));
+    assert_eq!(tables.sections[&(event(), GA.to_owned())].blocked, 4);
+    assert!(tables.holds.is_empty());
+
+    let tables = given(vec![
+        vec![blocked(SEATED, vec![seat("A-1"), seat("A-2")], 2)],
+        vec![released(SEATED, vec![seat("A-1"), seat("A-2")], 2)],
+    ]);
+    assert_eq!(seat_row(&tables, "A-2").status, SeatStatus::Available);
+    let stalls = &tables.sections[&(event(), SEATED.to_owned())];
+    assert_eq!((stalls.blocked, stalls.version), (0, 3));
 }
 
 #[test]
