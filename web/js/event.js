@@ -1,0 +1,195 @@
+//! An event's page (/app/events/{id}): its sections with prices and live availability (pushed by
+//! query-svc's availability stream), a seat map per seated section that changes in place from the
+//! seat-map stream, pick-your-seats and best-available holds, the waiting room when the event has
+//! one, and the waiting list when a section is sold out.
+
+import { api } from './api.js';
+import { h, replace, notice, when, link } from './dom.js';
+import { money } from './money.js';
+import { follow } from './sse.js';
+import { who, remember, recall } from './session.js';
+import { navigate } from './nav.js';
+import { SeatMap } from './seatmap.js';
+import { queuePanel, admission, forgetAdmission } from './queue.js';
+import { waitlistPanel } from './waitlist.js';
+
+const STATUS_WORDS = {
+  draft: 'This event is not published yet.',
+  closed: 'The sale is closed.',
+  cancelled: 'This event was cancelled.',
+};
+
+async function waitingRoomOf(eventId) {
+  try {
+    return await api('waitingRoom', 'GET', `/events/${eventId}/queue`, { signedIn: false });
+  } catch {
+    return null;
+  }
+}
+
+export async function render(main, [eventId]) {
+  const id = encodeURIComponent(eventId);
+  const [event, room] = await Promise.all([api('query', 'GET', `/events/${id}`, { signedIn: false }), waitingRoomOf(id)]);
+  document.title = `${event.name} · TicketView`;
+  const stops = [];
+  const message = h('div', { class: 'messages', 'aria-live': 'assertive' });
+  main.append(
+    h('h1', {}, event.name),
+    h('p', { class: 'meta' }, event.venue, ' · ', h('time', { datetime: event.starts_at }, when(event.starts_at))),
+    message,
+  );
+  if (STATUS_WORDS[event.status]) main.append(notice(STATUS_WORDS[event.status]));
+  else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) {
+    const opens = notice(`The sale opens ${when(event.sale_opens_at)}.`);
+    main.append(opens);
+    const opened = setTimeout(() => opens.remove(), new Date(event.sale_opens_at).getTime() - Date.now());
+    stops.push(() => clearTimeout(opened));
+  }
+
+  const canBuy = () => event.status === 'on_sale' && (!room || admission(eventId) !== null);
+  const panels = event.sections.map((section, index) => sectionPanel(event, section, index, message, canBuy));
+  if (room && event.status === 'on_sale' && !admission(eventId)) {
+    const queue = queuePanel(id, room, () => panels.forEach((panel) => panel.refresh()));
+    stops.push(queue.stop);
+    main.append(queue.element);
+  }
+  main.append(h('div', { class: 'sections' }, panels.map((panel) => panel.element)));
+  panels.forEach((panel) => stops.push(panel.stop));
+
+  stops.push(
+    follow('query', `/events/${id}/availability/stream`, (kind, data) => {
+      if (kind !== 'availability') return;
+      for (const figures of data.sections) {
+        const panel = panels.find((p) => p.section.section_id === figures.section_id);
+        if (panel) panel.figures(figures);
+      }
+    }),
+  );
+  return () => stops.forEach((stop) => stop());
+}
+
+function sectionPanel(event, section, index, message, canBuy) {
+  const eventId = encodeURIComponent(event.event_id);
+  const seated = section.kind === 'seated' || (section.rows && section.rows.length > 0);
+  const headingId = `section-${index}`;
+  const figuresLine = h('p', { class: 'figures' }, 'Availability: loading…');
+  const controls = h('div', { class: 'controls' });
+  const element = h(
+    'section',
+    { class: 'section', 'aria-labelledby': headingId },
+    h('h2', { id: headingId }, section.name),
+    h('p', { class: 'price' }, money(section.price_minor, event.currency), ' per ticket'),
+    figuresLine,
+  );
+  const stops = [];
+  let map = null;
+  let available = null;
+  let waitlist = null;
+  const pickedLine = h('p', { class: 'picked', 'aria-live': 'polite' });
+  const holdPicked = h('button', { type: 'button', disabled: true }, 'Hold picked seats');
+
+  if (seated) {
+    map = new SeatMap({
+      rows: section.rows,
+      label: section.name,
+      maxPick: event.max_tickets_per_customer || 8,
+      onChange: (labels) => {
+        pickedLine.textContent = labels.length ? `Picked: ${labels.join(', ')}` : 'No seats picked yet.';
+        holdPicked.disabled = labels.length === 0;
+      },
+    });
+    map.onChange([]);
+    element.append(map.element);
+    stops.push(
+      follow('query', `/events/${eventId}/sections/${encodeURIComponent(section.section_id)}/seats/stream`, (kind, data) => {
+        if (kind === 'seat_map') map.setAll(data);
+        else if (kind === 'seat_changes') map.apply(data);
+      }),
+    );
+  }
+  element.append(controls);
+
+  const hold = async (body, button) => {
+    if (!who()) {
+      navigate(`/app/signin?reason=needed&back=${encodeURIComponent(location.pathname)}`);
+      return;
+    }
+    button.disabled = true;
+    replace(message);
+    const key = `${section.section_id}:${JSON.stringify(body)}`;
+    const pending = recall('pending-hold') || {};
+    const idempotencyKey = pending.key === key ? pending.id : crypto.randomUUID();
+    remember('pending-hold', { key, id: idempotencyKey });
+    try {
+      const answer = await api('command', 'POST', `/events/${eventId}/holds`, {
+        body: { section_id: section.section_id, ...body },
+        idempotencyKey,
+        admission: admission(event.event_id)?.token,
+      });
+      remember('pending-hold', null);
+      const holds = recall('holds', []);
+      holds.unshift({ hold_id: answer.hold_id, event_id: event.event_id, name: event.name, expires_at: answer.expires_at });
+      remember('holds', holds.slice(0, 20));
+      navigate(`/app/holds/${encodeURIComponent(answer.hold_id)}?after=${encodeURIComponent(answer.position)}`);
+    } catch (error) {
+      remember('pending-hold', null);
+      button.disabled = false;
+      replace(message, notice(`${section.name}: ${error.message}`, 'error'));
+      if (error.code === 'seat_unavailable' && map) map.clearPicks();
+      if (error.code === 'admission_expired' || error.code === 'not_admitted') {
+        forgetAdmission(event.event_id);
+        navigate(location.pathname, { replace: true });
+      }
+    }
+  };
+
+  const quantityPicker = (labelText) => {
+    const select = h('select', { id: `qty-${index}` });
+    const most = Math.max(1, Math.min(event.max_tickets_per_customer || 8, available ?? 8));
+    for (let n = 1; n <= most; n += 1) select.append(h('option', { value: String(n) }, String(n)));
+    return [h('label', { for: select.id }, labelText), select];
+  };
+
+  const refresh = () => {
+    if (waitlist) {
+      waitlist.stop();
+      waitlist = null;
+    }
+    replace(controls);
+    if (event.status !== 'on_sale') return;
+    // A waiting-list entry of this tab stays in view until its offer is taken, even when seats
+    // come back to the public.
+    const onWaitlist = recall(`waitlist.${event.event_id}.${section.section_id}`) !== null;
+    if (available === 0 || onWaitlist) {
+      waitlist = waitlistPanel(event.event_id, section, event.max_tickets_per_customer || 1);
+      controls.append(waitlist.element);
+      if (available === 0) return;
+    }
+    if (!canBuy()) {
+      controls.append(h('p', {}, 'Seats can be picked once the waiting room lets you in.'));
+      return;
+    }
+    if (!who()) {
+      controls.append(h('p', {}, link(`/app/signin?reason=needed&back=${encodeURIComponent(location.pathname)}`, 'Sign in to buy tickets')));
+      return;
+    }
+    const [label, select] = quantityPicker(seated ? 'Best available seats' : 'Tickets');
+    const best = h('button', { type: 'button' }, seated ? 'Find best seats' : 'Hold tickets');
+    best.addEventListener('click', () => hold({ quantity: Number(select.value) }, best));
+    if (seated) {
+      holdPicked.onclick = () => hold({ seats: map.pickedLabels() }, holdPicked);
+      controls.append(h('div', { class: 'row' }, pickedLine, holdPicked));
+    }
+    controls.append(h('div', { class: 'row' }, label, select, best));
+  };
+
+  const figures = (f) => {
+    figuresLine.textContent = `Available: ${f.available} of ${f.capacity} · held ${f.held} · sold ${f.sold}`;
+    const wasSoldOut = available === 0;
+    const first = available === null;
+    available = f.available;
+    if (first || wasSoldOut !== (available === 0)) refresh();
+  };
+
+  return { element, section, figures, refresh, stop: () => { stops.forEach((s) => s()); if (waitlist) waitlist.stop(); } };
+}
