@@ -149,9 +149,6 @@ fn missing_tools(specs: &Path, pages: &Path, chromium: &Path) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-// The pages and their specs (web/, web/tests/run.mjs) are written on their own branch: merging
-// it removes this line.
-#[ignore = "needs web/tests/run.mjs, which comes with the pages"]
 async fn the_pages_pass_their_specs_in_headless_chromium() {
     if std::env::var("TV_SKIP_BROWSER").is_ok_and(|v| v == "1") {
         eprintln!("TV_SKIP_BROWSER=1: the browser specs are skipped");

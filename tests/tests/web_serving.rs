@@ -34,6 +34,9 @@ fn pages_dir() -> ScratchDir {
     std::fs::write(root.join("js/app.js"), "export const page = 'catalog';\n").unwrap();
     let hashed = "export const seats = [];\n".repeat(200);
     std::fs::write(root.join("js/seatmap.3f2a9c1b.js"), hashed).unwrap();
+    std::fs::create_dir_all(root.join("node_modules/axe-core")).unwrap();
+    std::fs::write(root.join("node_modules/axe-core/axe.js"), "// tooling\n").unwrap();
+    std::fs::write(root.join("package.json"), "{}\n").unwrap();
     dir
 }
 
@@ -128,6 +131,10 @@ async fn pages_are_served_with_deep_links_and_their_caching_rules() {
         );
         let (status, _, _) = get(&format!("{base}/app/.env")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "no dotfile is served");
+        for tooling in ["package.json", "node_modules/axe-core/axe.js"] {
+            let (status, _, _) = get(&format!("{base}/app/{tooling}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{tooling} is not served");
+        }
 
         // Text is compressed for a client that takes gzip.
         let response = client()

@@ -31,6 +31,27 @@ pub struct Pages {
     dir: PathBuf,
 }
 
+/// What `web/` holds for its developers, not for the browser: the npm manifest and lock, the
+/// installed packages, the browser specs, the benchmark and the scripts. Never served.
+const TOOLING: [&str; 7] = [
+    "node_modules",
+    "tests",
+    "bench",
+    "scripts",
+    "package.json",
+    "package-lock.json",
+    "README.md",
+];
+
+/// Whether `inside` (a path under the mount, from its `/`) names tooling.
+fn is_tooling(inside: &str) -> bool {
+    inside
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .is_some_and(|first| TOOLING.contains(&first))
+}
+
 impl Pages {
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
@@ -47,7 +68,7 @@ impl Pages {
             // `/app` itself: the catalog is at `/app/`, where relative links resolve.
             return Redirect::permanent(&format!("{MOUNT}/")).into_response();
         };
-        if inside.split('/').any(|segment| segment.starts_with('.')) {
+        if inside.split('/').any(|segment| segment.starts_with('.')) || is_tooling(inside) {
             return not_found();
         }
         let (mut parts, body) = request.into_parts();
