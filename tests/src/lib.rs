@@ -23,6 +23,7 @@ pub mod client;
 pub mod cluster;
 pub mod fake_gateway;
 pub mod fixtures;
+pub mod leak_audit;
 pub mod mail_sink;
 pub mod orders;
 pub mod process;

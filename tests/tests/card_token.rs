@@ -6,78 +6,15 @@
 
 use domain::ordering::OrderStatus;
 use e2e::fake_gateway::{self, FakeGateway};
+use e2e::leak_audit::{captured_logs, every_message, logged};
 use e2e::orders::{order_id, wait_for_order};
 use e2e::{scenario, CommandSvc, EventSpec, HoldBody, TestEnv, SEATED_SECTION};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tracing_subscriber::fmt::format::FmtSpan;
-use tv_nats::{EventStore, Stream};
+use tv_nats::Stream;
 
 const SETTLED: Duration = Duration::from_secs(20);
-
-/// Everything the test binary logged.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                "debug,command_svc=trace,tv_nats=trace,domain=trace,telemetry=trace,auth=trace,e2e=trace",
-            )
-            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-            .with_ansi(false)
-            .with_writer(move || Sink(sink.clone()))
-            .try_init()
-            .expect("the only subscriber of this test binary");
-        logs
-    })
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logged() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
-}
-
-/// Every message of every stream of the store's prefix, read back raw: (stream, sequence,
-/// headers and payload as text).
-async fn every_message(store: &EventStore) -> Vec<(Stream, u64, String)> {
-    let mut messages = Vec::new();
-    for stream in Stream::ALL {
-        let mut replay = store.replay(stream, 0).await.expect("the stream reads");
-        while let Some(commit) = replay.next().await {
-            let commit = commit.expect("a message");
-            let headers = commit
-                .headers
-                .iter()
-                .flat_map(|map| map.iter())
-                .map(|(name, values)| format!("{name}: {values:?}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let text = format!(
-                "{}\n{headers}\n{}",
-                commit.subject,
-                String::from_utf8_lossy(&commit.payload)
-            );
-            messages.push((stream, commit.sequence, text));
-        }
-    }
-    messages
-}
 
 fn assert_nowhere(messages: &[(Stream, u64, String)], token: &str) {
     for (stream, sequence, text) in messages {
@@ -109,7 +46,7 @@ fn order_of(answer: &Value) -> domain::ids::OrderId {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_stream_message_log_line_or_span_holds_the_card_token_after_a_purchase() {
-    logs();
+    captured_logs();
     scenario(|env: TestEnv| async move {
         let fake = FakeGateway::start().await;
         let config = command_svc::Config {
@@ -170,7 +107,7 @@ async fn no_stream_message_log_line_or_span_holds_the_card_token_after_a_purchas
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_stream_message_holds_a_test_gateway_token_after_purchases() {
-    logs();
+    captured_logs();
     scenario(|env: TestEnv| async move {
         let svc = CommandSvc::spawn(&env.prefix).await;
         let (_, hold) = held(&svc, "quinn", &["C-1"]).await;

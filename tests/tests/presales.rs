@@ -10,6 +10,7 @@
 
 use domain::inventory::InventoryEvent;
 use e2e::client::operator_authorization;
+use e2e::leak_audit::{captured_logs, every_message};
 use e2e::readside::ReadSide;
 use e2e::{
     error_code, scenario, CommandSvc, EventSpec, HoldBody, InventoryLog, TestEnv, GA_SECTION,
@@ -17,49 +18,15 @@ use e2e::{
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use tracing_subscriber::fmt::format::FmtSpan;
-use tv_nats::{EventStore, Stream};
+use tv_nats::EventStore;
 
 const CUSTOMERS: usize = 300;
 const CODES: usize = 20;
 const PER_CODE: u32 = 2;
 const SETTLED: Duration = Duration::from_secs(20);
-
-/// Everything the test binary logged.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                "debug,command_svc=trace,tv_nats=trace,domain=trace,telemetry=trace,auth=trace",
-            )
-            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-            .with_ansi(false)
-            .with_writer(move || Sink(sink.clone()))
-            .try_init()
-            .expect("the only subscriber of this test binary");
-        logs
-    })
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).expect("a formattable time")
@@ -94,34 +61,9 @@ async fn last_sequence(store: &EventStore, event: &str) -> u64 {
     InventoryLog::read(store, event).await.last_sequence
 }
 
-/// Every message of every stream of the store's prefix, headers and payload, as text.
-async fn every_message(store: &EventStore) -> Vec<(Stream, u64, String)> {
-    let mut messages = Vec::new();
-    for stream in Stream::ALL {
-        let mut replay = store.replay(stream, 0).await.expect("the stream reads");
-        while let Some(commit) = replay.next().await {
-            let commit = commit.expect("a message");
-            let headers = commit
-                .headers
-                .iter()
-                .flat_map(|map| map.iter())
-                .map(|(name, values)| format!("{name}: {values:?}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let text = format!(
-                "{}\n{headers}\n{}",
-                commit.subject,
-                String::from_utf8_lossy(&commit.payload)
-            );
-            messages.push((stream, commit.sequence, text));
-        }
-    }
-    messages
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_hundred_customers_spend_twenty_codes_of_two_tickets_exactly() {
-    logs();
+    captured_logs();
     scenario(race).await;
 }
 
@@ -337,7 +279,7 @@ async fn race(env: TestEnv) {
 
     // No plain code anywhere: not in any stream, not in any log line or span.
     let messages = every_message(&env.store).await;
-    let logged = String::from_utf8_lossy(&logs().lock().unwrap()).to_uppercase();
+    let logged = e2e::leak_audit::logged().to_uppercase();
     assert!(
         logged.contains("LOAD_CODES"),
         "the handler's span was not captured"
