@@ -284,6 +284,20 @@ async fn order(
     Ok(Json(order).into_response())
 }
 
+/// The customer a path names, if the caller may read that customer's orders and holds (the
+/// customer or an operator). Refused for every other customer id, known or not: it tells nothing.
+fn readable_customer(caller: &Caller, customer_id: &str) -> Result<CustomerId, ApiError> {
+    let customer_id = CustomerId::parse(customer_id)
+        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    if !caller.may_read(customer_id.as_str()) {
+        return Err(auth::AuthError::Forbidden {
+            needed: auth::Role::Operator,
+        }
+        .into());
+    }
+    Ok(customer_id)
+}
+
 #[tracing::instrument(level = "debug", skip(caller, state))]
 async fn customer_orders(
     caller: Caller,
@@ -291,16 +305,8 @@ async fn customer_orders(
     PathParams(customer_id): PathParams<String>,
     QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
-    let customer_id = CustomerId::parse(&customer_id)
-        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    let customer_id = readable_customer(&caller, &customer_id)?;
     let customer_id = customer_id.as_str();
-    // Refused for every other customer id, known or not: it tells nothing.
-    if !caller.may_read(customer_id) {
-        return Err(auth::AuthError::Forbidden {
-            needed: auth::Role::Operator,
-        }
-        .into());
-    }
     state
         .wait_for(q.after.as_deref(), Projection::Orders, None)
         .await?;
@@ -316,15 +322,8 @@ async fn customer_holds(
     PathParams(customer_id): PathParams<String>,
     QueryParams(q): AfterQuery,
 ) -> Result<Response, ApiError> {
-    let customer_id = CustomerId::parse(&customer_id)
-        .map_err(|e| ApiError::bad_request("invalid_customer_id", e.to_string()))?;
+    let customer_id = readable_customer(&caller, &customer_id)?;
     let customer_id = customer_id.as_str();
-    if !caller.may_read(customer_id) {
-        return Err(auth::AuthError::Forbidden {
-            needed: auth::Role::Operator,
-        }
-        .into());
-    }
     state
         .wait_for(q.after.as_deref(), Projection::Inventory, None)
         .await?;

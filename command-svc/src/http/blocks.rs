@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::ids::{BlockId, EventId, SeatLabel, SectionId};
-use domain::inventory::{BlockReason, InventoryCommand, InventoryError, Selection};
+use domain::inventory::{BlockReason, InventoryCommand, InventoryError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
@@ -67,23 +67,6 @@ fn answer(decided: Decided) -> Result<BlockAnswer, ApiError> {
     })
 }
 
-fn selection(body: &BlockBody) -> Result<Selection, ApiError> {
-    match (&body.seats, body.quantity) {
-        (Some(seats), None) => Ok(Selection::Seats(
-            seats
-                .iter()
-                .map(|s| s.parse::<SeatLabel>())
-                .collect::<Result<_, _>>()?,
-        )),
-        (None, Some(quantity)) => Ok(Selection::Quantity(quantity)),
-        _ => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "give either `seats` (labels like \"A-12\") or `quantity`, not both and not neither",
-        )),
-    }
-}
-
 /// `201` with the block. Seats that are not free are `409 seat_unavailable`, a quantity that is
 /// not free too (named seats list the taken ones in the message).
 #[tracing::instrument(skip(state, key, trace, body), fields(event_id = %event_id))]
@@ -99,7 +82,7 @@ pub async fn block(
     let command = InventoryCommand::BlockSeats {
         block_id: BlockId::derive(event, &key),
         section_id: SectionId::parse(&body.section_id)?,
-        selection: selection(&body)?,
+        selection: super::holds::selection(body.seats.as_deref(), body.quantity)?,
         reason: BlockReason::parse(&body.reason)?,
     };
     let decided = match state.inventories.decide(event, command, trace).await {

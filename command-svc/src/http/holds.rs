@@ -66,8 +66,12 @@ fn answer(hold: &Hold, position: String) -> HoldAnswer {
     }
 }
 
-fn selection(body: &PlaceHoldBody) -> Result<Selection, ApiError> {
-    match (&body.seats, body.quantity) {
+/// Named seats or a quantity, exactly one of them: a hold's and a block's body alike.
+pub(super) fn selection(
+    seats: Option<&[String]>,
+    quantity: Option<u32>,
+) -> Result<Selection, ApiError> {
+    match (seats, quantity) {
         (Some(seats), None) => Ok(Selection::Seats(
             seats
                 .iter()
@@ -116,7 +120,7 @@ pub async fn place(
         hold_id: HoldId::derive(event, &customer, &key),
         customer_id: customer,
         section_id: SectionId::parse(&body.section_id)?,
-        selection: selection(&body)?,
+        selection: selection(body.seats.as_deref(), body.quantity)?,
         admission: admission(&state, &headers),
         access_code: super::presales::access_code(&state, event, body.access_code.as_ref())?,
         type_id: body

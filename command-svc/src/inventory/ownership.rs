@@ -215,6 +215,19 @@ mod tests {
         let _ = store.jetstream().delete_key_value(bucket).await;
     }
 
+    /// Instance "a" owning a new event: its ownership, the event, the writer's loss signal, and
+    /// the lease's revision and last renewal.
+    async fn owner_of_an_event(
+        leases: &Leases,
+    ) -> (Ownership, EventId, watch::Receiver<bool>, u64, Instant) {
+        let ownership = Ownership::new(leases.clone(), "a".into(), true);
+        let event = EventId::new_random();
+        assert_eq!(ownership.route(event).await.unwrap(), Route::Here);
+        let lost = ownership.lost_signal(event).expect("held");
+        let (_, revision, renewed) = ownership.held()[0];
+        (ownership, event, lost, revision, renewed)
+    }
+
     /// Waits until the server has removed the unrenewed lease (its `max_age`).
     async fn outlive_the_lease() {
         tokio::time::sleep(LEASE_TTL + Duration::from_millis(1500)).await;
@@ -223,11 +236,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_that_expired_unrenewed_is_claimed_again_and_the_writer_goes_on() {
         let (store, leases) = leases().await;
-        let ownership = Ownership::new(leases.clone(), "a".into(), true);
-        let event = EventId::new_random();
-        assert_eq!(ownership.route(event).await.unwrap(), Route::Here);
-        let lost = ownership.lost_signal(event).expect("held");
-        let (_, revision, renewed) = ownership.held()[0];
+        let (ownership, event, lost, revision, renewed) = owner_of_an_event(&leases).await;
 
         outlive_the_lease().await;
         assert_eq!(leases.owner(&event.to_string()).await.unwrap(), None);
@@ -247,11 +256,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_another_instance_took_meanwhile_retires_the_writer() {
         let (store, leases) = leases().await;
-        let ownership = Ownership::new(leases.clone(), "a".into(), true);
-        let event = EventId::new_random();
-        assert_eq!(ownership.route(event).await.unwrap(), Route::Here);
-        let lost = ownership.lost_signal(event).expect("held");
-        let (_, revision, renewed) = ownership.held()[0];
+        let (ownership, event, lost, revision, renewed) = owner_of_an_event(&leases).await;
 
         outlive_the_lease().await;
         let taken = leases.claim(&event.to_string(), "b").await.unwrap();
