@@ -10,7 +10,7 @@
 # writes OUT_PREFIX-{hello,read}-N.txt (wrk's reports) and OUT_PREFIX-summary.txt: the median
 # requests/s of each, the read's share of hello's, and the read's median p50 and p99.
 # TV_BENCH_READ_ROUNDS (3), TV_BENCH_READ_SECONDS (10), TV_BENCH_READ_CONNECTIONS (64) and
-# TV_BENCH_HELLO_PORT (48090) size it. Traffic goes to 127.0.0.1 only, bounded in time.
+# TV_BENCH_HELLO_PORT (19090) size it. Traffic goes to 127.0.0.1 only, bounded in time.
 
 # wrk's "Requests/sec:" of a report.
 _tv_wrk_rate() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
@@ -32,7 +32,7 @@ _tv_median() { sort -g | awk '{a[NR] = $1} END {if (NR) print (NR % 2 ? a[(NR + 
 tv_bench_reads() {
     local hello_bin=$1 url=$2 out=$3
     local rounds="${TV_BENCH_READ_ROUNDS:-3}" seconds="${TV_BENCH_READ_SECONDS:-10}"
-    local connections="${TV_BENCH_READ_CONNECTIONS:-64}" port="${TV_BENCH_HELLO_PORT:-48090}"
+    local connections="${TV_BENCH_READ_CONNECTIONS:-64}" port="${TV_BENCH_HELLO_PORT:-19090}"
     if ! command -v wrk >/dev/null; then
         tv_say "wrk is not installed (apt-get install wrk): skipping the read benchmark"
         return 0

@@ -9,7 +9,7 @@ use axum::Router;
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:48090".to_owned());
+        .unwrap_or_else(|| "127.0.0.1:19090".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
         std::io::Error::new(e.kind(), format!("binding {addr}: {e} (pass a free ADDR)"))
     })?;
