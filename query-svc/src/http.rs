@@ -189,16 +189,21 @@ async fn seats(
         .seat_map(event_id, &section_id, min_as_of)
         .await?
     else {
-        // Tell an unknown event from an unknown section.
-        let known = state.read.sections(event_id, 0).await?.is_some()
-            || state.read.event(event_id, 0).await?.is_some();
-        return Err(if known {
-            ApiError::not_found("unknown_section", "the event has no section with this id")
-        } else {
-            ApiError::not_found("unknown_event", "no event with this id")
-        });
+        return no_seat_map(&state, event_id).await;
     };
     Ok(Json(seat_statuses(&map, OffsetDateTime::now_utc())).into_response())
+}
+
+/// The answer when a section has no seat map: `404 unknown_section` if the event is known,
+/// `404 unknown_event` if not.
+pub(crate) async fn no_seat_map<T>(state: &AppState, event_id: Uuid) -> Result<T, ApiError> {
+    let known = state.read.sections(event_id, 0).await?.is_some()
+        || state.read.event(event_id, 0).await?.is_some();
+    Err(if known {
+        ApiError::not_found("unknown_section", "the event has no section with this id")
+    } else {
+        ApiError::not_found("unknown_event", "no event with this id")
+    })
 }
 
 /// Seat statuses at `now`: a seat whose hold has passed its `expires_at` is available again.

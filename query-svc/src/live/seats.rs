@@ -144,13 +144,7 @@ pub(crate) async fn seats_stream(
         .await?
         .is_none()
     {
-        let known = state.read.sections(event_id, 0).await?.is_some()
-            || state.read.event(event_id, 0).await?.is_some();
-        return Err(if known {
-            ApiError::not_found("unknown_section", "the event has no section with this id")
-        } else {
-            ApiError::not_found("unknown_event", "no event with this id")
-        });
+        return crate::http::no_seat_map(&state, event_id).await;
     }
     let Some(permit) = state.live.admit() else {
         return Ok(too_many_streams());
