@@ -1,7 +1,9 @@
 //! An event's page (/app/events/{id}): its sections with prices and live availability (pushed by
 //! query-svc's availability stream), a seat map per seated section that changes in place from the
 //! seat-map stream, pick-your-seats and best-available holds, the waiting room when the event has
-//! one, and the waiting list when a section is sold out.
+//! one, and the waiting list when a section is sold out. During a presale (presale.js) every hold
+//! sends the access code typed on the page; a section with several ticket types lets the buyer
+//! pick one (its price is shown, and the hold names it in `type_id`).
 
 import { api } from './api.js';
 import { h, replace, notice, when, link } from './dom.js';
@@ -12,6 +14,10 @@ import { navigate } from './nav.js';
 import { SeatMap } from './seatmap.js';
 import { queuePanel, admission, forgetAdmission } from './queue.js';
 import { waitlistPanel } from './waitlist.js';
+import { runningPresale, nextPresaleChange, presalePanel } from './presale.js';
+
+/** The longest wait setTimeout keeps (about 24 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 const STATUS_WORDS = {
   draft: 'This event is not published yet.',
@@ -38,16 +44,25 @@ export async function render(main, [eventId]) {
     h('p', { class: 'meta' }, event.venue, ' · ', h('time', { datetime: event.starts_at }, when(event.starts_at))),
     message,
   );
+  const running = STATUS_WORDS[event.status] ? null : runningPresale(event);
+  const presale = running ? presalePanel(running) : null;
+  if (presale) main.append(presale.element);
   if (STATUS_WORDS[event.status]) main.append(notice(STATUS_WORDS[event.status]));
   else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) {
-    const opens = notice(`The sale opens ${when(event.sale_opens_at)}.`);
+    const opens = notice(`The ${presale ? 'general ' : ''}sale opens ${when(event.sale_opens_at)}.`);
     main.append(opens);
     const opened = setTimeout(() => opens.remove(), new Date(event.sale_opens_at).getTime() - Date.now());
     stops.push(() => clearTimeout(opened));
   }
+  // A presale opening or closing changes what the page asks for: it is drawn again then.
+  const change = STATUS_WORDS[event.status] ? null : nextPresaleChange(event);
+  if (change !== null && change - Date.now() < MAX_TIMEOUT_MS) {
+    const redraw = setTimeout(() => navigate(location.pathname + location.search, { replace: true }), change - Date.now() + 500);
+    stops.push(() => clearTimeout(redraw));
+  }
 
   const canBuy = () => event.status === 'on_sale' && (!room || admission(eventId) !== null);
-  const panels = event.sections.map((section, index) => sectionPanel(event, section, index, message, canBuy));
+  const panels = event.sections.map((section, index) => sectionPanel(event, section, index, message, canBuy, presale));
   if (room && event.status === 'on_sale' && !admission(eventId)) {
     const queue = queuePanel(id, room, () => panels.forEach((panel) => panel.refresh()));
     stops.push(queue.stop);
@@ -68,17 +83,33 @@ export async function render(main, [eventId]) {
   return () => stops.forEach((stop) => stop());
 }
 
-function sectionPanel(event, section, index, message, canBuy) {
+/** A short hex digest of `text`: an access code in an idempotency key without the code itself. */
+async function digest(text) {
+  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(bytes.slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function sectionPanel(event, section, index, message, canBuy, presale) {
   const eventId = encodeURIComponent(event.event_id);
   const seated = section.kind === 'seated' || (section.rows && section.rows.length > 0);
   const headingId = `section-${index}`;
   const figuresLine = h('p', { class: 'figures' }, 'Availability: loading…');
   const controls = h('div', { class: 'controls' });
+  // Several ticket types: the buyer picks one, and the price shown is that type's.
+  const types = section.ticket_types && section.ticket_types.length > 1 ? section.ticket_types : [];
+  let typeId = types.length ? types[0].type_id : null;
+  const priceLine = h('p', { class: 'price' });
+  const showPrice = () => {
+    const type = types.find((t) => t.type_id === typeId);
+    if (type) replace(priceLine, `${type.name}: `, money(type.price_minor, event.currency), ' per ticket');
+    else replace(priceLine, money(section.price_minor, event.currency), ' per ticket');
+  };
+  showPrice();
   const element = h(
     'section',
     { class: 'section', 'aria-labelledby': headingId },
     h('h2', { id: headingId }, section.name),
-    h('p', { class: 'price' }, money(section.price_minor, event.currency), ' per ticket'),
+    priceLine,
     figuresLine,
   );
   const stops = [];
@@ -114,21 +145,36 @@ function sectionPanel(event, section, index, message, canBuy) {
       navigate(`/app/signin?reason=needed&back=${encodeURIComponent(location.pathname)}`);
       return;
     }
+    const code = presale ? presale.code() : '';
+    if (presale && !code) {
+      replace(message, notice('Type your access code first: the presale needs one.', 'error'));
+      presale.ask();
+      return;
+    }
     button.disabled = true;
     replace(message);
-    const key = `${section.section_id}:${JSON.stringify(body)}`;
+    const sent = { section_id: section.section_id, ...body, ...(typeId ? { type_id: typeId } : {}) };
+    // The key names the code by its digest: the code itself is not kept in the tab.
+    const key = `${JSON.stringify(sent)}:${code ? await digest(code) : ''}`;
     const pending = recall('pending-hold') || {};
     const idempotencyKey = pending.key === key ? pending.id : crypto.randomUUID();
     remember('pending-hold', { key, id: idempotencyKey });
     try {
       const answer = await api('command', 'POST', `/events/${eventId}/holds`, {
-        body: { section_id: section.section_id, ...body },
+        body: code ? { ...sent, access_code: code } : sent,
         idempotencyKey,
         admission: admission(event.event_id)?.token,
       });
       remember('pending-hold', null);
       const holds = recall('holds', []);
-      holds.unshift({ hold_id: answer.hold_id, event_id: event.event_id, name: event.name, expires_at: answer.expires_at });
+      holds.unshift({
+        hold_id: answer.hold_id,
+        event_id: event.event_id,
+        name: event.name,
+        expires_at: answer.expires_at,
+        type_id: answer.type_id,
+        price_minor: answer.price_minor,
+      });
       remember('holds', holds.slice(0, 20));
       navigate(`/app/holds/${encodeURIComponent(answer.hold_id)}?after=${encodeURIComponent(answer.position)}`);
     } catch (error) {
@@ -172,6 +218,18 @@ function sectionPanel(event, section, index, message, canBuy) {
     if (!who()) {
       controls.append(h('p', {}, link(`/app/signin?reason=needed&back=${encodeURIComponent(location.pathname)}`, 'Sign in to buy tickets')));
       return;
+    }
+    if (types.length) {
+      const typeSelect = h('select', { id: `type-${index}` });
+      for (const type of types) {
+        typeSelect.append(h('option', { value: type.type_id }, `${type.name} · ${money(type.price_minor, event.currency)}`));
+      }
+      typeSelect.value = typeId;
+      typeSelect.addEventListener('change', () => {
+        typeId = typeSelect.value;
+        showPrice();
+      });
+      controls.append(h('div', { class: 'row' }, h('label', { for: typeSelect.id }, 'Ticket type'), typeSelect));
     }
     const [label, select] = quantityPicker(seated ? 'Best available seats' : 'Tickets');
     const best = h('button', { type: 'button' }, seated ? 'Find best seats' : 'Hold tickets');

@@ -1,11 +1,12 @@
-//! A hold (/app/holds/{id}): the held seats and their price, a countdown to `expires_at`, a
-//! release button, and the checkout form (checkout.js). An expired hold says so and leads back
-//! to the seats.
+//! A hold (/app/holds/{id}): the held seats, their ticket type and price, a countdown to
+//! `expires_at`, a release button, and the checkout form (checkout.js). An expired hold says so
+//! and leads back to the seats. query-svc's hold carries no ticket type: the type is the one
+//! command-svc answered when this tab placed the hold (kept with the tab's holds).
 
 import { api } from './api.js';
 import { h, replace, notice, link } from './dom.js';
 import { money } from './money.js';
-import { who } from './session.js';
+import { who, recall } from './session.js';
 import { toSignin } from './nav.js';
 import { checkoutForm } from './checkout.js';
 
@@ -26,11 +27,16 @@ export async function render(main, [holdId], query) {
   const backToSeats = link(`/app/events/${encodeURIComponent(hold.event_id)}`, 'Back to the seats');
   main.append(h('h1', {}, 'Your hold'), h('p', { class: 'meta' }, event.name, ' · ', section.name));
   const seats = hold.seats && hold.seats.length ? hold.seats.join(', ') : `${hold.quantity} ticket(s), general admission`;
-  main.append(
-    h('dl', { class: 'facts' },
-      h('dt', {}, 'Seats'), h('dd', {}, seats),
-      h('dt', {}, 'Total'), h('dd', {}, money(section.price_minor * hold.quantity, event.currency))),
-  );
+  const types = section.ticket_types || [];
+  const placed = recall('holds', []).find((kept) => kept.hold_id === hold.hold_id) || {};
+  const type = types.find((t) => t.type_id === placed.type_id) || (types.length > 1 ? null : types[0]);
+  const price = placed.price_minor ?? (type ? type.price_minor : section.price_minor);
+  const facts = h('dl', { class: 'facts' }, h('dt', {}, 'Seats'), h('dd', {}, seats));
+  if (types.length > 1) facts.append(h('dt', {}, 'Ticket type'), h('dd', {}, type ? type.name : 'as picked when holding'));
+  // Without the type, a section of several types has no one price to show.
+  const total = types.length > 1 && !type && placed.price_minor == null ? 'the picked type\'s price, shown on the order' : money(price * hold.quantity, event.currency);
+  facts.append(h('dt', {}, 'Total'), h('dd', {}, total));
+  main.append(facts);
   const countdown = h('p', { class: 'countdown', role: 'timer', 'aria-live': 'off' });
   const message = h('div', { class: 'messages', 'aria-live': 'assertive' });
   main.append(countdown, message);

@@ -1,5 +1,6 @@
 //! An order (/app/orders/{id}): its state while payment runs, then one code per ticket, shown as
-//! text and as a QR code; a paid order can be cancelled (and is refunded).
+//! text and as a QR code, with its ticket type's name when its section sells several; a paid
+//! order can be cancelled (and is refunded).
 
 import { api } from './api.js';
 import { h, replace, notice, link } from './dom.js';
@@ -16,6 +17,22 @@ const WORDS = {
   refunded: 'This order was cancelled and refunded.',
 };
 const POLL_MS = 700;
+
+/** The names of the ticket types of sections selling more than one, by `section_id/type_id`. */
+async function typeNames(eventId) {
+  const names = new Map();
+  if (!eventId) return names;
+  try {
+    const event = await api('query', 'GET', `/events/${encodeURIComponent(eventId)}`, { signedIn: false });
+    for (const section of event.sections) {
+      const types = section.ticket_types || [];
+      if (types.length > 1) types.forEach((t) => names.set(`${section.section_id}/${t.type_id}`, t.name));
+    }
+  } catch {
+    // Without the event, the tickets are shown without their types' names.
+  }
+  return names;
+}
 
 /** A button that cancels `order` (asking first), then calls `done()`. */
 export function cancelButton(order, message, done) {
@@ -63,12 +80,15 @@ export async function render(main, [orderId], query) {
       return;
     }
     if (order.status === 'confirmed') {
+      const names = order.tickets.some((t) => t.type_id) ? await typeNames(order.event_id) : new Map();
       const list = h('ol', { class: 'tickets', 'aria-label': 'Tickets' });
       for (const ticket of order.tickets) {
         const place = ticket.seat ? `Seat ${ticket.seat}` : 'General admission';
+        const typeName = names.get(`${ticket.section_id}/${ticket.type_id}`);
         list.append(
           h('li', { class: 'ticket' },
             h('h2', {}, place),
+            typeName ? h('p', {}, `Ticket type: ${typeName}`) : null,
             h('p', {}, 'Code: ', h('code', { class: 'code' }, ticket.code)),
             qrSvg(ticket.qr || ticket.code, `QR code of the ticket for ${place}`)),
         );

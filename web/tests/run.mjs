@@ -1,6 +1,7 @@
 // Browser tests of the pages in headless Chromium against the real services, read as a person's
 // steps: a buyer goes from the catalog through the queue, seats, hold and payment to tickets while
-// a second browser sees the seats taken without a reload; sold out → waiting list → offer; an
+// a second browser sees the seats taken without a reload; sold out → waiting list → offer; a
+// presale's access code and a section's ticket types on the way to an order at the type's price; an
 // operator creates and publishes an event and watches the sale move; a scanner checks a ticket in
 // once; forged and expired tokens land on sign-in. Every page is checked with axe-core (no serious
 // or critical finding) and photographed into $TV_ARTIFACTS_DIR.
@@ -244,6 +245,70 @@ spec('a declined card, a released hold, a cancelled order and an expired hold, e
   await buyer.getByText('Your hold expired and the seats went back on sale. Pick again.').waitFor({ timeout: 10000 });
   await buyer.getByRole('link', { name: 'Back to the seats' }).click();
   await buyer.getByText(/Available: 20 of 20/).waitFor();
+  await buyer.context().close();
+});
+
+spec('during a presale a buyer needs an access code, picks a ticket type and pays its price', async () => {
+  const now = Date.now();
+  const presaleCloses = new Date(now + 10 * 60000).toISOString();
+  const event = await publishedEvent(
+    [{
+      section_id: 'ga',
+      name: 'Floor',
+      price_minor: 3000,
+      capacity: 50,
+      ticket_types: [
+        { type_id: 'standard', name: 'Standard', price_minor: 3000 },
+        { type_id: 'vip', name: 'VIP with lounge', price_minor: 7450 },
+      ],
+    }],
+    {
+      name: eventName('Presale night'),
+      sale_opens_at: presaleCloses,
+      presales: [{ presale_id: 'fans', opens_at: new Date(now - 60000).toISOString(), closes_at: presaleCloses, max_tickets_per_code: 4 }],
+    },
+  );
+  const loaded = await apiCall(env.command, 'POST', `/events/${event.event_id}/presales/fans/codes`, env.operator, { codes: ['FANS-2026-A1', 'FANS-2026-B2'] });
+  check(loaded.codes === 2, `two codes loaded expected, the answer says ${loaded.codes}`);
+
+  const buyer = await person(PHONE);
+  await signIn(buyer, env.customer);
+  await buyer.goto(app(`/events/${event.event_id}`));
+  await buyer.getByText(/^Presale until .+: an access code is needed\./).waitFor();
+  await buyer.getByText(/^The general sale opens /).waitFor();
+  await buyer.getByText('Standard: €30.00 per ticket').waitFor();
+  await buyer.getByLabel('Ticket type').selectOption({ label: 'VIP with lounge · €74.50' });
+  await buyer.getByText('VIP with lounge: €74.50 per ticket').waitFor();
+  await buyer.getByLabel('Tickets').selectOption('2');
+  const holdButton = buyer.getByRole('button', { name: 'Hold tickets' });
+
+  await holdButton.click();
+  await buyer.getByText('Type your access code first: the presale needs one.').waitFor();
+  await buyer.getByLabel('Access code').fill('NOT-A-FAN-CODE');
+  await holdButton.click();
+  await buyer.getByText('Floor: That access code is not valid for this presale. Check it and try again.').waitFor();
+  await accessible(buyer, 'presale');
+  await fitsPhone(buyer, 'presale');
+  await photo(buyer, 'presale');
+
+  await buyer.getByLabel('Access code').fill('fans-2026-b2');
+  await holdButton.click();
+  await buyer.waitForURL(/\/app\/holds\//);
+  await buyer.getByText(/Held for you for \d+:\d\d more/).waitFor();
+  await buyer.locator('dd', { hasText: /^VIP with lounge$/ }).waitFor();
+  await buyer.locator('dd', { hasText: /^€149\.00$/ }).waitFor();
+  await accessible(buyer, 'presale-hold');
+  await buyer.getByLabel('Card').selectOption('tok_ok');
+  await buyer.getByRole('button', { name: 'Pay' }).click();
+  await buyer.waitForURL(/\/app\/orders\//);
+  await buyer.getByText('Paid. Here are your tickets.').waitFor();
+  await buyer.getByText('Total: €149.00').waitFor();
+  await buyer.getByText('Ticket type: VIP with lounge').first().waitFor();
+  const orderId = decodeURIComponent(new URL(buyer.url()).pathname.split('/').pop());
+  const order = await apiCall(env.base, 'GET', `/orders/${orderId}`, env.customer);
+  check(order.total_minor === 2 * 7450, `the order's total is ${order.total_minor}, not 2 × 7450`);
+  check(order.tickets.length === 2 && order.tickets.every((t) => t.type_id === 'vip'), `the order's tickets are not two VIP ones: ${JSON.stringify(order.tickets.map((t) => t.type_id))}`);
+  await accessible(buyer, 'presale-order');
   await buyer.context().close();
 });
 
