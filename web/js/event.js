@@ -46,7 +46,7 @@ export async function render(main, [eventId]) {
   );
   const running = STATUS_WORDS[event.status] ? null : runningPresale(event);
   const presale = running ? presalePanel(running) : null;
-  if (presale) main.append(presale.element);
+  if (presale) main.append(presale.line);
   if (STATUS_WORDS[event.status]) main.append(notice(STATUS_WORDS[event.status]));
   else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) {
     const opens = notice(`The ${presale ? 'general ' : ''}sale opens ${when(event.sale_opens_at)}.`);
@@ -54,6 +54,7 @@ export async function render(main, [eventId]) {
     const opened = setTimeout(() => opens.remove(), new Date(event.sale_opens_at).getTime() - Date.now());
     stops.push(() => clearTimeout(opened));
   }
+  if (presale) main.append(presale.field);
   // A presale opening or closing changes what the page asks for: it is drawn again then.
   const change = STATUS_WORDS[event.status] ? null : nextPresaleChange(event);
   if (change !== null && change - Date.now() < MAX_TIMEOUT_MS) {

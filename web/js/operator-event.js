@@ -1,7 +1,8 @@
 //! The live sale view of one event (/app/operator/events/{id}): publish, close and cancel; sold,
 //! held and available per section from the availability stream; orders and revenue from the
 //! report; holds per second; the waiting room's admission rate and people waiting; and a chart of
-//! tickets sold over time that moves while the sale runs.
+//! tickets sold over time that moves while the sale runs; the presales, with a form loading their
+//! access codes (operator-presales.js).
 
 import { api } from './api.js';
 import { h, replace, notice, when, link } from './dom.js';
@@ -10,6 +11,7 @@ import { follow } from './sse.js';
 import { who, hasRole } from './session.js';
 import { navigate, toSignin } from './nav.js';
 import { SalesChart } from './chart.js';
+import { presalesSection } from './operator-presales.js';
 
 const REPORT_MS = 3000;
 const QUEUE_MS = 2000;
@@ -82,6 +84,8 @@ export async function render(main, [eventId], query) {
     h('section', { 'aria-labelledby': 'chart-title' }, h('h2', { id: 'chart-title' }, 'Sales over time'), chart.svg, chart.caption),
     h('section', { 'aria-labelledby': 'report-title' }, h('h2', { id: 'report-title' }, 'Orders'), report),
   );
+  const presales = presalesSection(event);
+  if (presales) main.append(presales);
 
   const taken = [];
   let holdsPerSecond = 0;

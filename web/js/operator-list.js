@@ -1,6 +1,7 @@
 //! The operator console's start (/app/operator/): the events (drafts included) and a form that
 //! creates an event with general-admission and seated sections, prices, a sale window, a
-//! per-customer limit and, optionally, a waiting room.
+//! per-customer limit and, optionally, more ticket types per section, a presale with access codes
+//! before the sale opens, and a waiting room.
 
 import { api } from './api.js';
 import { h, replace, notice, link, when } from './dom.js';
@@ -36,6 +37,24 @@ function localInput(id, offsetMinutes) {
   return h('input', { id, type: 'datetime-local', value });
 }
 
+/**
+ * The ticket types typed for a section, one a line ("VIP: 90"), after its own price as the type
+ * "Standard"; [] when none is typed (the section then sells one type at its price).
+ */
+export function parseTypes(text, standardMinor, currency, where) {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (!lines.length) return [];
+  const types = [{ type_id: 'standard', name: 'Standard', price_minor: standardMinor }];
+  lines.forEach((line, i) => {
+    const colon = line.lastIndexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    const priceMinor = colon > 0 ? parseMajor(line.slice(colon + 1), currency) : null;
+    if (!name || priceMinor === null) throw new Error(`${where}, ticket type line ${i + 1}: write a name, a colon and a price, e.g. "VIP: 90".`);
+    types.push({ type_id: `t${i + 2}`, name, price_minor: priceMinor });
+  });
+  return types;
+}
+
 function sectionRow(index) {
   const kind = h('select', { id: `s${index}-kind` }, h('option', { value: 'ga' }, 'General admission'), h('option', { value: 'seated' }, 'Seated'));
   const name = h('input', { id: `s${index}-name`, type: 'text', value: index === 0 ? 'Floor' : `Section ${index + 1}`, maxlength: '200' });
@@ -43,6 +62,7 @@ function sectionRow(index) {
   const capacity = h('input', { id: `s${index}-capacity`, type: 'number', min: '1', value: '100' });
   const rows = h('input', { id: `s${index}-rows`, type: 'number', min: '1', max: '700', value: '10' });
   const perRow = h('input', { id: `s${index}-per-row`, type: 'number', min: '1', max: '1000', value: '20' });
+  const types = h('textarea', { id: `s${index}-types`, rows: '2', 'aria-describedby': `s${index}-types-hint` });
   const gaFields = h('div', { class: 'field' }, h('label', { for: capacity.id }, 'Capacity'), capacity);
   const seatedFields = h('div', { class: 'row', hidden: true },
     h('div', { class: 'field' }, h('label', { for: rows.id }, 'Rows'), rows),
@@ -56,11 +76,17 @@ function sectionRow(index) {
     h('div', { class: 'field' }, h('label', { for: name.id }, 'Name'), name),
     h('div', { class: 'field' }, h('label', { for: kind.id }, 'Kind'), kind),
     h('div', { class: 'field' }, h('label', { for: price.id }, 'Price'), price),
-    gaFields, seatedFields);
+    gaFields, seatedFields,
+    h('div', { class: 'field' },
+      h('label', { for: types.id }, 'More ticket types (optional)'),
+      types,
+      h('small', { id: `s${index}-types-hint` }, 'One a line, name and price, e.g. "VIP: 90". The price above is then the type "Standard".')));
   const read = (currency) => {
     const priceMinor = parseMajor(price.value, currency);
     if (priceMinor === null) throw new Error(`Section ${index + 1}: the price is not an amount.`);
     const section = { section_id: `s${index + 1}`, name: name.value.trim(), price_minor: priceMinor };
+    const ticketTypes = parseTypes(types.value, priceMinor, currency, `Section ${index + 1}`);
+    if (ticketTypes.length) section.ticket_types = ticketTypes;
     if (kind.value === 'ga') section.capacity = Number(capacity.value);
     else section.rows = rowLabels(Number(rows.value)).map((row) => ({ row, seats: Number(perRow.value) }));
     return section;
@@ -79,6 +105,9 @@ function createForm(message) {
   const ttl = h('input', { id: 'ev-ttl', type: 'number', min: '5', max: '86400', value: '600' });
   const room = h('input', { id: 'ev-room', type: 'checkbox' });
   const admit = h('input', { id: 'ev-admit', type: 'number', min: '1', value: '600' });
+  const presale = h('input', { id: 'ev-presale', type: 'checkbox' });
+  const presaleOpens = localInput('ev-presale-opens', 0);
+  const perCode = h('input', { id: 'ev-per-code', type: 'number', min: '1', max: '10000', value: '4' });
   const sections = h('div', { class: 'sections-form' });
   const rows = [];
   const addSection = () => {
@@ -97,6 +126,8 @@ function createForm(message) {
     field('Tickets per customer', limit), field('Hold time (seconds)', ttl),
     h('div', { class: 'field inline' }, room, h('label', { for: room.id }, 'Sell through a waiting room (opens now)')),
     field('Admissions per minute', admit),
+    h('div', { class: 'field inline' }, presale, h('label', { for: presale.id }, 'Presale with access codes until the sale opens (codes are loaded on the event’s page)')),
+    field('Presale opens at', presaleOpens), field('Tickets per access code', perCode),
     sections, more,
     h('button', { type: 'submit' }, 'Create event'));
   let idempotencyKey = crypto.randomUUID();
@@ -121,6 +152,10 @@ function createForm(message) {
       if (room.checked) {
         if (!body.sale_opens_at || new Date(body.sale_opens_at) <= new Date()) body.sale_opens_at = new Date(Date.now() + 10000).toISOString();
         body.waiting_room = { opens_at: new Date(Date.now() - 1000).toISOString(), admit_per_minute: Number(admit.value) };
+      }
+      if (presale.checked) {
+        if (!body.sale_opens_at) throw new Error('A presale needs the time the sale opens: it ends then.');
+        body.presales = [{ presale_id: 'presale', opens_at: isoOf(presaleOpens.value), closes_at: body.sale_opens_at, max_tickets_per_code: Number(perCode.value) }];
       }
     } catch (error) {
       replace(message, notice(error.message, 'error'));

@@ -19,19 +19,14 @@ export function nextPresaleChange(event, now = Date.now()) {
 }
 
 /**
- * The running presale's line and its access-code field: {element, code(), ask()}. `code()` is
- * the typed code (trimmed; '' when none), `ask()` moves the focus to the field.
+ * The running presale's line and its access-code field: {line, field, code(), ask()}. `code()`
+ * is the typed code (trimmed; '' when none), `ask()` moves the focus to the field.
  */
 export function presalePanel(presale) {
   const input = h('input', { id: 'access-code', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', 'aria-describedby': 'presale-line' });
-  const element = h(
-    'div',
-    { class: 'presale' },
-    h('p', { class: 'notice info', id: 'presale-line' }, `Presale until ${when(presale.closes_at)}: an access code is needed. `, `Each code buys at most ${presale.max_tickets_per_code} ticket(s).`),
-    h('div', { class: 'row' }, h('label', { for: input.id }, 'Access code'), input),
-  );
   return {
-    element,
+    line: h('p', { class: 'notice info', id: 'presale-line' }, `Presale until ${when(presale.closes_at)}: an access code is needed. `, `Each code buys at most ${presale.max_tickets_per_code} ticket(s).`),
+    field: h('div', { class: 'row' }, h('label', { for: input.id }, 'Access code'), input),
     code: () => input.value.trim(),
     ask: () => input.focus(),
   };

@@ -2,9 +2,10 @@
 // steps: a buyer goes from the catalog through the queue, seats, hold and payment to tickets while
 // a second browser sees the seats taken without a reload; sold out → waiting list → offer; a
 // presale's access code and a section's ticket types on the way to an order at the type's price; an
-// operator creates and publishes an event and watches the sale move; a scanner checks a ticket in
-// once; forged and expired tokens land on sign-in. Every page is checked with axe-core (no serious
-// or critical finding) and photographed into $TV_ARTIFACTS_DIR.
+// operator creates and publishes an event and watches the sale move, and creates one with ticket
+// types and a presale and loads its codes; a scanner checks a ticket in once; forged and expired
+// tokens land on sign-in. Every page is checked with axe-core (no serious or critical finding) and
+// photographed into $TV_ARTIFACTS_DIR.
 //
 // Environment (tests/tests/browser.rs sets it): TV_WEB_BASE, TV_COMMAND_URL, TV_WAITING_ROOM_URL,
 // TV_OPERATOR_TOKEN, TV_SCANNER_TOKEN, TV_CUSTOMER_TOKEN, TV_EXPIRED_TOKEN, TV_CHROMIUM,
@@ -362,6 +363,41 @@ spec('an operator creates and publishes an event, and watches the sale move', as
   await operator.getByText(/^600 a minute/).waitFor();
   await operator.getByRole('definition').filter({ hasText: /^1$/ }).first().waitFor();
   await operator.getByRole('row', { name: /Stalls 2 0 8 10/ }).waitFor();
+  await operator.context().close();
+});
+
+spec('an operator creates an event with ticket types and a presale, and loads its access codes', async () => {
+  const operator = await person(DESK);
+  await signIn(operator, env.operator);
+  await operator.goto(app('/operator/'));
+  const name = eventName('Presale console');
+  await operator.getByLabel('Event name').fill(name);
+  await operator.getByLabel('Venue').fill('Console hall');
+  // The browser runs in UTC: datetime-local values are UTC times.
+  await operator.getByLabel('Sale opens at', { exact: true }).fill(new Date(Date.now() + 3600000).toISOString().slice(0, 16));
+  await operator.getByLabel('More ticket types (optional)').fill('Student: 20\nVIP: 95.50');
+  await operator.getByLabel(/^Presale with access codes/).check();
+  await operator.getByLabel('Tickets per access code').fill('2');
+  await operator.getByRole('button', { name: 'Create event' }).click();
+  await operator.waitForURL(/\/app\/operator\/events\//);
+  const eventId = decodeURIComponent(new URL(operator.url()).pathname.split('/').pop());
+  await operator.getByText('Access codes can be loaded once the event is published.').waitFor();
+  await operator.getByRole('button', { name: 'Publish' }).click();
+  await operator.getByRole('heading', { name: 'Presale presale' }).waitFor();
+  await operator.getByText(/at most 2 ticket\(s\) per code/).waitFor();
+  const created = await apiCall(env.base, 'GET', `/events/${eventId}`, env.operator);
+  const types = created.sections[0].ticket_types.map((t) => `${t.name}=${t.price_minor}`).join(',');
+  check(types === 'Standard=4500,Student=2000,VIP=9550', `the section's ticket types are ${types}`);
+  check(created.presales.length === 1 && created.presales[0].closes_at === created.sale_opens_at, `the presale is ${JSON.stringify(created.presales)}`);
+  await operator.getByLabel('Access codes').fill('CLUB-0001\n club-0002 \n\nCLUB-0001');
+  await operator.getByRole('button', { name: 'Load codes' }).click();
+  await operator.getByText('2 code(s) loaded into presale presale.').waitFor();
+  check((await operator.getByLabel('Access codes').inputValue()) === '', 'the codes stay on the page after loading');
+  await operator.getByLabel('Access codes').fill('abc');
+  await operator.getByRole('button', { name: 'Load codes' }).click();
+  await operator.getByText(/codes\[0\]: an access code has 4 to 64/).waitFor();
+  await accessible(operator, 'operator-presale');
+  await photo(operator, 'operator-presale');
   await operator.context().close();
 });
 
