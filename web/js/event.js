@@ -14,7 +14,7 @@ import { navigate } from './nav.js';
 import { SeatMap } from './seatmap.js';
 import { queuePanel, admission, forgetAdmission } from './queue.js';
 import { waitlistPanel } from './waitlist.js';
-import { runningPresale, nextPresaleChange, presalePanel } from './presale.js';
+import { runningPresale, upcomingPresale, nextPresaleChange, presalePanel } from './presale.js';
 
 /** The longest wait setTimeout keeps (about 24 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -46,10 +46,12 @@ export async function render(main, [eventId]) {
   );
   const running = STATUS_WORDS[event.status] ? null : runningPresale(event);
   const presale = running ? presalePanel(running) : null;
+  const upcoming = STATUS_WORDS[event.status] || running ? null : upcomingPresale(event);
   if (presale) main.append(presale.line);
+  else if (upcoming) main.append(notice(`A presale opens ${when(upcoming.opens_at)}: an access code will be needed.`));
   if (STATUS_WORDS[event.status]) main.append(notice(STATUS_WORDS[event.status]));
   else if (event.sale_opens_at && new Date(event.sale_opens_at) > new Date()) {
-    const opens = notice(`The ${presale ? 'general ' : ''}sale opens ${when(event.sale_opens_at)}.`);
+    const opens = notice(`The ${presale || upcoming ? 'general ' : ''}sale opens ${when(event.sale_opens_at)}.`);
     main.append(opens);
     const opened = setTimeout(() => opens.remove(), new Date(event.sale_opens_at).getTime() - Date.now());
     stops.push(() => clearTimeout(opened));

@@ -9,6 +9,13 @@ export function runningPresale(event, now = Date.now()) {
   return (event.presales || []).find((p) => new Date(p.opens_at).getTime() <= now && now < new Date(p.closes_at).getTime()) || null;
 }
 
+/** The next presale to open after `now`, or null. */
+export function upcomingPresale(event, now = Date.now()) {
+  const later = (event.presales || []).filter((p) => new Date(p.opens_at).getTime() > now);
+  later.sort((a, b) => new Date(a.opens_at) - new Date(b.opens_at));
+  return later[0] || null;
+}
+
 /** The next time after `now` a presale opens or closes (in ms since the epoch), or null. */
 export function nextPresaleChange(event, now = Date.now()) {
   const times = (event.presales || [])

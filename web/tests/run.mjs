@@ -299,6 +299,7 @@ spec('during a presale a buyer needs an access code, picks a ticket type and pay
   await buyer.locator('dd', { hasText: /^VIP with lounge$/ }).waitFor();
   await buyer.locator('dd', { hasText: /^€149\.00$/ }).waitFor();
   await accessible(buyer, 'presale-hold');
+  await photo(buyer, 'presale-hold');
   await buyer.getByLabel('Card').selectOption('tok_ok');
   await buyer.getByRole('button', { name: 'Pay' }).click();
   await buyer.waitForURL(/\/app\/orders\//);
@@ -310,6 +311,7 @@ spec('during a presale a buyer needs an access code, picks a ticket type and pay
   check(order.total_minor === 2 * 7450, `the order's total is ${order.total_minor}, not 2 × 7450`);
   check(order.tickets.length === 2 && order.tickets.every((t) => t.type_id === 'vip'), `the order's tickets are not two VIP ones: ${JSON.stringify(order.tickets.map((t) => t.type_id))}`);
   await accessible(buyer, 'presale-order');
+  await photo(buyer, 'presale-order');
   await buyer.context().close();
 });
 
