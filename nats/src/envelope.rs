@@ -272,6 +272,19 @@ impl RawCommit {
     }
 
     pub fn decode<E: DeserializeOwned>(&self) -> Result<StoredCommit<E>, StoreError> {
+        // The written form, read without buffering; anything else the general way below.
+        if let Some((recorded_at, events, schemas)) =
+            crate::records::decode_payload::<E>(&self.payload)
+        {
+            return Ok(StoredCommit {
+                subject: self.subject.clone(),
+                sequence: self.sequence,
+                commit_id: self.commit_id().unwrap_or_default().to_owned(),
+                recorded_at,
+                events,
+                schemas,
+            });
+        }
         let payload: PayloadIn<E> =
             serde_json::from_slice(&self.payload).map_err(|e| StoreError::Decode {
                 subject: self.subject.clone(),

@@ -21,6 +21,7 @@ mod load;
 mod naming;
 mod patience;
 mod provision;
+mod records;
 mod replication;
 
 mod request;

@@ -33,6 +33,6 @@ pub use lag::ShardLag;
 pub use live::Projector;
 pub use partition::{InvalidPartition, Partition};
 pub use projection::{apply_batch, apply_shards, BatchOutcome, Consumption, ProjectionName};
-pub use rebuild::{rebuild, RebuildOptions, RebuildReport};
+pub use rebuild::{rebuild, Lap, Phases, RebuildOptions, RebuildReport};
 pub use status::{status, ProjectionStatus, ShardStatus, StatusTable};
 pub use tv_kit::shutdown_signal;

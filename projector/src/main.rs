@@ -24,14 +24,22 @@ async fn main() -> anyhow::Result<()> {
                 &projections,
                 RebuildOptions {
                     show_progress: !quiet,
+                    ..RebuildOptions::default()
                 },
             )
             .await?;
             for r in reports {
                 println!(
-                    "{}: {} commits, {} events replayed in {:.1?}; swapped in at sequence {} (live was at {})",
-                    r.projection, r.commits, r.events, r.elapsed, r.checkpoint, r.live_checkpoint
+                    "{}: {} commits, {} events replayed in {:.2?} ({:.0} events/s); swapped in at sequence {} (live was at {})",
+                    r.projection,
+                    r.commits,
+                    r.events,
+                    r.elapsed,
+                    r.events as f64 / r.elapsed.as_secs_f64().max(1e-3),
+                    r.checkpoint,
+                    r.live_checkpoint
                 );
+                println!("  {}", r.phases);
             }
             Ok(())
         }

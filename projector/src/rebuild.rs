@@ -3,10 +3,11 @@
 //! The fresh tables are built by the same migration files, run with a scratch schema
 //! (`tv_rebuild_<projection>`) first on the search path, so they are identical to the live ones,
 //! indexes and constraints included. The live projector and query-svc keep using the live tables
-//! meanwhile. The replay is applied with the very function the live loop uses, in batches, while a
-//! task reads the next ones. The bulk of it is written in [`Mode::Bulk`] into tables stripped of
-//! their secondary indexes, which are built afterwards, before the derived values of every row are
-//! computed; the rest (catch-up and the swap) is applied incrementally, as the live loop does.
+//! meanwhile. The replay is applied with the very function the live loop uses, in batches. The
+//! bulk of it is written in [`Mode::Bulk`] into tables stripped of their secondary indexes, by
+//! several workers at once, each owning some of the shards ([`bulk`]); the indexes are built
+//! afterwards, before the derived values of every row are computed; the rest (catch-up and the
+//! swap) is applied incrementally, as the live loop does, while a task reads the next batches.
 //!
 //! The swap is one transaction: it locks the live checkpoint rows of every shard (which every live
 //! batch of every partition locks first, so live batches wait), replays whatever the live
@@ -16,6 +17,8 @@
 //! see the old tables until the commit and the new ones after it. A `reset` notice then tells
 //! query-svc to drop its caches of the projection (the rebuild may have gone past the live
 //! checkpoint, and the live loop skips what a notice would have said).
+
+mod bulk;
 
 use crate::config::Config;
 use crate::db;
@@ -40,10 +43,21 @@ const READ_AHEAD: usize = 2;
 /// Secondary indexes built at once after the bulk, each on its own connection.
 const INDEX_BUILDS: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RebuildOptions {
     /// Draw a progress bar on stderr (the CLI); tests and scripts leave it off.
     pub show_progress: bool,
+    /// The most commits in one batch of the bulk (tests make it small, to apply many batches).
+    pub batch_commits: usize,
+}
+
+impl Default for RebuildOptions {
+    fn default() -> Self {
+        Self {
+            show_progress: false,
+            batch_commits: REPLAY_BATCH,
+        }
+    }
 }
 
 /// What a rebuild did.
@@ -59,6 +73,65 @@ pub struct RebuildReport {
     /// The checkpoint of the swapped-in tables.
     pub checkpoint: u64,
     pub elapsed: Duration,
+    /// How long each phase took, in order (their sum is `elapsed`).
+    pub phases: Phases,
+}
+
+/// The phases of a rebuild and how long each took, for the CLI's report.
+#[derive(Debug, Clone, Default)]
+pub struct Phases {
+    /// Each phase's name, duration, and parts measured within it.
+    pub laps: Vec<Lap>,
+    last: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lap {
+    pub name: &'static str,
+    pub took: Duration,
+    pub parts: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start(at: Instant) -> Self {
+        Self {
+            laps: Vec::new(),
+            last: Some(at),
+        }
+    }
+
+    /// Ends phase `name`, begun when the previous one ended, with the parts measured within it.
+    fn lap(&mut self, name: &'static str, parts: Vec<(&'static str, Duration)>) {
+        let now = Instant::now();
+        let took = now - self.last.unwrap_or(now);
+        tracing::info!(
+            phase = name,
+            seconds = took.as_secs_f64(),
+            ?parts,
+            "rebuild phase done"
+        );
+        self.laps.push(Lap { name, took, parts });
+        self.last = Some(now);
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, lap) in self.laps.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} {:.2} s", lap.name, lap.took.as_secs_f64())?;
+            for (j, (part, took)) in lap.parts.iter().enumerate() {
+                let open = if j == 0 { " (" } else { "; " };
+                write!(f, "{open}{part} {:.2} s", took.as_secs_f64())?;
+            }
+            if !lap.parts.is_empty() {
+                f.write_str(")")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Rebuilds `projections` (all when empty), one after the other.
@@ -67,8 +140,8 @@ pub async fn rebuild(
     projections: &[ProjectionName],
     options: RebuildOptions,
 ) -> anyhow::Result<Vec<RebuildReport>> {
-    // The advisory lock's connection, the writer's, and one per index build.
-    let (store, pool) = connect(config, 2 + INDEX_BUILDS).await?;
+    // The advisory lock's connection, the writer's, and one per bulk worker or index build.
+    let (store, pool) = connect(config, 2 + INDEX_BUILDS.max(bulk::WORKERS)).await?;
     let projections = if projections.is_empty() {
         ProjectionName::ALL.to_vec()
     } else {
@@ -111,25 +184,42 @@ async fn rebuild_locked(
     options: RebuildOptions,
 ) -> Result<RebuildReport, ProjectError> {
     let started = Instant::now();
+    let mut phases = Phases::start(started);
     let schema = format!("tv_rebuild_{}", projection.as_str());
     let retired = format!("tv_retired_{}", projection.as_str());
     let mut client = pool.get().await?;
     db::create_schema_copy(&mut client, &schema).await?;
     let deferred = db::drop_secondary_indexes(&client, &schema, projection.tables()).await?;
+    phases.lap("schema", Vec::new());
 
     let mut counts = Counts::new(progress_bar(projection, options.show_progress), started);
     // The bulk: no secondary index to maintain, derived values computed once at the end.
-    replay_into(
+    let bulk = bulk::replay(
         store,
-        &mut client,
+        pool,
         &schema,
         projection,
-        &mut counts,
-        Mode::Bulk,
+        &counts.bar,
+        options.batch_commits,
     )
     .await?;
+    counts.commits = bulk.commits;
+    counts.events = bulk.events;
+    counts.position = bulk.end;
+    let mut parts = vec![
+        ("reading the stream", bulk.reading),
+        ("waiting for the workers", bulk.routing_blocked),
+    ];
+    parts.extend(
+        bulk.applying
+            .iter()
+            .map(|took| ("a worker applying", *took)),
+    );
+    phases.lap("bulk", parts);
     db::create_indexes(pool, &deferred, INDEX_BUILDS).await?;
+    phases.lap("indexes", Vec::new());
     compute_derived(&client, &schema, projection).await?;
+    phases.lap("derived", Vec::new());
 
     // Catch up with the live projection outside the lock, so the locked part stays short.
     for _ in 0..3 {
@@ -151,6 +241,7 @@ async fn rebuild_locked(
         )
         .await?;
     }
+    phases.lap("catch-up", counts.take_parts());
 
     // The swap.
     let tx = client.transaction().await?;
@@ -220,6 +311,7 @@ async fn rebuild_locked(
         tracing::warn!(error = %e, "publishing the reset notice failed; readers reload on the next notice's gap");
     }
     let _ = store.client().flush().await;
+    phases.lap("swap", Vec::new());
     counts
         .bar
         .finish_with_message(format!("{} · swapped in at {}", counts.rate(), checkpoint));
@@ -230,6 +322,7 @@ async fn rebuild_locked(
         live_checkpoint: live,
         checkpoint,
         elapsed: started.elapsed(),
+        phases,
     })
 }
 
@@ -273,10 +366,17 @@ async fn replay_into(
             let _ = sender.send(Ok(batch)).await;
         }
     });
-    while let Some(batch) = batches.recv().await {
+    loop {
+        let waiting = Instant::now();
+        let Some(batch) = batches.recv().await else {
+            break;
+        };
+        counts.waited += waiting.elapsed();
+        let applying = Instant::now();
         counts
             .flush(client, schema, projection, batch?, mode)
             .await?;
+        counts.applied += applying.elapsed();
     }
     // The reader has sent everything (on an error above, the dropped receiver stops it).
     let _ = reader.await;
@@ -290,6 +390,10 @@ struct Counts {
     position: u64,
     bar: ProgressBar,
     started: Instant,
+    /// Time the writer waited for the reader, and spent applying batches, since the last
+    /// [`Counts::take_parts`].
+    waited: Duration,
+    applied: Duration,
 }
 
 impl Counts {
@@ -300,7 +404,17 @@ impl Counts {
             position: 0,
             bar,
             started,
+            waited: Duration::ZERO,
+            applied: Duration::ZERO,
         }
+    }
+
+    /// The replay's parts since the last call: waiting for the stream, and applying.
+    fn take_parts(&mut self) -> Vec<(&'static str, Duration)> {
+        vec![
+            ("waiting for the stream", std::mem::take(&mut self.waited)),
+            ("applying", std::mem::take(&mut self.applied)),
+        ]
     }
 
     async fn flush(

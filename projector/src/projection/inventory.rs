@@ -31,6 +31,7 @@ pub(super) async fn apply(
     commits: &[RawCommit],
     mode: Mode,
 ) -> Result<(usize, Notice), ProjectError> {
+    let started = std::time::Instant::now();
     let mut decoded = Vec::with_capacity(commits.len());
     let mut events = 0;
     for raw in commits {
@@ -51,6 +52,7 @@ pub(super) async fn apply(
         ));
     }
 
+    let decoding = started.elapsed();
     let preload = holds_ended_before_created(&decoded);
     let mut stored = HashMap::new();
     if !preload.is_empty() {
@@ -74,19 +76,36 @@ pub(super) async fn apply(
         }
     }
 
+    let folding = started.elapsed() - decoding;
     sql::write_opened(tx, schema, &fold).await?;
     sql::write_holds(tx, schema, &fold, mode).await?;
     let returned = sql::write_returned(tx, schema, &fold).await?;
+    let holds_written = started.elapsed();
     sql::write_seat_maps(tx, schema, &fold).await?;
+    let maps_written = started.elapsed();
     let availability = sql::write_availability(tx, schema, &fold, mode).await?;
+    tracing::debug!(
+        commits = commits.len(),
+        events,
+        decode_ms = decoding.as_millis() as u64,
+        fold_ms = folding.as_millis() as u64,
+        holds_ms = (holds_written - decoding - folding).as_millis() as u64,
+        seat_maps_ms = (maps_written - holds_written).as_millis() as u64,
+        availability_ms = (started.elapsed() - maps_written).as_millis() as u64,
+        "inventory batch"
+    );
 
-    let mut holds: Vec<String> = fold
-        .new_holds
-        .keys()
-        .chain(fold.hold_changes.keys())
-        .cloned()
-        .chain(returned)
-        .collect();
+    // A rebuild's bulk publishes no notice: no need to list its (many) holds.
+    let mut holds: Vec<String> = match mode {
+        Mode::Incremental => fold
+            .new_holds
+            .keys()
+            .chain(fold.hold_changes.keys())
+            .cloned()
+            .chain(returned)
+            .collect(),
+        Mode::Bulk => Vec::new(),
+    };
     holds.sort();
     holds.dedup();
     Ok((
