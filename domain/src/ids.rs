@@ -38,6 +38,35 @@ macro_rules! text_serde {
     };
 }
 
+/// Serialize and deserialize an id through its text in a human-readable format (JSON: what the
+/// API, the events and the JSON snapshots hold) and through its UUIDs' bytes in a binary one (the
+/// binary snapshots, where a hold's ids are 32 bytes instead of 73 characters to parse).
+macro_rules! bytes_or_text_serde {
+    ($ty:ty, Uuid) => {
+        bytes_or_text_serde!($ty, Uuid, |id: &$ty| id.0, |uuid: Uuid| Self(uuid));
+    };
+    ($ty:ty, $repr:ty, $to:expr, $from:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match s.is_human_readable() {
+                    true => s.collect_str(self),
+                    false => ($to)(self).serialize(s),
+                }
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                    return text.parse().map_err(serde::de::Error::custom);
+                }
+                let repr = <$repr>::deserialize(d)?;
+                Ok(($from)(repr))
+            }
+        }
+    };
+}
+
 /// A UUID-backed identifier.
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
@@ -72,7 +101,7 @@ macro_rules! uuid_id {
             }
         }
 
-        text_serde!($name);
+        bytes_or_text_serde!($name, Uuid);
     };
 }
 
@@ -169,7 +198,12 @@ macro_rules! event_scoped_id {
             }
         }
 
-        text_serde!($name);
+        bytes_or_text_serde!(
+            $name,
+            (EventId, Uuid),
+            |id: &$name| (id.event, id.local),
+            |(event, local): (EventId, Uuid)| Self { event, local }
+        );
     };
 }
 

@@ -12,6 +12,9 @@ use tokio::io::AsyncReadExt;
 /// The longest a snapshot read may take before the caller replays the log instead.
 const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// The most a snapshot read allocates up front.
+const MAX_PRESIZE: usize = 256 << 20;
+
 /// The snapshot bucket of one store.
 #[derive(Clone)]
 pub struct Snapshots {
@@ -74,16 +77,19 @@ impl Snapshots {
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::other("loading a snapshot", e)),
         };
-        let mut data = Vec::new();
+        let mut sequence = [0u8; 8];
+        match object.read_exact(&mut sequence).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(StoreError::other("reading a snapshot", e)),
+        }
+        // Sized once from the object's length (a snapshot of a long sale is megabytes), within
+        // reason: the length is the store's word, not checked yet.
+        let mut state = Vec::with_capacity(object.info.size.saturating_sub(8).min(MAX_PRESIZE));
         object
-            .read_to_end(&mut data)
+            .read_to_end(&mut state)
             .await
             .map_err(|e| StoreError::other("reading a snapshot", e))?;
-        if data.len() < 8 {
-            return Ok(None);
-        }
-        let state = data.split_off(8);
-        let sequence = u64::from_be_bytes(data.try_into().expect("eight bytes"));
-        Ok(Some((sequence, state)))
+        Ok(Some((u64::from_be_bytes(sequence), state)))
     }
 }

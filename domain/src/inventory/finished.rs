@@ -25,6 +25,63 @@ pub(super) enum Tombstone {
     Whole(Box<Hold>),
 }
 
+/// A tombstone in a binary snapshot (`snapshot/binary.rs`): tagged, as a binary format cannot
+/// tell the two forms apart by their fields.
+#[derive(Serialize)]
+#[serde(rename = "Tombstone")]
+pub(super) enum BinaryTombstoneRef<'a> {
+    Compact(#[serde(serialize_with = "compact_fields")] &'a CompactHold),
+    Whole(#[serde(serialize_with = "super::snapshot::binary::whole_hold")] &'a Hold),
+}
+
+/// What `BinaryTombstoneRef` writes.
+#[derive(Deserialize)]
+#[serde(rename = "Tombstone")]
+pub(super) enum BinaryTombstone {
+    Compact(#[serde(with = "CompactFields")] CompactHold),
+    Whole(#[serde(with = "super::snapshot::binary::HoldFields")] Hold),
+}
+
+impl Tombstone {
+    pub(super) fn binary(&self) -> BinaryTombstoneRef<'_> {
+        match self {
+            Tombstone::Compact(compact) => BinaryTombstoneRef::Compact(compact),
+            Tombstone::Whole(hold) => BinaryTombstoneRef::Whole(hold),
+        }
+    }
+}
+
+impl From<BinaryTombstone> for Tombstone {
+    fn from(binary: BinaryTombstone) -> Self {
+        match binary {
+            BinaryTombstone::Compact(compact) => Tombstone::Compact(compact),
+            BinaryTombstone::Whole(hold) => Tombstone::Whole(Box::new(hold)),
+        }
+    }
+}
+
+/// `CompactHold` in a binary snapshot: every field in its place (a binary format cannot leave one
+/// out).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "CompactHold")]
+struct CompactFields {
+    expires_at: i64,
+    order: Option<OrderId>,
+    customer: u32,
+    quantity: u32,
+    section: u16,
+    ended: Ended,
+    request: Asked,
+    seats: Box<[SeatRun]>,
+}
+
+fn compact_fields<S: serde::Serializer>(
+    compact: &&CompactHold,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    CompactFields::serialize(compact, serializer)
+}
+
 /// A finished hold in about 60 bytes plus 8 per run of adjacent seats.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct CompactHold {

@@ -52,5 +52,6 @@ pub use decide::{decide, evolve};
 pub use error::InventoryError;
 pub use event::{InventoryEvent, InventorySection};
 pub use presale::Presale;
+pub use snapshot::{InventorySnapshot, SnapshotRefused};
 pub use state::{EventInventory, Hold, HoldStatus, SeatStatus, SectionAvailability};
 pub use waitlist::{WaitlistEntry, WaitlistPlace, WaitlistStatus};

@@ -58,6 +58,15 @@ pub(super) struct PresaleCodes {
     spent_by: BTreeMap<HoldId, SpentCode>,
 }
 
+/// `PresaleCodes` in a binary snapshot: both maps, empty or not (a binary format cannot leave one
+/// out).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "PresaleCodes")]
+pub(super) struct PresaleCodesFields {
+    codes: BTreeMap<PresaleId, BTreeSet<AccessCodeHash>>,
+    spent_by: BTreeMap<HoldId, SpentCode>,
+}
+
 impl PresaleCodes {
     pub(super) fn is_empty(&self) -> bool {
         self.codes.is_empty() && self.spent_by.is_empty()

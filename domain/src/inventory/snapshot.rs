@@ -4,6 +4,12 @@
 //! Deserializing rebuilds the indexes by entering the holds one by one, through the same code that
 //! `apply` uses, and refuses a snapshot that breaks the aggregate's promises (a seat in two live
 //! holds, a hold in an unknown section): a bad snapshot fails loudly instead of selling a seat twice.
+//!
+//! The JSON form below is what a human-readable format (serde_json) reads and writes; a binary
+//! format (postcard, what writers save) gets the same content in the form of `snapshot/binary.rs`,
+//! read into the same `Snapshot` and checked the same way.
+
+pub(super) mod binary;
 
 use super::finished::{Customers, Tombstone};
 use super::presale::PresaleCodes;
@@ -31,7 +37,12 @@ use std::collections::HashSet;
 /// knows only version 6 would sell before the general sale without codes, or forget what a code
 /// has spent. Version 8 added operators' seat blocks (`blocks`): a binary that knows only an
 /// earlier version would put blocked seats back on sale.
+/// The binary form (`snapshot/binary.rs`) is another encoding of the same content, not a new
+/// version: a stored document's first byte tells the two apart (command-svc's `load.rs`), binary
+/// documents exist from version 8 on, and a reader built before them finds no JSON and replays.
 const SNAPSHOT_VERSION: u32 = 8;
+/// Versions a binary snapshot may carry: the form did not exist before version 8.
+const BINARY_VERSIONS: std::ops::RangeInclusive<u32> = 8..=SNAPSHOT_VERSION;
 /// Versions still read: a version 1 snapshot is a version 2 one without checkouts, a version 2 one
 /// is a version 3 one without tombstones (its finished holds are folded once loaded), a version 3
 /// one is a version 4 one without a waiting list, a version 4 one is a version 5 one whose sale
@@ -75,13 +86,23 @@ struct Snapshot {
     blocks: Vec<Block>,
 }
 
+/// The tombstones and the returned orders in id order: the same state always gives the same bytes.
+type SortedTombstones<'a> = (Vec<(&'a HoldId, &'a Tombstone)>, Vec<&'a OrderId>);
+
+fn sorted_tombstones(state: &EventInventory) -> SortedTombstones<'_> {
+    let mut finished: Vec<_> = state.finished.iter().collect();
+    finished.sort_unstable_by_key(|(id, _)| **id);
+    let mut returned_orders: Vec<_> = state.returned_orders.iter().collect();
+    returned_orders.sort_unstable();
+    (finished, returned_orders)
+}
+
 impl Serialize for EventInventory {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // In id order: the same state always gives the same bytes.
-        let mut finished: Vec<_> = self.finished.iter().collect();
-        finished.sort_unstable_by_key(|(id, _)| **id);
-        let mut returned_orders: Vec<_> = self.returned_orders.iter().collect();
-        returned_orders.sort_unstable();
+        if !serializer.is_human_readable() {
+            return binary::serialize(self, serializer);
+        }
+        let (finished, returned_orders) = sorted_tombstones(self);
         SnapshotRef {
             version: SNAPSHOT_VERSION,
             config: self.config.as_ref(),
@@ -97,10 +118,55 @@ impl Serialize for EventInventory {
     }
 }
 
+/// A snapshot as read, JSON or binary, not checked yet: `EventInventory::try_from` checks it and
+/// rebuilds the indexes, and says why when it refuses it (a binary format may drop the messages of
+/// errors raised while it decodes).
+pub struct InventorySnapshot(Form);
+
+enum Form {
+    Json(Snapshot),
+    Binary(binary::Binary),
+}
+
+/// Why a snapshot was refused: it breaks a promise of the aggregate, or it is of a version this
+/// build cannot read. The caller replays the log instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("inventory snapshot refused: {0}")]
+pub struct SnapshotRefused(String);
+
+impl<'de> Deserialize<'de> for InventorySnapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(InventorySnapshot(match deserializer.is_human_readable() {
+            true => Form::Json(Snapshot::deserialize(deserializer)?),
+            false => Form::Binary(binary::Binary::deserialize(deserializer)?),
+        }))
+    }
+}
+
+impl TryFrom<InventorySnapshot> for EventInventory {
+    type Error = SnapshotRefused;
+
+    fn try_from(snapshot: InventorySnapshot) -> Result<Self, SnapshotRefused> {
+        let snapshot = match snapshot.0 {
+            Form::Json(snapshot) => snapshot,
+            Form::Binary(binary) => {
+                if !BINARY_VERSIONS.contains(&binary.version) {
+                    return Err(SnapshotRefused(format!(
+                        "binary snapshot version {} is not one of {BINARY_VERSIONS:?}",
+                        binary.version
+                    )));
+                }
+                binary.into_snapshot().map_err(SnapshotRefused)?
+            }
+        };
+        EventInventory::restore(snapshot).map_err(SnapshotRefused)
+    }
+}
+
 impl<'de> Deserialize<'de> for EventInventory {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let snapshot = Snapshot::deserialize(deserializer)?;
-        EventInventory::restore(snapshot).map_err(de::Error::custom)
+        let snapshot = InventorySnapshot::deserialize(deserializer)?;
+        EventInventory::try_from(snapshot).map_err(|refused| de::Error::custom(refused.0))
     }
 }
 
@@ -125,6 +191,7 @@ impl EventInventory {
         };
         state.open(config);
         state.customers = Customers::from_list(snapshot.customers)?;
+        state.finished.reserve(snapshot.finished.len());
         for (hold_id, tombstone) in snapshot.finished {
             tombstone.check(hold_id, &state.context())?;
             if state.finished.insert(hold_id, tombstone).is_some() {
@@ -145,9 +212,15 @@ impl EventInventory {
         state.presale_codes = snapshot.presale_codes;
         // Blocks first: a hold on a blocked seat is then found by the seat check below.
         state.restore_blocks(snapshot.blocks)?;
-        let mut hold_ids = HashSet::with_capacity(snapshot.holds.len());
+        // Sized once: entering a hundred thousand holds into growing tables would move each entry
+        // many times over.
+        state.holds.reserve_exact(snapshot.holds.len());
+        state.index.hold_by_id.reserve(snapshot.holds.len());
         for mut hold in snapshot.holds {
-            if !hold_ids.insert(hold.hold_id) || state.finished.contains_key(&hold.hold_id) {
+            // `add_hold` indexes every hold by id: a second one with an id is found there.
+            if state.index.hold_by_id.contains_key(&hold.hold_id)
+                || state.finished.contains_key(&hold.hold_id)
+            {
                 return Err(format!("hold {} appears twice", hold.hold_id));
             }
             hold.order_id = order_of(&hold)?;

@@ -245,6 +245,10 @@ proptest! {
         let restored: EventInventory =
             serde_json::from_slice(&serde_json::to_vec(&run.state).unwrap()).unwrap();
         prop_assert!(restored == run.state);
+        let binary: EventInventory =
+            postcard::from_bytes(&postcard::to_allocvec(&run.state).unwrap()).unwrap();
+        prop_assert!(binary == run.state);
+        prop_assert!(binary.index == restored.index, "binary and JSON indexes differ");
         let probe = place_with(&customer("zed"), "probe", 1, Some("FAN-1"));
         prop_assert_eq!(
             decide(&restored, &probe, at(run.now)),

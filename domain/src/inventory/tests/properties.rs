@@ -531,6 +531,15 @@ impl Sale {
         let loaded: EventInventory =
             serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(loaded.index == state.index, "snapshot indexes differ");
+        // The binary form loads the same state, indexes included.
+        let binary = postcard::to_allocvec(state).unwrap();
+        let loaded: EventInventory =
+            postcard::from_bytes(&binary).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(loaded == *state, "binary snapshot differs");
+        prop_assert!(
+            loaded.index == state.index,
+            "binary snapshot indexes differ"
+        );
 
         self.check_orders()?;
         self.check_blocks()?;

@@ -2,7 +2,7 @@
 //! loaded state decides exactly as the live one.
 
 use super::*;
-use crate::inventory::{decide, EventInventory};
+use crate::inventory::{decide, EventInventory, InventorySnapshot};
 
 /// A sale with holds in every status, one due at `at(TTL + 100)`, one ordered and due at
 /// `at(TTL + 150)`, one that expired after its checkout.
@@ -189,4 +189,97 @@ fn a_version_2_snapshot_is_read_and_its_finished_holds_fold() {
     assert_eq!(saved["finished"].as_array().unwrap().len(), 4);
     let again: EventInventory = serde_json::from_value(saved).unwrap();
     assert_eq!(again, loaded);
+}
+
+/// `busy()` with its finished holds folded into tombstones, a block, a waiting-list entry: every
+/// part a snapshot has.
+fn busy_and_folded() -> EventInventory {
+    let mut state = busy();
+    state.fold_finished();
+    for fact in [
+        super::blocks::blocked(
+            "b1",
+            "stalls",
+            &["B-1", "B-2"],
+            Selection::Seats(seats(&["B-1", "B-2"])),
+        ),
+        InventoryEvent::WaitlistJoined {
+            waitlist_id: waitlist_id(&bob(), "w"),
+            customer_id: bob(),
+            section_id: section("boxes"),
+            quantity: 2,
+            adjacent: true,
+        },
+    ] {
+        state.apply(&fact);
+    }
+    state
+}
+
+#[test]
+fn the_binary_form_loads_what_the_json_form_loads() {
+    for live in [busy(), busy_and_folded(), EventInventory::default()] {
+        let from_json: EventInventory =
+            serde_json::from_str(&serde_json::to_string(&live).unwrap()).unwrap();
+        let binary = postcard::to_allocvec(&live).unwrap();
+        let from_binary: EventInventory = postcard::from_bytes(&binary).unwrap();
+        assert_eq!(from_binary, from_json);
+        assert_eq!(
+            from_binary.index, from_json.index,
+            "indexes rebuilt exactly"
+        );
+        assert_eq!(from_binary, live);
+        for now in [at(100), at(TTL + 150), at(10 * TTL)] {
+            assert_eq!(from_binary.availability(now), live.availability(now));
+            for command in probes() {
+                assert_eq!(
+                    decide(&from_binary, &command, now),
+                    decide(&live, &command, now),
+                    "{command:?}"
+                );
+            }
+        }
+        // The same state always gives the same bytes.
+        assert_eq!(postcard::to_allocvec(&from_binary).unwrap(), binary);
+    }
+}
+
+#[test]
+fn a_binary_snapshot_that_breaks_a_promise_is_refused() {
+    let live = busy();
+    let binary = postcard::to_allocvec(&live).unwrap();
+    // Hold g (ordered, live) moves from C-6 to A-1, which alice bought: seat labels are written
+    // as their text, so the three bytes `C-6` (its seats and its request) become `A-1`.
+    let mut forged = binary.clone();
+    let mut moved = 0;
+    for at in 0..forged.len() - 2 {
+        if &forged[at..at + 3] == b"C-6" {
+            forged[at..at + 3].copy_from_slice(b"A-1");
+            moved += 1;
+        }
+    }
+    assert_eq!(moved, 2);
+    let read: InventorySnapshot = postcard::from_bytes(&forged).unwrap();
+    let refused = EventInventory::try_from(read).unwrap_err();
+    assert!(refused.to_string().contains("two live holds"), "{refused}");
+    assert!(postcard::from_bytes::<EventInventory>(&forged).is_err());
+    let mut json = serde_json::to_string(&live).unwrap();
+    json = json.replace("\"C-6\"", "\"A-1\"");
+    let error = serde_json::from_str::<EventInventory>(&json).unwrap_err();
+    assert!(error.to_string().contains("two live holds"), "{error}");
+
+    // The version comes first: one the binary form never had is refused.
+    for version in [7, 9] {
+        let mut other = binary.clone();
+        assert_eq!(other[0], 8);
+        other[0] = version;
+        let read: InventorySnapshot = postcard::from_bytes(&other).unwrap();
+        let refused = EventInventory::try_from(read).unwrap_err();
+        assert!(
+            refused.to_string().contains(&format!("version {version}")),
+            "{refused}"
+        );
+    }
+    // Cut short.
+    assert!(postcard::from_bytes::<EventInventory>(&binary[..binary.len() / 2]).is_err());
 }
