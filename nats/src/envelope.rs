@@ -272,35 +272,31 @@ impl RawCommit {
     }
 
     pub fn decode<E: DeserializeOwned>(&self) -> Result<StoredCommit<E>, StoreError> {
-        // The written form, read without buffering; anything else the general way below.
-        if let Some((recorded_at, events, schemas)) =
-            crate::records::decode_payload::<E>(&self.payload)
-        {
-            return Ok(StoredCommit {
-                subject: self.subject.clone(),
-                sequence: self.sequence,
-                commit_id: self.commit_id().unwrap_or_default().to_owned(),
-                recorded_at,
-                events,
-                schemas,
-            });
-        }
-        let payload: PayloadIn<E> =
-            serde_json::from_slice(&self.payload).map_err(|e| StoreError::Decode {
-                subject: self.subject.clone(),
-                sequence: self.sequence,
-                reason: e.to_string(),
-            })?;
-        let (schemas, events) = payload
-            .events
-            .into_iter()
-            .map(|r| (r.schema, r.event))
-            .unzip();
+        // The written form, read without buffering; anything else the general way, whose errors
+        // are the ones reported.
+        let (recorded_at, events, schemas) =
+            match crate::records::decode_payload::<E>(&self.payload) {
+                Some(decoded) => decoded,
+                None => {
+                    let payload: PayloadIn<E> =
+                        serde_json::from_slice(&self.payload).map_err(|e| StoreError::Decode {
+                            subject: self.subject.clone(),
+                            sequence: self.sequence,
+                            reason: e.to_string(),
+                        })?;
+                    let (schemas, events) = payload
+                        .events
+                        .into_iter()
+                        .map(|r| (r.schema, r.event))
+                        .unzip();
+                    (payload.recorded_at, events, schemas)
+                }
+            };
         Ok(StoredCommit {
             subject: self.subject.clone(),
             sequence: self.sequence,
             commit_id: self.commit_id().unwrap_or_default().to_owned(),
-            recorded_at: payload.recorded_at,
+            recorded_at,
             events,
             schemas,
         })
